@@ -1,0 +1,7 @@
+"""``python -m enroller_desktop`` is the same program as ``enroller-desktop``."""
+
+import sys
+
+from enroller_desktop.cli import main
+
+sys.exit(main())

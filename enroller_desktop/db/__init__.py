@@ -1,0 +1,1 @@
+"""The data layer: models, the engine factory, migrations and the screens' read queries."""
