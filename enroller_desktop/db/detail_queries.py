@@ -1,19 +1,81 @@
 """Every query of the run detail window and of the CSV export of a run's tables.
 
-Plain SQLAlchemy Core, no Qt. Each function takes a connection (or the Database)
-and returns plain rows; the screens and the export turn them into text.
+Plain SQLAlchemy Core, no Qt. The window describes what it wants (a run id, a
+:class:`PotentialFilter`, a sort column) and these functions answer with rows.
+
+The two tables that can hold a million rows, the potentials and the campaign
+customers, are read as a :class:`Listing`: counted in SQL, filtered and sorted in
+SQL, and read in keyset pages that continue after (or before) the sort key of a row
+already held, so a page costs one short range whatever the table's size. A page
+far from anything loaded (a scroll-bar drag) is found once by OFFSET. An export
+streams the same query in batches.
+
+Readings:
+
+- Empty values (NULL) sort as the largest: last ascending, first descending, as
+  in the main window. Text sorts without regard to ASCII case, then by code point
+  (SPEC 3), the same on SQLite and PostgreSQL.
+- A name search matches the text anywhere in the first name, the last name, or
+  "first last", without regard to case.
+- The campaign customers of a run are the enrollments it made; for a Campaign
+  Evaluation and Expire run also the enrollments it expired, recognised as those
+  of its campaign whose ``expired_at`` is the run's as-of time (SPEC 5 sets exactly
+  that), since the schema records no expiring run id.
+- The funnel boxes are the stage predicates of :mod:`enroller_desktop.db.stages`.
+  Valid Potentials is the Eligible stage; the arrow into it takes everyone who
+  reached Potential Customers but not Eligible (they fell out at Potential Events
+  or at Eligible). For a Campaign Simulation, which enrolls nobody, Enrolled means
+  "would be enrolled", the eligible ones, and nobody falls out before it.
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+import dataclasses
+import datetime as dt
+import enum
+import string
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
-from enroller_desktop.db.models import Campaign, EnrollerRun, Organization
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.sql.elements import ColumnElement
+
+from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose
+from enroller_desktop.db.models import (
+    Campaign,
+    CampaignCustomer,
+    Customer,
+    EnrollerRun,
+    EnrollerRunCustomer,
+    EnrollerRunEvent,
+    EnrollerRunQueryParam,
+    Organization,
+    QueryParam,
+    Vehicle,
+)
+from enroller_desktop.db.stages import Stage, fell_out_before, stage_condition
+from enroller_desktop.db.types import UTCDateTime
 from enroller_desktop.errors import UserError
 
 runs = EnrollerRun.__table__
 campaigns = Campaign.__table__
 organizations = Organization.__table__
+customers = Customer.__table__
+vehicles = Vehicle.__table__
+query_params = QueryParam.__table__
+run_query_params = EnrollerRunQueryParam.__table__
+events = EnrollerRunEvent.__table__
+potentials = EnrollerRunCustomer.__table__
+campaign_customers = CampaignCustomer.__table__
+
+#: What an empty value sorts as, so that it comes last ascending.
+_LAST_TEXT = "\U0010ffff"
+_LAST_TIME = dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc)
+_LAST_CHECK = 2
+_UPPER = sa.literal_column(f"'{string.ascii_uppercase}'", sa.Text)
+_LOWER = sa.literal_column(f"'{string.ascii_lowercase}'", sa.Text)
 
 
 class RunNotFound(UserError):
@@ -21,15 +83,374 @@ class RunNotFound(UserError):
         super().__init__(f"No enroller run with id {run_id}")
 
 
-def run_summary(conn: sa.Connection, run_id: int) -> sa.Row:
-    """The run's row with its organization and campaign names; raises RunNotFound."""
+# -- the run and its small tables ---------------------------------------------------
+
+
+def run_summary(conn: Connection, run_id: int) -> Row:
+    """The run's row with its organization and campaign names and, for a Customer
+    Evaluation, its customer's name; raises :class:`RunNotFound`."""
     query = (
-        sa.select(runs, organizations.c.name.label("organization_name"), campaigns.c.name.label("campaign_name"))
+        sa.select(
+            runs,
+            organizations.c.name.label("organization_name"),
+            campaigns.c.name.label("campaign_name"),
+            customers.c.first_name.label("customer_first_name"),
+            customers.c.last_name.label("customer_last_name"),
+        )
         .join(organizations, organizations.c.id == runs.c.organization_id)
         .join(campaigns, campaigns.c.id == runs.c.campaign_id)
+        .outerjoin(customers, customers.c.id == runs.c.customer_id)
         .where(runs.c.id == run_id)
     )
     row = conn.execute(query).one_or_none()
     if row is None:
         raise RunNotFound(run_id)
     return row
+
+
+def run_events(conn: Connection, run_id: int) -> list[Row]:
+    """The run's events in the order they were written."""
+    query = (
+        sa.select(events.c.id, events.c.stage, events.c.level, events.c.message, events.c.row_count, events.c.created_at, events.c.duration_ms)
+        .where(events.c.run_id == run_id)
+        .order_by(events.c.id)
+    )
+    return list(conn.execute(query))
+
+
+def run_query_param_rows(conn: Connection, run_id: int) -> list[Row]:
+    """The run's query params in process order, with their name, criterion and the
+    run's organization and campaign."""
+    rqp = run_query_params.c
+    query = (
+        sa.select(
+            rqp.id,
+            organizations.c.name.label("organization_name"),
+            campaigns.c.name.label("campaign_name"),
+            rqp.process_order,
+            query_params.c.name,
+            query_params.c.criterion,
+            query_params.c.event_key,
+            rqp.status,
+            rqp.total_customers,
+            rqp.average_potential_duration_ms,
+            rqp.query_attempts,
+            rqp.created_at,
+            rqp.in_progress_at,
+            rqp.completed_at,
+        )
+        .select_from(run_query_params)
+        .join(query_params, query_params.c.id == rqp.query_param_id)
+        .join(runs, runs.c.id == rqp.run_id)
+        .join(organizations, organizations.c.id == runs.c.organization_id)
+        .join(campaigns, campaigns.c.id == runs.c.campaign_id)
+        .where(rqp.run_id == run_id)
+        .order_by(rqp.process_order, rqp.id)
+    )
+    return list(conn.execute(query))
+
+
+# -- the funnel --------------------------------------------------------------------
+
+
+class FunnelBox(enum.Enum):
+    """A box of the seed's summary flowchart and the stage it shows."""
+
+    QUERY_PARAM_CUSTOMERS = (Stage.QUERY_PARAM_CUSTOMERS, "Query Param Customers")
+    POTENTIAL_CUSTOMERS = (Stage.POTENTIAL_CUSTOMERS, "Potential Customers")
+    VALID_POTENTIALS = (Stage.ELIGIBLE, "Valid Potentials")
+    ENROLLED = (Stage.SUCCESS, "Enrolled")
+
+    def __init__(self, stage: Stage, label: str) -> None:
+        self.stage = stage
+        self.label = label
+
+    @property
+    def previous(self) -> FunnelBox | None:
+        members = list(FunnelBox)
+        index = members.index(self)
+        return members[index - 1] if index else None
+
+
+@dataclass(frozen=True)
+class FunnelSlice:
+    """The potentials that reached ``box``, or (``fell_out``) those that reached the
+    box before it and not ``box``: the arrow into it."""
+
+    box: FunnelBox
+    fell_out: bool = False
+
+    @property
+    def label(self) -> str:
+        if self.fell_out:
+            return f"Fell out before {self.box.label}"
+        return f"Reached {self.box.label}"
+
+
+def funnel_condition(funnel: FunnelSlice, purpose: RunPurpose) -> ColumnElement[bool]:
+    simulation = purpose is RunPurpose.CAMPAIGN_SIMULATION
+    box = funnel.box
+    if not funnel.fell_out:
+        if box is FunnelBox.ENROLLED and simulation:
+            return stage_condition(Stage.ELIGIBLE)
+        return stage_condition(box.stage)
+    if box is FunnelBox.QUERY_PARAM_CUSTOMERS or (box is FunnelBox.ENROLLED and simulation):
+        return sa.false()
+    if box is FunnelBox.VALID_POTENTIALS:
+        return sa.or_(fell_out_before(Stage.POTENTIAL_EVENTS), fell_out_before(Stage.ELIGIBLE))
+    return fell_out_before(box.stage)
+
+
+# -- the large tables --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PotentialFilter:
+    """What the Potentials tab's filters select; the defaults select every row."""
+
+    status: PotentialStatus | None = None
+    failed_check: Check | None = None
+    name: str = ""
+    funnel: FunnelSlice | None = None
+
+
+def _text_key(column, dialect: str) -> ColumnElement:
+    """ASCII case folded, then code point order, the same on both databases: NOCASE
+    on SQLite folds exactly A-Z; on PostgreSQL ``lower()`` would fold all of
+    Unicode, so ``translate`` folds A-Z and ``COLLATE "C"`` orders by code point."""
+    filled = sa.func.coalesce(column, _LAST_TEXT, type_=sa.Text)
+    if dialect == "sqlite":
+        return filled.collate("NOCASE")
+    return sa.func.translate(filled, _UPPER, _LOWER, type_=sa.Text).collate("C")
+
+
+def _time_key(column) -> ColumnElement:
+    return sa.func.coalesce(column, sa.literal(_LAST_TIME, UTCDateTime()), type_=UTCDateTime())
+
+
+def _check_key(column) -> ColumnElement:
+    return sa.func.coalesce(column, _LAST_CHECK)
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One run's rows of a large table, under a filter and a sort.
+
+    ``sort`` is a column key of the table's ``SORT_KEYS`` (None: the order the rows
+    were written). A page's rows carry ``sort_key`` and ``id``: :meth:`key_of`
+    gives the keyset position a next or previous page continues from.
+    """
+
+    run_id: int
+    sort: str | None = None
+    descending: bool = False
+    SORT_KEYS: ClassVar[dict[str, Any]] = {}
+    TEXT_SORT_KEYS: ClassVar[frozenset[str]] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.sort is not None and self.sort not in self.SORT_KEYS:
+            raise ValueError(f"cannot sort by {self.sort!r}")
+
+    # What each table defines.
+    def _select(self) -> sa.Select:
+        raise NotImplementedError
+
+    def _where(self) -> list[ColumnElement[bool]]:
+        raise NotImplementedError
+
+    def _id_column(self):
+        raise NotImplementedError
+
+    def _sort_expression(self, dialect: str) -> ColumnElement | None:
+        if self.sort is None:
+            return None
+        column = self.SORT_KEYS[self.sort]()
+        if self.sort in self.TEXT_SORT_KEYS:
+            return _text_key(column, dialect)
+        return column
+
+    def query(self, dialect: str) -> sa.Select:
+        """All rows in order, each with ``sort_key`` (when sorted) and ``id``."""
+        key = self._sort_expression(dialect)
+        select = self._select().where(*self._where())
+        ident = self._id_column()
+        if key is None:
+            return select.order_by(ident.desc() if self.descending else ident)
+        select = select.add_columns(key.label("sort_key"))
+        if self.descending:
+            return select.order_by(key.desc(), ident.desc())
+        return select.order_by(key, ident)
+
+    def key_of(self, row: Row) -> tuple:
+        return (row.id,) if self.sort is None else (row.sort_key, row.id)
+
+    def _after(self, dialect: str, key: tuple, forward: bool) -> ColumnElement[bool]:
+        ident = self._id_column()
+        expression = self._sort_expression(dialect)
+        later = forward != self.descending
+        if expression is None:
+            return ident > key[0] if later else ident < key[0]
+        left = sa.tuple_(expression, ident)
+        right = sa.tuple_(sa.literal(key[0], expression.type), sa.literal(key[1], ident.type))
+        return left > right if later else left < right
+
+    def count(self, conn: Connection) -> int:
+        inner = self._select().where(*self._where()).with_only_columns(self._id_column()).subquery()
+        return conn.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one()
+
+    def page_after(self, conn: Connection, key: tuple | None, limit: int) -> list[Row]:
+        """The ``limit`` rows that follow ``key`` (None: the first rows)."""
+        dialect = conn.dialect.name
+        query = self.query(dialect)
+        if key is not None:
+            query = query.where(self._after(dialect, key, forward=True))
+        return list(conn.execute(query.limit(limit)))
+
+    def page_before(self, conn: Connection, key: tuple, limit: int) -> list[Row]:
+        """The ``limit`` rows that precede ``key``, in order."""
+        dialect = conn.dialect.name
+        reverse = dataclasses.replace(self, descending=not self.descending)
+        query = reverse.query(dialect).where(self._after(dialect, key, forward=False))
+        rows = list(conn.execute(query.limit(limit)))
+        rows.reverse()
+        return rows
+
+    def page_at(self, conn: Connection, offset: int, limit: int) -> list[Row]:
+        """The rows from position ``offset``: for a jump far from any loaded page."""
+        return list(conn.execute(self.query(conn.dialect.name).offset(offset).limit(limit)))
+
+    def stream(self, conn: Connection, batch_size: int) -> Iterator[list[Row]]:
+        """Every row in order, in batches (a server-side cursor on PostgreSQL)."""
+        result = conn.execution_options(yield_per=batch_size).execute(self.query(conn.dialect.name))
+        for batch in result.partitions():
+            yield batch
+
+
+_p = potentials.c
+
+
+@dataclass(frozen=True)
+class PotentialListing(Listing):
+    """A run's potentials, with the vehicle each candidate is about."""
+
+    purpose: RunPurpose = RunPurpose.DEFAULT
+    filter: PotentialFilter = field(default_factory=PotentialFilter)
+
+    SORT_KEYS: ClassVar[dict[str, Any]] = {
+        "first_name": lambda: _p.first_name,
+        "last_name": lambda: _p.last_name,
+        "status": lambda: _p.status,
+        "is_valid": lambda: _p.is_valid,
+        **{check.value: (lambda c=check.value: _check_key(_p[c])) for check in Check},
+        "validated_at": lambda: _time_key(_p.validated_at),
+    }
+    TEXT_SORT_KEYS: ClassVar[frozenset[str]] = frozenset({"first_name", "last_name"})
+
+    def _select(self) -> sa.Select:
+        return sa.select(
+            _p.id,
+            _p.first_name,
+            _p.last_name,
+            vehicles.c.year,
+            vehicles.c.make,
+            vehicles.c.model,
+            _p.status,
+            _p.is_valid,
+            *(_p[check.value] for check in Check),
+            _p.validated_at,
+        ).select_from(potentials.outerjoin(vehicles, vehicles.c.id == _p.vehicle_id))
+
+    def _id_column(self):
+        return _p.id
+
+    def _where(self) -> list[ColumnElement[bool]]:
+        wanted = self.filter
+        conditions = [_p.run_id == self.run_id]
+        if wanted.status is not None:
+            conditions.append(_p.status == wanted.status.value)
+        if wanted.failed_check is not None:
+            conditions.append(_p[wanted.failed_check.value] == 0)
+        name = wanted.name.strip()
+        if name:
+            pattern = _like_pattern(name)
+            full_name = sa.func.coalesce(_p.first_name, "") + " " + sa.func.coalesce(_p.last_name, "")
+            conditions.append(
+                sa.or_(_p.first_name.ilike(pattern, escape="\\"), _p.last_name.ilike(pattern, escape="\\"), full_name.ilike(pattern, escape="\\"))
+            )
+        if wanted.funnel is not None:
+            conditions.append(funnel_condition(wanted.funnel, self.purpose))
+        return conditions
+
+
+_cc = campaign_customers.c
+
+
+@dataclass(frozen=True)
+class CampaignCustomerListing(Listing):
+    """The campaign customers a run enrolled, and (``expired_at`` set, for a
+    Campaign Evaluation and Expire run) those of ``campaign_id`` it expired."""
+
+    campaign_id: int | None = None
+    expired_at: dt.datetime | None = None
+
+    SORT_KEYS: ClassVar[dict[str, Any]] = {
+        "first_name": lambda: customers.c.first_name,
+        "last_name": lambda: customers.c.last_name,
+        "purpose": lambda: _cc.purpose,
+        "status": lambda: _cc.status,
+        "expiration": lambda: sa.func.coalesce(_cc.expiration, _LAST_TEXT, type_=sa.Text),
+        "expired_at": lambda: _time_key(_cc.expired_at),
+        "last_attempt_at": lambda: _time_key(_cc.last_attempt_at),
+        "last_attempt_disposition": lambda: _cc.last_attempt_disposition,
+        "appointment_at": lambda: _time_key(_cc.appointment_at),
+    }
+    TEXT_SORT_KEYS: ClassVar[frozenset[str]] = frozenset({"first_name", "last_name", "last_attempt_disposition"})
+
+    def _select(self) -> sa.Select:
+        return sa.select(
+            _cc.id,
+            customers.c.first_name,
+            customers.c.last_name,
+            vehicles.c.year,
+            vehicles.c.make,
+            vehicles.c.model,
+            _cc.purpose,
+            _cc.status,
+            _cc.expiration,
+            _cc.expired_at,
+            _cc.last_attempt_at,
+            _cc.last_attempt_disposition,
+            _cc.appointment_at,
+        ).select_from(
+            campaign_customers.join(customers, customers.c.id == _cc.customer_id).outerjoin(vehicles, vehicles.c.id == _cc.vehicle_id)
+        )
+
+    def _id_column(self):
+        return _cc.id
+
+    def _where(self) -> list[ColumnElement[bool]]:
+        enrolled = _cc.run_id == self.run_id
+        if self.expired_at is None:
+            return [enrolled]
+        expired = sa.and_(_cc.campaign_id == self.campaign_id, _cc.expired_at == sa.literal(self.expired_at, UTCDateTime()))
+        return [sa.or_(enrolled, expired)]
+
+
+def campaign_customer_listing(summary: Row, **kw) -> CampaignCustomerListing:
+    """The campaign customers of the run ``summary`` describes (see the module's readings)."""
+    expires = summary.purpose is RunPurpose.CAMPAIGN_EVALUATION_AND_EXPIRE and summary.as_of is not None
+    return CampaignCustomerListing(
+        run_id=summary.id,
+        campaign_id=summary.campaign_id,
+        expired_at=summary.as_of if expires else None,
+        **kw,
+    )
+
+
+def potential_listing(summary: Row, **kw) -> PotentialListing:
+    return PotentialListing(run_id=summary.id, purpose=summary.purpose, **kw)

@@ -1,0 +1,368 @@
+"""The tables of a run's detail window, each defined once: its column titles and
+how each value is shown. The window's Qt models and the CSV export both read
+these definitions, so a CSV's header is the visible titles and its values are
+what the screen shows. No Qt here.
+
+Readings:
+
+- Times are shown in ISO 8601, in UTC, to the second (``2026-11-27T09:30:00Z``):
+  the database holds UTC, and one zone for every row avoids a reader mistaking
+  one organization's local time for another's.
+- An empty value (NULL) is shown as an empty cell; a check that does not apply
+  is "NA", as the seed writes it.
+- "Why Not Enrolled" names every reason a candidate did not pass the funnel, in
+  funnel order. A failed channel check is a reason only when no channel passed,
+  since one usable channel is enough (SPEC 3, Potential Customers).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+
+from sqlalchemy.engine import Connection, Row
+
+from enroller_desktop.db import detail_queries
+from enroller_desktop.db.enums import CHANNEL_CHECKS, Check, PotentialStatus, RunPurpose, RunStatus
+from enroller_desktop.engine import criteria
+
+# -- how values are shown ------------------------------------------------------------
+
+CHECK_TEXT = {1: "Passed", 0: "Failed", None: "NA"}
+VALID_TEXT = {True: "Valid", False: "Invalid"}
+
+
+@functools.lru_cache(maxsize=4096)  # a run's potentials share few validation times
+def format_time(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+
+
+def format_seconds(seconds: float | None) -> str:
+    """A duration a person reads at a glance: ``1.25 ms``, ``850 ms``, ``12.3 s``, ``4 min 05 s``, ``2 h 03 min``."""
+    if seconds is None:
+        return ""
+    if seconds < 1:
+        milliseconds = seconds * 1000
+        return f"{milliseconds:.2f} ms" if 0 < milliseconds < 10 else f"{milliseconds:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    if whole < 3600:
+        return f"{whole // 60} min {whole % 60:02d} s"
+    return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
+
+
+def format_ms(milliseconds: float | None) -> str:
+    return "" if milliseconds is None else format_seconds(milliseconds / 1000)
+
+
+def format_between(start: dt.datetime | None, end: dt.datetime | None) -> str:
+    if start is None or end is None:
+        return ""
+    return format_seconds((end - start).total_seconds())
+
+
+def format_count(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def format_label(value) -> str:
+    """An enum member as the seed writes it."""
+    return "" if value is None else value.label
+
+
+def format_text(value: str | None) -> str:
+    return "" if value is None else value
+
+
+def format_vehicle(year: int | None, make: str | None, model: str | None) -> str:
+    return " ".join(str(part) for part in (year, make, model) if part not in (None, ""))
+
+
+def format_criterion(text: str) -> str:
+    """The criterion in words, or what is wrong with it."""
+    try:
+        return criteria.describe(criteria.parse(text))
+    except criteria.CriterionError as exc:
+        return f"Invalid criterion: {exc}"
+
+
+#: Why a failed check kept a candidate out, in funnel order (channel checks apart).
+CHECK_REASONS = {
+    Check.DELETED: "customer deleted",
+    Check.UNIQUE_EVENT: "already enrolled for this event",
+    Check.ALREADY_IN_QUEUE: "already in queue",
+    Check.CASL: "no CASL consent",
+    Check.OPT_OUT_ALL: "opted out of all",
+    Check.MARKETING_EXCLUSION: "marketing exclusion",
+}
+CHANNEL_WORDS = {Check.VALID_EMAIL: "email", Check.VALID_PHONE: "phone", Check.VALID_MESSAGE: "mobile for messages"}
+_FUNNEL_ORDER = (Check.DELETED, None, Check.UNIQUE_EVENT, Check.ALREADY_IN_QUEUE, Check.CASL, Check.OPT_OUT_ALL, Check.MARKETING_EXCLUSION)
+_CHECK_FIELDS = tuple(check.value for check in Check)
+
+
+@functools.lru_cache(maxsize=None)  # a handful of distinct combinations per run
+def why_not_enrolled(status: PotentialStatus, checks: tuple, simulation: bool, run_finished: bool) -> str:
+    """``checks`` holds each :class:`Check`'s result in declaration order."""
+    if status is PotentialStatus.SUCCESS:
+        return ""
+    result = dict(zip(Check, checks))
+    reasons = []
+    for check in _FUNNEL_ORDER:
+        if check is None:
+            if not any(result[channel] == 1 for channel in CHANNEL_CHECKS):
+                failed = [CHANNEL_WORDS[channel] for channel in CHANNEL_CHECKS if result[channel] == 0]
+                reasons.append(f"no valid {' or '.join(failed)}" if failed else "campaign uses no channel")
+        elif result[check] == 0:
+            reasons.append(CHECK_REASONS[check])
+    if not reasons:
+        if status is PotentialStatus.ERROR:
+            reasons.append("eligible, but its enrollment failed (enrolled by another run first)")
+        elif simulation:
+            reasons.append("eligible; a simulation enrolls nobody")
+        elif run_finished:
+            reasons.append("eligible; the run ended before enrolling")
+        else:
+            reasons.append("eligible; enrollment pending")
+    text = "; ".join(reasons)
+    return text[:1].upper() + text[1:]
+
+
+# -- tables --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: ``key`` names it for sorting (a sort key of the table's listing)
+    and for the window's styling; ``text`` shows a row's value.
+
+    ``free_text`` marks text that comes from outside the product (names, messages,
+    criteria): only such a cell can begin with a formula character, so only those
+    cells pass through the CSV formula guard.
+    """
+
+    key: str
+    title: str
+    text: Callable[[Row], str]
+    kind: str = "text"  # text, number, time, check, status, level: how the window aligns and colours it
+    free_text: bool = False
+
+
+@dataclass(frozen=True)
+class RunTable:
+    """A table of the run window: its name (the command line's ``--tab``), its
+    title, and its columns in the order shown."""
+
+    name: str
+    title: str
+    columns: tuple[Column, ...]
+
+    @property
+    def titles(self) -> list[str]:
+        return [column.title for column in self.columns]
+
+    @property
+    def free_text_columns(self) -> tuple[int, ...]:
+        return tuple(index for index, column in enumerate(self.columns) if column.free_text)
+
+    def format(self, row) -> list[str]:
+        return [column.text(row) for column in self.columns]
+
+    def column_index(self, key: str) -> int:
+        return next(index for index, column in enumerate(self.columns) if column.key == key)
+
+
+SUMMARY = RunTable("summary", "Summary", (Column("field", "Field", itemgetter(0)), Column("value", "Value", itemgetter(1), free_text=True)))
+
+EVENTS = RunTable(
+    "events",
+    "Events",
+    (
+        Column("stage", "Stage", lambda e: e.stage.label),
+        Column("created_at", "Time", lambda e: format_time(e.created_at), kind="time"),
+        Column("level", "Level", lambda e: e.level.label, kind="level"),
+        Column("message", "Message", lambda e: e.message, free_text=True),
+        Column("row_count", "Rows", lambda e: format_count(e.row_count), kind="number"),
+        Column("duration_ms", "Duration", lambda e: format_ms(e.duration_ms), kind="number"),
+    ),
+)
+
+QUERY_PARAMS = RunTable(
+    "query-params",
+    "Query Params",
+    (
+        Column("organization", "Organization", lambda q: q.organization_name, free_text=True),
+        Column("campaign", "Campaign", lambda q: q.campaign_name, free_text=True),
+        Column("process_order", "Process Order", lambda q: format_count(q.process_order), kind="number"),
+        Column("name", "Query Param", lambda q: q.name, free_text=True),
+        Column("status", "Status", lambda q: q.status.label, kind="status"),
+        Column("duration", "Duration", lambda q: format_between(q.in_progress_at, q.completed_at), kind="number"),
+        Column("total_customers", "Total Customers", lambda q: format_count(q.total_customers), kind="number"),
+        Column("average_potential_duration_ms", "Average Potential Duration", lambda q: format_ms(q.average_potential_duration_ms), kind="number"),
+        Column("query_attempts", "Query Attempts", lambda q: format_count(q.query_attempts), kind="number"),
+        Column("created_at", "Created At", lambda q: format_time(q.created_at), kind="time"),
+        Column("in_progress_at", "In Progress At", lambda q: format_time(q.in_progress_at), kind="time"),
+        Column("completed_at", "Completed At", lambda q: format_time(q.completed_at), kind="time"),
+        Column("criterion", "Criterion", lambda q: format_criterion(q.criterion), free_text=True),
+        Column("event_key", "Event Key", lambda q: format_text(q.event_key), free_text=True),
+    ),
+)
+
+
+def _check_column(check: Check, title: str) -> Column:
+    return Column(check.value, title, lambda p, name=check.value: CHECK_TEXT[getattr(p, name)], kind="check")
+
+
+def potentials_table(purpose: RunPurpose, run_status: RunStatus) -> RunTable:
+    """The Potentials table of a run; its "Why Not Enrolled" depends on whether the
+    run is a simulation and whether it has finished."""
+    simulation = purpose is RunPurpose.CAMPAIGN_SIMULATION
+    finished = run_status.finished
+    checks = itemgetter(*_CHECK_FIELDS)
+    return RunTable(
+        "potentials",
+        "Potentials",
+        (
+            Column("first_name", "First Name", lambda p: format_text(p.first_name), free_text=True),
+            Column("last_name", "Last Name", lambda p: format_text(p.last_name), free_text=True),
+            Column("vehicle", "Vehicle", lambda p: format_vehicle(p.year, p.make, p.model), free_text=True),
+            Column("status", "Status", lambda p: p.status.label, kind="status"),
+            Column("is_valid", "Is Valid", lambda p: VALID_TEXT[p.is_valid], kind="status"),
+            _check_column(Check.ALREADY_IN_QUEUE, "Already in Queue"),
+            _check_column(Check.CASL, "Casl"),
+            _check_column(Check.DELETED, "Deleted"),
+            _check_column(Check.MARKETING_EXCLUSION, "Marketing Exclusion"),
+            _check_column(Check.OPT_OUT_ALL, "Opt Out All"),
+            _check_column(Check.UNIQUE_EVENT, "Unique Event"),
+            _check_column(Check.VALID_EMAIL, "Valid Email"),
+            _check_column(Check.VALID_MESSAGE, "Valid Message"),
+            _check_column(Check.VALID_PHONE, "Valid Phone"),
+            Column("validated_at", "Validated At", lambda p: format_time(p.validated_at), kind="time"),
+            Column("why_not_enrolled", "Why Not Enrolled", lambda p: why_not_enrolled(p.status, checks(p._mapping), simulation, finished)),
+        ),
+    )
+
+
+CAMPAIGN_CUSTOMERS = RunTable(
+    "campaign-customers",
+    "Campaign Customers",
+    (
+        Column("first_name", "First Name", lambda c: format_text(c.first_name), free_text=True),
+        Column("last_name", "Last Name", lambda c: format_text(c.last_name), free_text=True),
+        Column("vehicle", "Vehicle", lambda c: format_vehicle(c.year, c.make, c.model), free_text=True),
+        Column("purpose", "Purpose", lambda c: c.purpose.label, kind="status"),
+        Column("status", "Status", lambda c: c.status.label, kind="status"),
+        Column("expiration", "Expiration", lambda c: format_label(c.expiration), kind="status"),
+        Column("expired_at", "Expired At", lambda c: format_time(c.expired_at), kind="time"),
+        Column("last_attempt_at", "Last Attempt Time", lambda c: format_time(c.last_attempt_at), kind="time"),
+        Column("last_attempt_disposition", "Last Attempt Disposition", lambda c: format_text(c.last_attempt_disposition), free_text=True),
+        Column("appointment_at", "Appointment", lambda c: format_time(c.appointment_at), kind="time"),
+    ),
+)
+
+
+# -- the Summary's fields -----------------------------------------------------------
+
+
+def run_duration(summary: Row, now: dt.datetime | None = None) -> str:
+    """From start to finish; while the run is in progress, the time so far."""
+    if summary.in_progress_at is None:
+        return ""
+    if summary.completed_at is not None:
+        return format_between(summary.in_progress_at, summary.completed_at)
+    if summary.status is RunStatus.IN_PROGRESS:
+        now = now or dt.datetime.now(dt.timezone.utc)
+        return format_between(summary.in_progress_at, now) + " so far"
+    return ""
+
+
+def summary_fields(summary: Row, now: dt.datetime | None = None) -> list[tuple[str, str]]:
+    """The Summary tab: the seed's fields in its order, then Expired and Error
+    Message where they apply, then the as-of time every relative date counts from
+    and, for a Customer Evaluation, the customer."""
+    fields = [
+        ("Created At", format_time(summary.created_at)),
+        ("Organization", summary.organization_name),
+        ("Campaign", summary.campaign_name),
+        ("Purpose", summary.purpose.label),
+        ("Status", summary.status.label),
+        ("Step", format_label(summary.step)),
+        ("Duration", run_duration(summary, now)),
+        ("In Progress At", format_time(summary.in_progress_at)),
+        ("Completed At", format_time(summary.completed_at)),
+        ("Query Param Customers", format_count(summary.query_param_customers)),
+        ("Potential Customers", format_count(summary.potential_customers)),
+        ("Potential Events", format_count(summary.potential_events)),
+        ("Eligible", format_count(summary.eligible)),
+        ("Success", format_count(summary.success)),
+    ]
+    if summary.purpose is RunPurpose.CAMPAIGN_EVALUATION_AND_EXPIRE or summary.expired is not None:
+        fields.append(("Expired", format_count(summary.expired)))
+    if summary.error_message or summary.status is RunStatus.ERROR:
+        fields.append(("Error Message", format_text(summary.error_message)))
+    fields.append(("As Of", format_time(summary.as_of)))
+    if summary.scheduled_for is not None:
+        fields.append(("Scheduled For", format_time(summary.scheduled_for)))
+    if summary.customer_id is not None:
+        name = " ".join(part for part in (summary.customer_first_name, summary.customer_last_name) if part)
+        fields.append(("Customer", f"{name} (id {summary.customer_id})" if name else f"id {summary.customer_id}"))
+    return fields
+
+
+def run_title(summary: Row) -> str:
+    """The window's title: the campaign and the run's time."""
+    return f"{summary.campaign_name} — {summary.purpose.label} run {summary.id} of {format_time(summary.created_at)}"
+
+
+# -- reading a table whole (the export) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """Where an export reads a table's rows: a :class:`RunTable` and either a
+    keyset listing (the large tables, under the window's filter and sort) or a
+    function returning every row (the small ones)."""
+
+    table: RunTable
+    listing: detail_queries.Listing | None = None
+    read_all: Callable[[Connection], Sequence] | None = None
+
+    def count(self, conn: Connection) -> int | None:
+        return self.listing.count(conn) if self.listing is not None else None
+
+    def batches(self, conn: Connection, size: int) -> Iterator[list[list[str]]]:
+        """The rows as shown, a batch at a time."""
+        format_row = self.table.format
+        if self.listing is not None:
+            for batch in self.listing.stream(conn, size):
+                yield [format_row(row) for row in batch]
+        else:
+            rows = self.read_all(conn)
+            for start in range(0, len(rows), size):
+                yield [format_row(row) for row in rows[start : start + size]]
+
+
+TAB_NAMES = ("summary", "events", "query-params", "potentials", "campaign-customers")
+
+
+def run_tab_source(summary: Row, tab: str, **listing_kw) -> TableSource:
+    """The whole of one tab of the run ``summary`` describes; ``listing_kw`` (filter,
+    sort) narrows the large tables as the window does."""
+    run_id = summary.id
+    if tab == "summary":
+        return TableSource(SUMMARY, read_all=lambda conn: summary_fields(detail_queries.run_summary(conn, run_id)))
+    if tab == "events":
+        return TableSource(EVENTS, read_all=lambda conn: detail_queries.run_events(conn, run_id))
+    if tab == "query-params":
+        return TableSource(QUERY_PARAMS, read_all=lambda conn: detail_queries.run_query_param_rows(conn, run_id))
+    if tab == "potentials":
+        return TableSource(potentials_table(summary.purpose, summary.status), listing=detail_queries.potential_listing(summary, **listing_kw))
+    if tab == "campaign-customers":
+        return TableSource(CAMPAIGN_CUSTOMERS, listing=detail_queries.campaign_customer_listing(summary, **listing_kw))
+    raise ValueError(f"unknown tab {tab!r}: one of {', '.join(TAB_NAMES)}")
+
