@@ -19,7 +19,7 @@ class _Word(str, enum.Enum):
         return self.value
 
 
-_LABELS = {"casl": "CASL"}
+_LABELS = {"casl": "CASL", "campaign_evaluation_and_expire": "Campaign Evaluation and Expire"}
 
 
 class RunPurpose(_Word):

@@ -1,11 +1,63 @@
-"""The run lifecycle (being written; see the package docstring for the API)."""
+"""The run lifecycle (SPEC 2): create, claim, execute, cancel, recover.
+
+A run moves ``scheduled`` → ``in_progress`` → ``completed`` | ``error`` |
+``canceled`` (or ``scheduled`` → ``canceled`` / ``not_applicable``). Each stage is
+one or more short transactions, and the run's row is updated between them so a
+window polling it sees the funnel advance. The enrollment, the expiry and the
+run's completion are one transaction: a run in error or canceled has enrolled
+nobody, and a run whose process died has enrolled nobody either.
+
+Every write to the run's row is conditional on the run still being
+``in_progress``: a run that another client marked ``interrupted`` (its
+heartbeat stopped for a while) can never complete afterwards.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from enroller_desktop.db.engine import Database, describe_error
+from enroller_desktop.db.enums import EventLevel, RunPurpose, RunStatus, RunStep
+from enroller_desktop.db.models import (
+    Campaign,
+    CampaignExcludedTag,
+    Customer,
+    EnrollerRun,
+    EnrollerRunEvent,
+    EnrollerRunQueryParam,
+    Organization,
+    QueryParam,
+)
+from enroller_desktop.engine import contacts, criteria, expiry, funnel
+from enroller_desktop.engine.retry import with_retries
+from enroller_desktop.errors import UserError
+
+log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[float, str], None]
+
+RUNS = EnrollerRun.__table__
+EVENTS = EnrollerRunEvent.__table__
+RUN_PARAMS = EnrollerRunQueryParam.__table__
+
+HEARTBEAT_INTERVAL_S = 5.0
+#: A run in progress whose heartbeat is older than this is considered dead (SPEC 2).
+HEARTBEAT_TIMEOUT = dt.timedelta(seconds=60)
+INTERRUPTED = "interrupted"
+
+COUNT_COLUMNS = ("query_param_customers", "potential_customers", "potential_events", "eligible", "success", "expired")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
 
 
 class CancelToken:
@@ -20,3 +72,588 @@ class CancelToken:
     @property
     def cancelled(self) -> bool:
         return self._event.is_set()
+
+
+@dataclass
+class RunOutcome:
+    """A run as it ended (or as it is): what ``run`` prints."""
+
+    id: int
+    status: RunStatus
+    step: RunStep
+    counts: dict[str, int | None] = field(default_factory=dict)
+    error_message: str | None = None
+
+    def as_dict(self) -> dict:
+        return {"id": self.id, "status": self.status.value, "step": self.step.value, **self.counts,
+                "error_message": self.error_message}
+
+
+def load_outcome(conn: Connection, run_id: int) -> RunOutcome:
+    row = conn.execute(sa.select(RUNS).where(RUNS.c.id == run_id)).one()
+    return RunOutcome(
+        id=row.id,
+        status=RunStatus(row.status),
+        step=RunStep(row.step),
+        counts={name: row._mapping[name] for name in COUNT_COLUMNS},
+        error_message=row.error_message,
+    )
+
+
+# -- creating, claiming, canceling ------------------------------------------------
+
+def create_run(
+    db: Database,
+    *,
+    campaign_id: int,
+    purpose: RunPurpose = RunPurpose.DEFAULT,
+    customer_id: int | None = None,
+    as_of: dt.datetime | None = None,
+    scheduled_for: dt.datetime | None = None,
+) -> int:
+    """Record a ``scheduled`` run and return its id.
+
+    A campaign or customer that does not exist, or a customer given to a purpose
+    other than Customer Evaluation, is a bad argument: no run is recorded. A
+    customer of another organization is recorded, and the run will be
+    ``not_applicable`` (SPEC 3, order of outcomes).
+    """
+    purpose = RunPurpose(purpose)
+    with db.write() as conn:
+        campaign = conn.execute(sa.select(Campaign.__table__).where(Campaign.id == campaign_id)).one_or_none()
+        if campaign is None:
+            raise UserError(f"There is no campaign with id {campaign_id}")
+        if purpose is RunPurpose.CUSTOMER_EVALUATION:
+            if customer_id is None:
+                raise UserError("A Customer Evaluation needs a customer (--customer ID)")
+            exists = conn.execute(sa.select(Customer.id).where(Customer.id == customer_id)).scalar()
+            if exists is None:
+                raise UserError(f"There is no customer with id {customer_id}")
+        elif customer_id is not None:
+            raise UserError(f"A customer is given only to a Customer Evaluation, not to {purpose.label}")
+        now = utcnow()
+        return conn.execute(
+            RUNS.insert()
+            .values(
+                organization_id=campaign.organization_id,
+                campaign_id=campaign_id,
+                customer_id=customer_id,
+                purpose=purpose,
+                status=RunStatus.SCHEDULED,
+                step=RunStep.MAIN,
+                as_of=as_of,
+                created_at=now,
+                scheduled_for=scheduled_for or now,
+            )
+            .returning(RUNS.c.id)
+        ).scalar_one()
+
+
+def claim(db: Database, run_id: int) -> bool:
+    """Move a scheduled run to in progress, atomically: of several clients asking
+    at once, exactly one gets it. A run without an as-of time takes now."""
+    now = utcnow()
+    with db.write() as conn:
+        result = conn.execute(
+            sa.update(RUNS)
+            .where(RUNS.c.id == run_id, RUNS.c.status == RunStatus.SCHEDULED.value)
+            .values(
+                status=RunStatus.IN_PROGRESS,
+                in_progress_at=now,
+                heartbeat_at=now,
+                as_of=sa.func.coalesce(RUNS.c.as_of, funnel._time(now)),
+            )
+        )
+        return result.rowcount == 1
+
+
+def cancel_run(db: Database, run_id: int) -> RunStatus:
+    """Cancel a scheduled run at once; ask an in-progress one to stop (the process
+    executing it cancels at its next statement). Returns the status it now has."""
+    now = utcnow()
+    with db.write() as conn:
+        status = conn.execute(sa.select(RUNS.c.status).where(RUNS.c.id == run_id)).scalar()
+        if status is None:
+            raise UserError(f"There is no run with id {run_id}")
+        status = RunStatus(status)
+        if status is RunStatus.SCHEDULED:
+            conn.execute(
+                sa.update(RUNS)
+                .where(RUNS.c.id == run_id, RUNS.c.status == RunStatus.SCHEDULED.value)
+                .values(status=RunStatus.CANCELED, completed_at=now, cancel_requested_at=now)
+            )
+            _event(conn, run_id, RunStep.MAIN, EventLevel.INFO, "Canceled by a user before it started")
+            return RunStatus.CANCELED
+        if status is RunStatus.IN_PROGRESS:
+            conn.execute(sa.update(RUNS).where(RUNS.c.id == run_id).values(cancel_requested_at=now))
+            return RunStatus.IN_PROGRESS
+    raise UserError(f"Run {run_id} is {status.label.lower()}: only a scheduled or in-progress run can be canceled")
+
+
+def recover_interrupted(db: Database, *, now: dt.datetime | None = None) -> list[int]:
+    """Runs left in progress by a process that died (no heartbeat for 60 s) become
+    ``error`` "interrupted". Returns their ids."""
+    now = now or utcnow()
+    stale = sa.func.coalesce(RUNS.c.heartbeat_at, RUNS.c.in_progress_at, RUNS.c.created_at) < funnel._time(now - HEARTBEAT_TIMEOUT)
+    with db.write() as conn:
+        ids = conn.execute(
+            sa.update(RUNS)
+            .where(RUNS.c.status == RunStatus.IN_PROGRESS.value, stale)
+            .values(status=RunStatus.ERROR, error_message=INTERRUPTED, completed_at=now)
+            .returning(RUNS.c.id)
+        ).scalars().all()
+        for run_id in ids:
+            _close_params(conn, run_id, RunStatus.ERROR, now)
+            _event(conn, run_id, RunStep.MAIN, EventLevel.ERROR,
+                   "Interrupted: the process executing this run stopped (no heartbeat for 60 seconds). Nothing was enrolled.")
+    if ids:
+        log.warning("runs marked interrupted: %s", ids)
+    return list(ids)
+
+
+def execute_run(
+    db: Database,
+    run_id: int,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> RunOutcome:
+    """Claim the scheduled run ``run_id`` and execute it to its end."""
+    if not claim(db, run_id):
+        with db.read() as conn:
+            status = conn.execute(sa.select(RUNS.c.status).where(RUNS.c.id == run_id)).scalar()
+        if status is None:
+            raise UserError(f"There is no run with id {run_id}")
+        raise UserError(f"Run {run_id} is {RunStatus(status).label.lower()}, not scheduled: it cannot be executed")
+    return execute_claimed(db, run_id, progress=progress, cancel=cancel)
+
+
+def execute_claimed(db: Database, run_id: int, *, progress=None, cancel=None) -> RunOutcome:
+    return _Execution(db, run_id, progress, cancel or CancelToken()).execute()
+
+
+# -- helpers shared by the lifecycle ----------------------------------------------
+
+def _event(conn: Connection, run_id: int, stage: RunStep, level: EventLevel, message: str,
+           row_count: int | None = None, duration_ms: float | None = None) -> None:
+    conn.execute(EVENTS.insert().values(run_id=run_id, stage=stage, level=level, message=message,
+                                        row_count=row_count, created_at=utcnow(), duration_ms=duration_ms))
+
+
+def _close_params(conn: Connection, run_id: int, status: RunStatus, now: dt.datetime) -> None:
+    """Query params not finished when their run ends take the run's ending."""
+    conn.execute(
+        sa.update(RUN_PARAMS)
+        .where(RUN_PARAMS.c.run_id == run_id,
+               RUN_PARAMS.c.status.in_([RunStatus.SCHEDULED.value, RunStatus.IN_PROGRESS.value]))
+        .values(status=status, completed_at=now)
+    )
+
+
+class _Canceled(Exception):
+    pass
+
+
+class _Lost(Exception):
+    """The run is no longer ours: another client marked it finished."""
+
+
+class _Failed(Exception):
+    """The run stops in error with a message for the user."""
+
+    def __init__(self, message: str, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.detail = detail or message
+
+
+@dataclass
+class _Param:
+    id: int
+    name: str
+    process_order: int
+    node: object
+    event_key: str | None
+    run_param_id: int | None = None
+
+
+class _Heartbeat(threading.Thread):
+    """Keeps ``heartbeat_at`` fresh and picks up a cancel asked by another process."""
+
+    def __init__(self, db: Database, run_id: int, token: CancelToken) -> None:
+        super().__init__(name=f"heartbeat-{run_id}", daemon=True)
+        self._db, self._run_id, self._token = db, run_id, token
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.wait(HEARTBEAT_INTERVAL_S):
+            self.beat()
+
+    def beat(self) -> None:
+        try:
+            with self._db.write() as conn:
+                requested = conn.execute(
+                    sa.update(RUNS)
+                    .where(RUNS.c.id == self._run_id, RUNS.c.status == RunStatus.IN_PROGRESS.value)
+                    .values(heartbeat_at=utcnow())
+                    .returning(RUNS.c.cancel_requested_at)
+                ).first()
+        except sa.exc.SQLAlchemyError as exc:  # a missed beat is not fatal; the next one may pass
+            log.warning("heartbeat of run %s missed: %s", self._run_id, str(exc).splitlines()[0])
+            return
+        if requested is not None and requested.cancel_requested_at is not None:
+            self._token.cancel()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+class _Execution:
+    """One run being executed, stage by stage."""
+
+    def __init__(self, db: Database, run_id: int, progress: ProgressCallback | None, token: CancelToken) -> None:
+        self.db = db
+        self.run_id = run_id
+        self.token = token
+        self._progress = progress
+        self.step = RunStep.MAIN
+        self.ctx: funnel.FunnelContext | None = None
+
+    # -- plumbing
+
+    def progress(self, fraction: float, message: str) -> None:
+        if self._progress is not None:
+            self._progress(min(max(fraction, 0.0), 1.0), message)
+
+    def checkpoint(self) -> None:
+        if self.token.cancelled:
+            raise _Canceled()
+
+    def write(self, work: Callable[[Connection], object], *, on_attempt=None):
+        """``work`` in one write transaction, retried when the failure is transient."""
+        def attempt():
+            with self.db.write() as conn:
+                return work(conn)
+        return with_retries(attempt, on_attempt=on_attempt)
+
+    def update_run(self, conn: Connection, **values) -> None:
+        result = conn.execute(
+            sa.update(RUNS).where(RUNS.c.id == self.run_id, RUNS.c.status == RunStatus.IN_PROGRESS.value).values(**values)
+        )
+        if result.rowcount != 1:
+            raise _Lost()
+
+    def enter(self, step: RunStep, fraction: float, message: str) -> float:
+        self.checkpoint()
+        self.step = step
+        self.write(lambda conn: self.update_run(conn, step=step))
+        self.progress(fraction, message)
+        return time.perf_counter()
+
+    def log_event(self, started: float, message: str, row_count: int | None = None, conn: Connection | None = None) -> None:
+        duration = (time.perf_counter() - started) * 1000
+        if conn is not None:
+            _event(conn, self.run_id, self.step, EventLevel.INFO, message, row_count, duration)
+        else:
+            self.write(lambda c: _event(c, self.run_id, self.step, EventLevel.INFO, message, row_count, duration))
+
+    def finish(self, conn: Connection, status: RunStatus, **values) -> None:
+        now = utcnow()
+        self.update_run(conn, status=status, step=self.step, completed_at=now, heartbeat_at=now, **values)
+        _close_params(conn, self.run_id, status, now)
+
+    # -- the run
+
+    def execute(self) -> RunOutcome:
+        heartbeat = _Heartbeat(self.db, self.run_id, self.token)
+        heartbeat.start()
+        try:
+            self._execute()
+        except _Canceled:
+            self._end_canceled()
+        except _Lost:
+            log.warning("run %s was finished by another client while executing", self.run_id)
+        except _Failed as failure:
+            self._end_in_error(str(failure), failure.detail)
+        except Exception as exc:  # noqa: BLE001 - any crash ends the run in error, with its cause
+            log.exception("run %s failed", self.run_id)
+            self._end_in_error(self._words_for(exc), describe_error(exc, self.db.url))
+        finally:
+            heartbeat.stop()
+        with self.db.read() as conn:
+            return load_outcome(conn, self.run_id)
+
+    def _words_for(self, exc: Exception) -> str:
+        step = self.step.label
+        if isinstance(exc, sa.exc.OperationalError):
+            return f"The database stopped answering during {step}; nothing was enrolled. Try the run again."
+        if isinstance(exc, sa.exc.DBAPIError):
+            return f"The database refused a statement during {step}; nothing was enrolled: {describe_error(exc, self.db.url)}"
+        return f"Unexpected failure during {step}; nothing was enrolled: {type(exc).__name__}: {exc}".splitlines()[0]
+
+    def _end_in_error(self, message: str, detail: str) -> None:
+        def work(conn):
+            _event(conn, self.run_id, self.step, EventLevel.ERROR, detail)
+            self.finish(conn, RunStatus.ERROR, error_message=message)
+        try:
+            self.write(work)
+        except _Lost:
+            pass
+        except sa.exc.SQLAlchemyError:
+            log.exception("run %s: could not record its error; it will be marked interrupted", self.run_id)
+
+    def _end_canceled(self) -> None:
+        def work(conn):
+            _event(conn, self.run_id, self.step, EventLevel.WARNING, "Canceled by a user; nothing was enrolled")
+            self.finish(conn, RunStatus.CANCELED)
+        try:
+            self.write(work)
+        except _Lost:
+            pass
+
+    def _execute(self) -> None:
+        started = self.enter(RunStep.MAIN, 0.0, "Checking the campaign")
+        with self.db.read() as conn:
+            run = conn.execute(sa.select(RUNS).where(RUNS.c.id == self.run_id)).one()
+            campaign = conn.execute(sa.select(Campaign.__table__).where(Campaign.id == run.campaign_id)).one()
+            country = conn.execute(
+                sa.select(Organization.country).where(Organization.id == campaign.organization_id)
+            ).scalar_one()
+            params = conn.execute(
+                sa.select(QueryParam.__table__)
+                .where(QueryParam.campaign_id == campaign.id, QueryParam.active == sa.true())
+                .order_by(QueryParam.process_order, QueryParam.id)
+            ).all()
+            customer_org = None
+            if run.customer_id is not None:
+                customer_org = conn.execute(
+                    sa.select(Customer.organization_id).where(Customer.id == run.customer_id)
+                ).scalar()
+            has_excluded_tags = conn.execute(
+                sa.select(sa.exists().where(CampaignExcludedTag.campaign_id == campaign.id))
+            ).scalar()
+        purpose = RunPurpose(run.purpose)
+        as_of: dt.datetime = run.as_of
+        self.ctx = funnel.FunnelContext(
+            run_id=self.run_id,
+            campaign_id=campaign.id,
+            organization_id=campaign.organization_id,
+            country=(country or "").upper(),
+            as_of=as_of,
+            customer_id=run.customer_id if purpose is RunPurpose.CUSTOMER_EVALUATION else None,
+            uses_email=bool(campaign.uses_email),
+            uses_phone=bool(campaign.uses_phone),
+            uses_sms=bool(campaign.uses_sms),
+            marketing_exclusion_days=campaign.marketing_exclusion_days,
+            has_excluded_tags=bool(has_excluded_tags),
+            dialect=self.db.dialect,
+        )
+        as_of_date = self.ctx.as_of_date
+        ended = campaign.ends_on is not None and as_of_date > campaign.ends_on
+        reason = _not_applicable_reason(campaign, params, as_of_date, purpose, run.customer_id, customer_org)
+        if reason:
+            def end_not_applicable(conn):
+                self.log_event(started, f"Not applicable: {reason}", conn=conn)
+                self.finish(conn, RunStatus.NOT_APPLICABLE)
+            self.write(end_not_applicable)
+            return
+        self.log_event(started, f"{purpose.label} of campaign '{campaign.name}' as of {as_of.isoformat()}")
+
+        if purpose is RunPurpose.CAMPAIGN_EVALUATION_AND_EXPIRE and ended:
+            self._expire_only(campaign)
+            return
+
+        parsed = self._criterions(params)
+        if purpose is RunPurpose.CRITERION_STATS:
+            self._criterion_stats(parsed)
+            return
+        self._candidates(parsed)
+        self._verdicts()
+        counts = self._validate()
+        if purpose is RunPurpose.CAMPAIGN_SIMULATION:
+            def end_simulation(conn):
+                self.finish(conn, RunStatus.COMPLETED, success=counts["eligible"])
+            self.write(end_simulation)
+            self.progress(1.0, "Simulation completed")
+            return
+        self._enroll(campaign, expire=purpose is RunPurpose.CAMPAIGN_EVALUATION_AND_EXPIRE)
+
+    # -- stages
+
+    def _criterions(self, params) -> list[_Param]:
+        started = self.enter(RunStep.CRITERIONS, 0.03, "Validating criteria")
+        parsed: list[_Param] = []
+        for row in params:
+            try:
+                node = criteria.parse(row.criterion)
+                event_key = criteria.validate_event_key(row.event_key)
+            except criteria.CriterionError as exc:
+                raise _Failed(
+                    f"Query param '{row.name}' (id {row.id}) has an invalid criterion: {exc}",
+                    f"Query param '{row.name}' (id {row.id}), criterion {row.criterion!r}, event key {row.event_key!r}: {exc}",
+                ) from None
+            parsed.append(_Param(row.id, row.name, row.process_order, node, event_key))
+
+        def create(conn):
+            now = utcnow()
+            for param in parsed:
+                param.run_param_id = conn.execute(
+                    RUN_PARAMS.insert()
+                    .values(run_id=self.run_id, query_param_id=param.id, process_order=param.process_order,
+                            status=RunStatus.SCHEDULED, query_attempts=0, created_at=now)
+                    .returning(RUN_PARAMS.c.id)
+                ).scalar_one()
+            self.log_event(started, f"{len(parsed)} active query param(s) valid", len(parsed), conn=conn)
+        self.write(create)
+        return parsed
+
+    def _run_param(self, param: _Param, index: int, total: int, work: Callable[[Connection], int]) -> int:
+        """Evaluate one query param with its bookkeeping; returns its total customers."""
+        self.checkpoint()
+        self.progress(0.05 + 0.5 * index / max(total, 1), f"Query param {index + 1} of {total}: {param.name}")
+        attempts = 0
+
+        def count_attempt(n: int) -> None:
+            nonlocal attempts
+            attempts = n
+
+        started_at = utcnow()
+        self.write(lambda conn: conn.execute(
+            sa.update(RUN_PARAMS).where(RUN_PARAMS.c.id == param.run_param_id)
+            .values(status=RunStatus.IN_PROGRESS, in_progress_at=started_at)))
+        clock = time.perf_counter()
+        try:
+            matched = self.write(work, on_attempt=count_attempt)
+        except Exception:
+            self.write(lambda conn: conn.execute(
+                sa.update(RUN_PARAMS).where(RUN_PARAMS.c.id == param.run_param_id)
+                .values(status=RunStatus.ERROR, query_attempts=attempts, completed_at=utcnow())))
+            raise
+        duration_ms = (time.perf_counter() - clock) * 1000
+        self.write(lambda conn: conn.execute(
+            sa.update(RUN_PARAMS).where(RUN_PARAMS.c.id == param.run_param_id)
+            .values(status=RunStatus.COMPLETED, total_customers=matched, query_attempts=attempts,
+                    average_potential_duration_ms=duration_ms / matched if matched else None,
+                    completed_at=utcnow())))
+        return matched
+
+    def _criterion_stats(self, params: list[_Param]) -> None:
+        started = time.perf_counter()
+        ctx = self.ctx
+        for index, param in enumerate(params):
+            condition = funnel.compile_param(ctx, param.node)
+            self._run_param(param, index, len(params), lambda conn, c=condition: funnel.count_matches(conn, ctx, c))
+        self.checkpoint()
+        conditions = [funnel.compile_param(ctx, p.node) for p in params]
+        with self.db.read() as conn:
+            distinct = funnel.count_any_match(conn, ctx, conditions)
+
+        def end(conn):
+            self.log_event(started, f"{distinct:,} distinct candidates matched", distinct, conn=conn)
+            self.finish(conn, RunStatus.COMPLETED, query_param_customers=distinct)
+        self.write(end)
+        self.progress(1.0, "Criterion stats completed")
+
+    def _candidates(self, params: list[_Param]) -> None:
+        started = time.perf_counter()
+        ctx = self.ctx
+        validated_at = utcnow()
+        for index, param in enumerate(params):
+            def work(conn, param=param, first=index == 0):
+                inserted = funnel.insert_candidates(
+                    conn, ctx, query_param_id=param.id, condition=funnel.compile_param(ctx, param.node),
+                    event_key_field=param.event_key, first=first, validated_at=validated_at)
+                also = 0 if first else funnel.count_credited_matches(conn, ctx, query_param_id=param.id, node=param.node)
+                return inserted + also
+            self._run_param(param, index, len(params), work)
+        self.checkpoint()
+
+        def end(conn):
+            total = conn.execute(
+                sa.select(sa.func.count()).where(funnel.POTENTIALS.c.run_id == self.run_id)
+            ).scalar_one()
+            self.update_run(conn, query_param_customers=total)
+            self.log_event(started, f"{total:,} candidates from {len(params)} query param(s)", total, conn=conn)
+        self.write(end)
+
+    def _verdicts(self) -> None:
+        started = self.enter(RunStep.ENROLLER_RUN_CUSTOMERS, 0.6, "Validating contact details")
+        ctx = self.ctx
+        if not ctx.uses_any_channel:
+            self.log_event(started, "The campaign uses no channel: no contact to validate", 0)
+            return
+
+        def report(fraction: float, message: str) -> None:
+            self.progress(0.6 + 0.2 * fraction, message)
+
+        added = contacts.ensure_verdicts(
+            self.db, country=ctx.country, customer_ids=funnel.customers_missing_verdicts(ctx),
+            progress=report, cancel=self.token)
+        self.checkpoint()
+        repaired = self.write(lambda conn: funnel.repair_channel_checks(conn, ctx, utcnow()))
+        self.log_event(started, f"{added:,} new contact verdict(s) computed; {repaired:,} potential(s) completed", repaired)
+
+    def _validate(self) -> dict[str, int]:
+        started = self.enter(RunStep.CUSTOMER_VALIDATION, 0.82, "Counting the funnel")
+
+        def work(conn):
+            funnel.mark_valid(conn, self.run_id)
+            counts = funnel.count_stages(conn, self.run_id)
+            self.update_run(conn, **counts)
+            self.log_event(started, f"{counts['eligible']:,} eligible of {counts['query_param_customers']:,} candidates",
+                           counts["eligible"], conn=conn)
+            return counts
+        return self.write(work)
+
+    def _enroll(self, campaign, *, expire: bool) -> None:
+        started = self.enter(RunStep.CAMPAIGN_CUSTOMERS, 0.9, "Enrolling")
+        ctx = self.ctx
+
+        def work(conn):
+            # Take the run's row first: a concurrent "interrupted" or a finished
+            # run makes this transaction roll back before it enrolls anyone.
+            self.update_run(conn, heartbeat_at=utcnow())
+            success = funnel.enroll(conn, ctx)
+            funnel.settle_potentials(conn, ctx)
+            values = {"success": success}
+            message = f"{success:,} enrolled"
+            if expire:
+                values["expired"] = expiry.expire(conn, ctx, ends_on=campaign.ends_on,
+                                                  expire_after_days=campaign.expire_after_days)
+                message += f", {values['expired']:,} expired"
+            self.checkpoint()
+            self.log_event(started, message, success, conn=conn)
+            self.finish(conn, RunStatus.COMPLETED, **values)
+        self.write(work)
+        self.progress(1.0, "Completed")
+
+    def _expire_only(self, campaign) -> None:
+        started = self.enter(RunStep.CAMPAIGN_CUSTOMERS, 0.5, "Expiring enrollments")
+        ctx = self.ctx
+
+        def work(conn):
+            self.update_run(conn, heartbeat_at=utcnow())
+            expired = expiry.expire(conn, ctx, ends_on=campaign.ends_on, expire_after_days=campaign.expire_after_days)
+            self.checkpoint()
+            self.log_event(started, f"Campaign ended {campaign.ends_on.isoformat()}: funnel skipped, {expired:,} expired",
+                           expired, conn=conn)
+            self.finish(conn, RunStatus.COMPLETED, expired=expired,
+                        **{name: 0 for name in COUNT_COLUMNS if name != "expired"})
+        self.write(work)
+        self.progress(1.0, "Completed")
+
+
+def _not_applicable_reason(campaign, params, as_of_date: dt.date, purpose: RunPurpose,
+                           customer_id: int | None, customer_org: int | None) -> str | None:
+    """Why the run cannot apply, in the order SPEC 2 lists the reasons; None if it applies."""
+    if not campaign.active:
+        return f"the campaign '{campaign.name}' is inactive"
+    if not params:
+        return f"the campaign '{campaign.name}' has no active query param"
+    if campaign.starts_on is not None and as_of_date < campaign.starts_on:
+        return f"the as-of date {as_of_date.isoformat()} is before the campaign starts ({campaign.starts_on.isoformat()})"
+    if (campaign.ends_on is not None and as_of_date > campaign.ends_on
+            and purpose is not RunPurpose.CAMPAIGN_EVALUATION_AND_EXPIRE):
+        return f"the as-of date {as_of_date.isoformat()} is after the campaign ended ({campaign.ends_on.isoformat()})"
+    if purpose is RunPurpose.CUSTOMER_EVALUATION and customer_org != campaign.organization_id:
+        return f"customer {customer_id} belongs to another organization than the campaign"
+    return None

@@ -1,0 +1,46 @@
+"""Expiry (SPEC 5): what a Campaign Evaluation and Expire run does after enrolling.
+
+Every active enrollment of the campaign (``expired_at`` empty, status not
+completed — so enrollments in ``error`` too) expires when one of the reasons
+holds; the first that holds is recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from enroller_desktop.db.enums import CampaignCustomerStatus, Expiration
+from enroller_desktop.engine.funnel import ENROLLMENTS, POTENTIALS, FunnelContext, _start_of_day, _time, vehicle_key
+
+
+def expire(conn: Connection, ctx: FunnelContext, *, ends_on: dt.date | None, expire_after_days: int | None) -> int:
+    """Expire what no longer holds; returns how many enrollments expired."""
+    cc, p = ENROLLMENTS, POTENTIALS
+    campaign_ended = ends_on is not None and ctx.as_of_date > ends_on
+    reasons: list[tuple[sa.ColumnElement[bool], str]] = []
+    if campaign_ended:
+        reasons.append((sa.true(), Expiration.CAMPAIGN_ENDED.value))
+    if expire_after_days is not None:
+        cutoff = _time(_start_of_day(ctx.as_of_date - dt.timedelta(days=expire_after_days)))
+        reasons.append((sa.and_(cc.c.enrolled_at.is_not(None), cc.c.enrolled_at < cutoff), Expiration.AGED_OUT.value))
+    still_candidate = sa.exists().where(
+        p.c.run_id == ctx.run_id,
+        p.c.customer_id == cc.c.customer_id,
+        vehicle_key(p.c.vehicle_id) == vehicle_key(cc.c.vehicle_id),
+    )
+    reasons.append((~still_candidate, Expiration.NO_LONGER_QUALIFIES.value))
+
+    statement = (
+        sa.update(cc)
+        .values(expired_at=_time(ctx.as_of), expiration=sa.case(*reasons))
+        .where(
+            cc.c.campaign_id == ctx.campaign_id,
+            cc.c.expired_at.is_(None),
+            cc.c.status != CampaignCustomerStatus.COMPLETED.value,
+            sa.or_(*(condition for condition, _ in reasons)),
+        )
+    )
+    return conn.execute(statement).rowcount

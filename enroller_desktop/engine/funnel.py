@@ -1,0 +1,427 @@
+"""The funnel of SPEC 3 as set-based SQL: a handful of statements over whole sets.
+
+Each query param inserts its new candidates into the potentials table with every
+check computed in the same INSERT ... SELECT; a second statement repairs the few
+rows whose contact values had no stored verdict yet (see ``contacts``); one
+aggregate counts the stages; one INSERT ... SELECT enrolls. No Python loop runs
+over candidates.
+
+Readings of the spec made here (a careful compliance officer's):
+
+- Every check is computed for every candidate, even when an earlier one failed,
+  so that a user sees every reason.
+- A channel check whose value has no verdict yet is repaired before the run
+  counts anything; should a verdict still be missing, the check fails (a run
+  never enrolls on a contact nobody validated).
+- CASL: consent is withdrawn when ``casl_withdrawn_at`` is at or before the as-of
+  time and no express consent at or before the as-of time is strictly later than
+  it; a withdrawn customer fails even with a recent purchase or inquiry.
+- Marketing Exclusion's frequency buffer counts enrollments of this campaign and
+  of every other campaign of the organization that is not ``exclusion_exempt``,
+  with ``enrolled_at`` in [as-of − N days, as-of], both ends included.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from enroller_desktop.db.enums import (
+    QUEUE_STATUSES,
+    CampaignCustomerPurpose,
+    CampaignCustomerStatus,
+    PotentialStatus,
+)
+from enroller_desktop.db.models import (
+    Campaign,
+    CampaignCustomer,
+    CampaignExcludedTag,
+    ContactVerdict,
+    Customer,
+    CustomerTag,
+    EnrollerRunCustomer,
+    Vehicle,
+)
+from enroller_desktop.db.stages import Stage, stage_condition
+from enroller_desktop.db.types import UTCDateTime
+from enroller_desktop.engine import criteria
+
+CUSTOMERS = Customer.__table__
+VEHICLES = Vehicle.__table__
+TAGS = CustomerTag.__table__
+POTENTIALS = EnrollerRunCustomer.__table__
+ENROLLMENTS = CampaignCustomer.__table__
+CAMPAIGNS = Campaign.__table__
+EXCLUDED_TAGS = CampaignExcludedTag.__table__
+VERDICTS = ContactVerdict.__table__
+
+PASSED, FAILED = 1, 0
+CASL_PURCHASE_DAYS = 730
+CASL_INQUIRY_DAYS = 183
+
+# Literal (not bound) so that SQLite and PostgreSQL match the expressions of the
+# unique enrollment index and use it.
+_NO_VEHICLE = sa.literal_column("0")
+_NO_EVENT_KEY = sa.literal_column("''")
+
+
+@dataclass(frozen=True)
+class FunnelContext:
+    """What every statement of one run needs to know."""
+
+    run_id: int
+    campaign_id: int
+    organization_id: int
+    country: str
+    as_of: dt.datetime
+    customer_id: int | None
+    uses_email: bool
+    uses_phone: bool
+    uses_sms: bool
+    marketing_exclusion_days: int | None
+    has_excluded_tags: bool
+    dialect: str
+
+    @property
+    def as_of_date(self) -> dt.date:
+        return self.as_of.astimezone(dt.timezone.utc).date()
+
+    @property
+    def casl_applies(self) -> bool:
+        return self.country == "CA" and (self.uses_email or self.uses_sms)
+
+    @property
+    def uses_any_channel(self) -> bool:
+        return self.uses_email or self.uses_phone or self.uses_sms
+
+
+def _time(value: dt.datetime) -> ColumnElement:
+    return sa.literal(value, UTCDateTime())
+
+
+def _start_of_day(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.timezone.utc)
+
+
+def vehicle_key(column) -> ColumnElement:
+    return sa.func.coalesce(column, _NO_VEHICLE)
+
+
+def event_key_of(column) -> ColumnElement:
+    return sa.func.coalesce(column, _NO_EVENT_KEY)
+
+
+def _check(failed_when: ColumnElement[bool]) -> ColumnElement[int]:
+    return sa.case((failed_when, FAILED), else_=PASSED)
+
+
+def _true(column) -> ColumnElement[bool]:
+    return column == sa.true()
+
+
+# -- the candidates ---------------------------------------------------------------
+
+def candidate_source(ctx: FunnelContext, c=CUSTOMERS, v=VEHICLES):
+    """Every customer of the organization joined with each of its vehicles (one
+    row with no vehicle for a customer without any), and its WHERE."""
+    joined = c.outerjoin(v, v.c.customer_id == c.c.id)
+    where = [c.c.organization_id == ctx.organization_id]
+    if ctx.customer_id is not None:
+        where.append(c.c.id == ctx.customer_id)
+    return joined, sa.and_(*where)
+
+
+def compile_param(ctx: FunnelContext, node, c=CUSTOMERS, v=VEHICLES) -> ColumnElement[bool]:
+    return criteria.compile_criterion(
+        node, customer=c, vehicle=v, customer_tags=TAGS, as_of=ctx.as_of_date, dialect=ctx.dialect
+    )
+
+
+def count_matches(conn: Connection, ctx: FunnelContext, condition: ColumnElement[bool]) -> int:
+    joined, where = candidate_source(ctx)
+    return conn.execute(sa.select(sa.func.count()).select_from(joined).where(where, condition)).scalar_one()
+
+
+def _already_credited(ctx: FunnelContext, c, v) -> ColumnElement[bool]:
+    p = POTENTIALS.alias("credited")
+    return sa.exists().where(
+        p.c.run_id == ctx.run_id,
+        p.c.customer_id == c.c.id,
+        vehicle_key(p.c.vehicle_id) == vehicle_key(v.c.id),
+    )
+
+
+def insert_candidates(
+    conn: Connection,
+    ctx: FunnelContext,
+    *,
+    query_param_id: int,
+    condition: ColumnElement[bool],
+    event_key_field: str | None,
+    first: bool,
+    validated_at: dt.datetime,
+) -> int:
+    """Insert the candidates ``condition`` matches that no earlier param credited,
+    with every check; returns how many."""
+    c, v = CUSTOMERS, VEHICLES
+    joined, where = candidate_source(ctx, c, v)
+    event_key = criteria.event_key_sql(event_key_field, customer=c, vehicle=v, dialect=ctx.dialect)
+    checks = check_columns(ctx, c, v, event_key)
+    columns = {
+        "run_id": sa.literal(ctx.run_id),
+        "customer_id": c.c.id,
+        "vehicle_id": v.c.id,
+        "query_param_id": sa.literal(query_param_id),
+        "event_key": event_key,
+        "first_name": c.c.first_name,
+        "last_name": c.c.last_name,
+        "status": sa.literal(PotentialStatus.PENDING.value),
+        "is_valid": sa.false(),
+        **checks,
+        "validated_at": _time(validated_at),
+    }
+    select = sa.select(*[expr.label(name) for name, expr in columns.items()]).select_from(joined).where(where, condition)
+    if not first:
+        select = select.where(~_already_credited(ctx, c, v))
+    statement = POTENTIALS.insert().from_select(list(columns), select).execution_options(preserve_rowcount=True)
+    return conn.execute(statement).rowcount
+
+
+def count_credited_matches(conn: Connection, ctx: FunnelContext, *, query_param_id: int, node) -> int:
+    """How many candidates credited to earlier params this param matches too
+    (its ``total_customers`` counts every candidate it matched)."""
+    p, c, v = POTENTIALS, CUSTOMERS.alias("c"), VEHICLES.alias("v")
+    condition = compile_param(ctx, node, c, v)
+    query = (
+        sa.select(sa.func.count())
+        .select_from(p.join(c, c.c.id == p.c.customer_id).outerjoin(v, v.c.id == p.c.vehicle_id))
+        .where(p.c.run_id == ctx.run_id, p.c.query_param_id != query_param_id, condition)
+    )
+    return conn.execute(query).scalar_one()
+
+
+# -- the checks -------------------------------------------------------------------
+
+def check_columns(ctx: FunnelContext, c, v, event_key: ColumnElement) -> dict[str, ColumnElement]:
+    """Every check of SPEC 3 for the candidate row (customer ``c``, vehicle ``v``)."""
+    return {
+        **channel_checks(ctx, c),
+        "deleted": _check(_true(c.c.deleted)),
+        "unique_event": _check(_same_event_enrolled(ctx, c, v, event_key)),
+        "already_in_queue": _check(_active_enrollment(ctx, c)),
+        "casl": _casl(ctx, c) if ctx.casl_applies else sa.null(),
+        "opt_out_all": _check(_true(c.c.opt_out_all)),
+        "marketing_exclusion": _check(_excluded(ctx, c)),
+    }
+
+
+def _verdict(kind: str, country: str, value) -> sa.Select:
+    cv = VERDICTS.alias(f"{kind}_verdict")
+    return sa.select(cv).where(cv.c.kind == kind, cv.c.country == country, cv.c.value == value).limit(1), cv
+
+
+def channel_checks(ctx: FunnelContext, c) -> dict[str, ColumnElement]:
+    """Valid Email, Valid Phone, Valid Message from the stored verdicts.
+
+    For a channel the campaign uses, a value without a stored verdict gives NULL
+    here; :func:`repair_channel_checks` fills those in once the verdicts exist.
+    """
+    checks: dict[str, ColumnElement] = {"valid_email": sa.null(), "valid_phone": sa.null(), "valid_message": sa.null()}
+    if ctx.uses_email:
+        query, cv = _verdict("email", "", c.c.email)
+        verdict = query.with_only_columns(sa.case((_true(cv.c.valid), PASSED), else_=FAILED)).scalar_subquery()
+        checks["valid_email"] = sa.case((sa.or_(c.c.email.is_(None), _true(c.c.email_opt_out)), FAILED), else_=verdict)
+    if ctx.uses_phone:
+        cv = VERDICTS.alias("phone_verdict")
+        values = sa.and_(cv.c.kind == "phone", cv.c.country == ctx.country, cv.c.value.in_([c.c.phone, c.c.mobile]))
+        distinct_values = sa.case((c.c.phone.is_(None), 0), else_=1) + sa.case(
+            (sa.or_(c.c.mobile.is_(None), c.c.mobile == c.c.phone), 0), else_=1
+        )
+        verdict = (
+            sa.select(
+                sa.case(
+                    (sa.func.max(sa.case((_true(cv.c.valid), 1), else_=0)) == 1, PASSED),
+                    (sa.func.count(sa.distinct(cv.c.value)) < distinct_values, sa.null()),
+                    else_=FAILED,
+                )
+            )
+            .where(values)
+            .scalar_subquery()
+        )
+        no_number = sa.and_(c.c.phone.is_(None), c.c.mobile.is_(None))
+        checks["valid_phone"] = sa.case((sa.or_(_true(c.c.do_not_call), no_number), FAILED), else_=verdict)
+    if ctx.uses_sms:
+        query, cv = _verdict("phone", ctx.country, c.c.mobile)
+        mobile_ok = sa.and_(_true(cv.c.valid), _true(cv.c.mobile))
+        verdict = query.with_only_columns(sa.case((mobile_ok, PASSED), else_=FAILED)).scalar_subquery()
+        checks["valid_message"] = sa.case((sa.or_(c.c.mobile.is_(None), _true(c.c.sms_opt_out)), FAILED), else_=verdict)
+    return checks
+
+
+def _same_event_enrolled(ctx: FunnelContext, c, v, event_key) -> ColumnElement[bool]:
+    cc = ENROLLMENTS.alias("same_event")
+    return sa.exists().where(
+        cc.c.campaign_id == ctx.campaign_id,
+        cc.c.customer_id == c.c.id,
+        vehicle_key(cc.c.vehicle_id) == vehicle_key(v.c.id),
+        event_key_of(cc.c.event_key) == event_key,
+    )
+
+
+def _active_enrollment(ctx: FunnelContext, c) -> ColumnElement[bool]:
+    cc = ENROLLMENTS.alias("in_queue")
+    return sa.exists().where(
+        cc.c.campaign_id == ctx.campaign_id,
+        cc.c.customer_id == c.c.id,
+        cc.c.expired_at.is_(None),
+        cc.c.status.in_([s.value for s in QUEUE_STATUSES]),
+    )
+
+
+def _casl(ctx: FunnelContext, c) -> ColumnElement[int]:
+    as_of = _time(ctx.as_of)
+    express_at, withdrawn_at = c.c.casl_express_consent_at, c.c.casl_withdrawn_at
+    express = sa.and_(express_at.is_not(None), express_at <= as_of)
+    withdrawn = sa.and_(
+        withdrawn_at.is_not(None),
+        withdrawn_at <= as_of,
+        ~sa.and_(express, express_at > withdrawn_at),
+    )
+
+    def within(column, days: int) -> ColumnElement[bool]:
+        since = _time(_start_of_day(ctx.as_of_date - dt.timedelta(days=days)))
+        return sa.and_(column.is_not(None), column >= since, column <= as_of)
+
+    implied = sa.or_(within(c.c.last_purchase_at, CASL_PURCHASE_DAYS), within(c.c.last_inquiry_at, CASL_INQUIRY_DAYS))
+    return sa.case((withdrawn, FAILED), (sa.or_(express, implied), PASSED), else_=FAILED)
+
+
+def _excluded(ctx: FunnelContext, c) -> ColumnElement[bool]:
+    reasons: list[ColumnElement[bool]] = []
+    if ctx.has_excluded_tags:
+        t, e = TAGS.alias("tag"), EXCLUDED_TAGS.alias("excluded")
+        reasons.append(
+            sa.exists()
+            .select_from(t.join(e, e.c.tag == t.c.tag))
+            .where(t.c.customer_id == c.c.id, e.c.campaign_id == ctx.campaign_id)
+        )
+    if ctx.marketing_exclusion_days is not None:
+        cc, cp = ENROLLMENTS.alias("recent"), CAMPAIGNS.alias("recent_campaign")
+        since = ctx.as_of - dt.timedelta(days=ctx.marketing_exclusion_days)
+        reasons.append(
+            sa.exists()
+            .select_from(cc.join(cp, cp.c.id == cc.c.campaign_id))
+            .where(
+                cc.c.customer_id == c.c.id,
+                cc.c.enrolled_at >= _time(since),
+                cc.c.enrolled_at <= _time(ctx.as_of),
+                sa.or_(
+                    cc.c.campaign_id == ctx.campaign_id,
+                    sa.and_(cp.c.organization_id == ctx.organization_id, cp.c.exclusion_exempt == sa.false()),
+                ),
+            )
+        )
+    return sa.or_(*reasons) if reasons else sa.false()
+
+
+# -- repairs, counts, enrollment ---------------------------------------------------
+
+def _missing_verdict(ctx: FunnelContext, p=POTENTIALS) -> ColumnElement[bool]:
+    missing = []
+    if ctx.uses_email:
+        missing.append(p.c.valid_email.is_(None))
+    if ctx.uses_phone:
+        missing.append(p.c.valid_phone.is_(None))
+    if ctx.uses_sms:
+        missing.append(p.c.valid_message.is_(None))
+    return sa.or_(*missing) if missing else sa.false()
+
+
+def customers_missing_verdicts(ctx: FunnelContext) -> sa.Select:
+    """The customer ids of this run's potentials with a channel check awaiting a verdict."""
+    p = POTENTIALS
+    return sa.select(p.c.customer_id).where(p.c.run_id == ctx.run_id, _missing_verdict(ctx)).distinct()
+
+
+def repair_channel_checks(conn: Connection, ctx: FunnelContext, validated_at: dt.datetime) -> int:
+    """Recompute the channel checks that awaited a verdict; a verdict still missing fails."""
+    p, c = POTENTIALS, CUSTOMERS
+    values = {name: sa.func.coalesce(expr, FAILED) for name, expr in channel_checks(ctx, c).items() if _uses(ctx, name)}
+    if not values:
+        return 0
+    statement = (
+        sa.update(p)
+        .values(**values, validated_at=_time(validated_at))
+        .where(p.c.customer_id == c.c.id, p.c.run_id == ctx.run_id, _missing_verdict(ctx))
+    )
+    return conn.execute(statement).rowcount
+
+
+def _uses(ctx: FunnelContext, check: str) -> bool:
+    return {"valid_email": ctx.uses_email, "valid_phone": ctx.uses_phone, "valid_message": ctx.uses_sms}[check]
+
+
+def mark_valid(conn: Connection, run_id: int) -> int:
+    """``is_valid`` = eligible (SPEC 3), set on the eligible rows only."""
+    p = POTENTIALS
+    statement = sa.update(p).values(is_valid=True).where(p.c.run_id == run_id, stage_condition(Stage.ELIGIBLE, p))
+    return conn.execute(statement).rowcount
+
+
+FUNNEL_STAGES = (Stage.QUERY_PARAM_CUSTOMERS, Stage.POTENTIAL_CUSTOMERS, Stage.POTENTIAL_EVENTS, Stage.ELIGIBLE)
+
+
+def count_stages(conn: Connection, run_id: int) -> dict[str, int]:
+    """The funnel's counts up to Eligible, in one pass over the run's potentials."""
+    p = POTENTIALS
+    columns = [
+        sa.func.coalesce(sa.func.sum(sa.case((stage_condition(stage, p), 1), else_=0)), 0).label(stage.column)
+        for stage in FUNNEL_STAGES
+    ]
+    row = conn.execute(sa.select(*columns).where(p.c.run_id == run_id)).one()
+    return {stage.column: int(row._mapping[stage.column]) for stage in FUNNEL_STAGES}
+
+
+def enroll(conn: Connection, ctx: FunnelContext) -> int:
+    """Insert the run's eligible candidates as campaign customers; an event another
+    run enrolled first is skipped by the unique index. Returns how many enrolled."""
+    p = POTENTIALS
+    columns = ["campaign_id", "customer_id", "vehicle_id", "event_key", "run_id", "purpose", "status", "enrolled_at"]
+    select = sa.select(
+        sa.literal(ctx.campaign_id),
+        p.c.customer_id,
+        p.c.vehicle_id,
+        p.c.event_key,
+        sa.literal(ctx.run_id),
+        sa.literal(CampaignCustomerPurpose.DEFAULT.value),
+        sa.literal(CampaignCustomerStatus.QUEUED.value),
+        _time(ctx.as_of),
+    ).where(p.c.run_id == ctx.run_id, p.c.is_valid == sa.true())
+    insert = (postgresql.insert if ctx.dialect == "postgresql" else sqlite.insert)(ENROLLMENTS)
+    statement = insert.from_select(columns, select).on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+    return conn.execute(statement).rowcount
+
+
+def settle_potentials(conn: Connection, ctx: FunnelContext) -> int:
+    """Eligible potentials become ``success`` when this run enrolled them, else ``error``."""
+    p, cc = POTENTIALS, ENROLLMENTS
+    enrolled_here = sa.exists().where(
+        cc.c.campaign_id == ctx.campaign_id,
+        cc.c.customer_id == p.c.customer_id,
+        vehicle_key(cc.c.vehicle_id) == vehicle_key(p.c.vehicle_id),
+        event_key_of(cc.c.event_key) == p.c.event_key,
+        cc.c.run_id == ctx.run_id,
+    )
+    status = sa.case((enrolled_here, PotentialStatus.SUCCESS.value), else_=PotentialStatus.ERROR.value)
+    statement = sa.update(p).values(status=status).where(p.c.run_id == ctx.run_id, p.c.is_valid == sa.true())
+    return conn.execute(statement).rowcount
+
+
+def count_any_match(conn: Connection, ctx: FunnelContext, conditions: list[ColumnElement[bool]]) -> int:
+    """Distinct candidates matched by any of the params (Criterion Stats)."""
+    return count_matches(conn, ctx, sa.or_(*conditions))

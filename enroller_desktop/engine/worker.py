@@ -1,0 +1,84 @@
+"""The worker: executes scheduled runs as they fall due, one at a time, by
+``scheduled_for`` then id. Several workers (and windows) share the due runs and
+none executes a run twice: on PostgreSQL the next run is picked with
+``FOR UPDATE SKIP LOCKED``; everywhere the claim itself is a conditional update
+that only one client can win.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import sqlalchemy as sa
+
+from enroller_desktop.db.engine import Database
+from enroller_desktop.db.enums import RunStatus
+from enroller_desktop.engine.runs import (
+    RUNS,
+    RunOutcome,
+    claim,
+    execute_claimed,
+    recover_interrupted,
+    utcnow,
+)
+from enroller_desktop.engine.funnel import _time
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL_S = 5.0
+
+
+def claim_next_due(db: Database) -> int | None:
+    """Claim the next due scheduled run, or return None when none is due."""
+    due = (
+        sa.select(RUNS.c.id)
+        .where(RUNS.c.status == RunStatus.SCHEDULED.value, RUNS.c.scheduled_for <= _time(utcnow()))
+        .order_by(RUNS.c.scheduled_for, RUNS.c.id)
+    )
+    if db.dialect == "postgresql":
+        with db.write() as conn:
+            run_id = conn.execute(due.limit(1).with_for_update(skip_locked=True)).scalar()
+            if run_id is None:
+                return None
+            conn.execute(
+                sa.update(RUNS).where(RUNS.c.id == run_id).values(
+                    status=RunStatus.IN_PROGRESS, in_progress_at=utcnow(), heartbeat_at=utcnow(),
+                    as_of=sa.func.coalesce(RUNS.c.as_of, _time(utcnow())))
+            )
+            return run_id
+    while True:
+        with db.read() as conn:
+            candidates = conn.execute(due.limit(8)).scalars().all()
+        if not candidates:
+            return None
+        for run_id in candidates:
+            if claim(db, run_id):
+                return run_id
+
+
+def run_worker(
+    db: Database,
+    *,
+    once: bool = False,
+    stop: threading.Event | None = None,
+    on_outcome: Callable[[RunOutcome], None] | None = None,
+) -> list[RunOutcome]:
+    """Execute due runs until ``stop`` is set (with ``once``: those due now)."""
+    stop = stop or threading.Event()
+    outcomes: list[RunOutcome] = []
+    while not stop.is_set():
+        recover_interrupted(db)
+        run_id = claim_next_due(db)
+        if run_id is None:
+            if once:
+                break
+            stop.wait(POLL_INTERVAL_S)
+            continue
+        log.info("worker executing run %s", run_id)
+        outcome = execute_claimed(db, run_id)
+        outcomes.append(outcome)
+        if on_outcome is not None:
+            on_outcome(outcome)
+    return outcomes
