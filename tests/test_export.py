@@ -1,0 +1,200 @@
+"""CSV export (SPEC 8): what the file holds, and that it appears whole or not at all."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from enroller_desktop import export, run_tables
+from enroller_desktop.db import detail_queries
+from enroller_desktop.db.detail_queries import FunnelBox, FunnelSlice, PotentialFilter
+from enroller_desktop.db.enums import Check, RunPurpose
+from enroller_desktop.engine.runs import CancelToken
+from enroller_desktop.errors import UserError
+from tests.detail_data import build_run
+
+TABS = run_tables.TAB_NAMES
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def summary_of(db, run_id):
+    with db.read() as conn:
+        return detail_queries.run_summary(conn, run_id)
+
+
+def shown_rows(db, source: run_tables.TableSource) -> list[list[str]]:
+    """The rows a window shows for ``source``, read page by page as the window does."""
+    with db.read() as conn:
+        if source.listing is None:
+            return [source.table.format(row) for row in source.read_all(conn)]
+        rows, key = [], None
+        while page := source.listing.page_after(conn, key, 3):
+            rows += [source.table.format(row) for row in page]
+            key = source.listing.key_of(page[-1])
+        return rows
+
+
+def unguarded(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") else cell
+
+
+@pytest.mark.parametrize("tab", TABS)
+def test_each_tab_reads_back_as_its_titles_and_shown_rows(db, tmp_path, tab):
+    built = build_run(db, purpose=RunPurpose.CAMPAIGN_EVALUATION_AND_EXPIRE)
+    out = tmp_path / f"{tab}.csv"
+    count = export.export_run_tab(db, built.run_id, tab, out)
+    source = run_tables.run_tab_source(summary_of(db, built.run_id), tab)
+    header, *rows = read_csv(out)
+    assert header == source.table.titles
+    assert [[unguarded(cell) for cell in row] for row in rows] == shown_rows(db, source)
+    assert count == len(rows) > 0
+
+
+def test_filtered_and_sorted_potentials_export_exactly_that_filter_in_that_order(db, tmp_path, monkeypatch):
+    monkeypatch.setattr(export, "BATCH_SIZE", 2)  # several batches, not only what one page holds
+    built = build_run(db)
+    summary = summary_of(db, built.run_id)
+    source = run_tables.run_tab_source(
+        summary, "potentials", filter=PotentialFilter(funnel=FunnelSlice(FunnelBox.VALID_POTENTIALS, fell_out=True)), sort="last_name", descending=True
+    )
+    out = tmp_path / "fell-out.csv"
+    export.export_source(db, source, out)
+    rows = read_csv(out)[1:]
+    assert [[unguarded(cell) for cell in row] for row in rows] == shown_rows(db, source)
+    assert [row[1] for row in rows] == ["Zola", "lee", "Lee", "'\ttab"]
+
+
+def test_file_begins_with_the_utf8_byte_order_mark(db, tmp_path):
+    built = build_run(db)
+    out = tmp_path / "potentials.csv"
+    export.export_run_tab(db, built.run_id, "potentials", out)
+    assert out.read_bytes().startswith(b"\xef\xbb\xbfFirst Name,")
+
+
+def test_text_cells_beginning_with_a_formula_character_get_a_quote(db, tmp_path):
+    built = build_run(db)
+    out = tmp_path / "potentials.csv"
+    export.export_run_tab(db, built.run_id, "potentials", out)
+    names = [(row[0], row[1]) for row in read_csv(out)[1:]]
+    assert ("'=HYPERLINK(\"x\")", "'+1") in names
+    assert ("'-minus", "'@at") in names
+    assert ("line\nbreak", "'\ttab") in names
+    assert ("'\rcarriage", "Lee") in names
+
+
+def test_commas_quotes_newlines_and_accents_survive(db, tmp_path):
+    built = build_run(db)
+    out = tmp_path / "potentials.csv"
+    export.export_run_tab(db, built.run_id, "potentials", out)
+    rows = read_csv(out)[1:]
+    assert rows[0][:3] == ["Zoë", "Ångström", "2020 Kia Niro, EV"]
+    assert rows[1][:2] == ["Smith, John", 'O"Brien']
+    assert rows[4][0] == "line\nbreak"
+
+
+def test_an_unwritable_folder_gives_a_clear_message_and_no_file(db, tmp_path):
+    built = build_run(db)
+    if os.geteuid() == 0:  # root writes through permission bits; /sys refuses everyone
+        folder = Path("/sys")
+    else:
+        folder = tmp_path / "locked"
+        folder.mkdir(mode=0o500)
+    with pytest.raises(UserError, match=r"no permission to write in /sys|no permission to write in .*locked"):
+        export.export_run_tab(db, built.run_id, "potentials", folder / "potentials.csv")
+    assert not (folder / "potentials.csv").exists()
+
+
+def test_a_vanished_folder_gives_a_clear_message(db, tmp_path):
+    built = build_run(db)
+    folder = tmp_path / "gone"
+    with pytest.raises(UserError, match="the folder .*gone does not exist"):
+        export.export_run_tab(db, built.run_id, "potentials", folder / "potentials.csv")
+    assert not folder.exists()
+
+
+def test_a_folder_vanishing_during_the_export_leaves_no_file(db, tmp_path, monkeypatch):
+    monkeypatch.setattr(export, "BATCH_SIZE", 2)
+    built = build_run(db)
+    folder = tmp_path / "vanishing"
+    folder.mkdir()
+
+    def remove_the_folder(fraction, message):
+        for leftover in folder.iterdir():
+            leftover.unlink()
+        if folder.exists():
+            folder.rmdir()
+
+    with pytest.raises(UserError, match="no longer exists"):
+        export.export_run_tab(db, built.run_id, "potentials", folder / "potentials.csv", progress=remove_the_folder)
+    assert not folder.exists()
+
+
+def test_a_canceled_export_leaves_no_file_and_keeps_the_one_it_would_replace(db, tmp_path, monkeypatch):
+    monkeypatch.setattr(export, "BATCH_SIZE", 2)
+    built = build_run(db)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    out = folder / "potentials.csv"
+    out.write_text("yesterday's export")
+    token = CancelToken()
+
+    def cancel_after_first_batch(fraction, message):
+        token.cancel()
+
+    with pytest.raises(export.ExportCanceled):
+        export.export_run_tab(db, built.run_id, "potentials", out, progress=cancel_after_first_batch, cancel=token)
+    assert out.read_text() == "yesterday's export"
+    assert [path.name for path in folder.iterdir()] == ["potentials.csv"]
+
+
+def test_a_missing_run_is_a_user_error(db, tmp_path):
+    with pytest.raises(UserError, match="No enroller run with id 4242"):
+        export.export_run_tab(db, 4242, "events", tmp_path / "events.csv")
+    assert not (tmp_path / "events.csv").exists()
+
+
+def test_failed_check_filter_exports_only_those_that_failed_it(db, tmp_path):
+    built = build_run(db)
+    source = run_tables.run_tab_source(summary_of(db, built.run_id), "potentials", filter=PotentialFilter(failed_check=Check.CASL))
+    out = tmp_path / "casl.csv"
+    export.export_source(db, source, out)
+    rows = read_csv(out)[1:]
+    casl = source.table.column_index("casl")
+    assert [(row[0], row[casl]) for row in rows] == [("Ann", "Failed"), ("", "Failed")]
+
+
+@pytest.mark.parametrize("tab", TABS)
+def test_command_line_export_writes_each_tab(db_url, db, tmp_path, tab):
+    built = build_run(db)
+    out = tmp_path / f"{tab}.csv"
+    done = subprocess.run(
+        [sys.executable, "-m", "enroller_desktop", "--db", db_url, "export", str(built.run_id), "--tab", tab, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = read_csv(out)
+    assert done.stdout.strip() == f"Wrote {len(rows) - 1} rows to {out}"
+    assert rows[0] == run_tables.run_tab_source(summary_of(db, built.run_id), tab).table.titles
+
+
+def test_command_line_export_of_a_missing_run_exits_2_with_one_line(db_url, db, tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "enroller_desktop", "--db", db_url, "export", "99", "--tab", "summary", "--out", str(tmp_path / "x.csv")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == "enroller-desktop: No enroller run with id 99"
+    assert not (tmp_path / "x.csv").exists()
