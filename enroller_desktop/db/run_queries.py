@@ -1,0 +1,414 @@
+"""The queries of the main window: the Enroller Runs index, its filters and trends.
+
+The window never builds SQL; it describes what it wants with a :class:`RunFilter`
+and a :class:`RunSort`, and these functions answer with plain rows.
+
+Paging is by keyset: a page continues after (or before) the sort key of a row the
+window already holds, so scrolling costs one short index range per page whatever
+the table's size. A page far from anything loaded (a scroll-bar drag to the
+middle) is found once by OFFSET, and its neighbours then continue by keyset.
+
+Every list of runs is bounded by a *watermark*, the highest run id the window has
+seen: rows keep their positions while other clients add runs, until the window
+asks for the newer ones (:func:`newer_runs`) and puts them on top.
+
+Readings (SPEC 3: "all dates are UTC dates"): the created date range is a range of
+UTC dates, both ends included. An empty purpose or status selection matches no
+run: it is what the user ticked, and "nothing ticked" shows nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from enroller_desktop.db.enums import RunPurpose, RunStatus
+from enroller_desktop.db.models import Campaign, Customer, EnrollerRun, Organization
+
+runs = EnrollerRun.__table__
+orgs = Organization.__table__
+campaigns = Campaign.__table__
+customers = Customer.__table__
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """What the filter dock selects. ``None`` for a set means "all values"."""
+
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    organization_id: int | None = None
+    campaign_id: int | None = None
+    purposes: frozenset[RunPurpose] | None = None
+    statuses: frozenset[RunStatus] | None = None
+
+
+#: The sortable columns of the index, by the window's column key.
+SORT_KEYS = (
+    "id",
+    "created_at",
+    "organization",
+    "campaign",
+    "purpose",
+    "status",
+    "query_param_customers",
+    "potential_customers",
+    "potential_events",
+    "eligible",
+    "success",
+    "in_progress_at",
+    "completed_at",
+    "duration",
+)
+
+
+@dataclass(frozen=True)
+class RunSort:
+    """A column key of :data:`SORT_KEYS` and a direction. Empty values (NULL) sort
+    as the largest, as PostgreSQL does by default: last ascending, first descending."""
+
+    key: str = "created_at"
+    descending: bool = True
+
+    def __post_init__(self) -> None:
+        if self.key not in SORT_KEYS:
+            raise ValueError(f"unknown sort column {self.key!r}")
+
+
+NEWEST_FIRST = RunSort()
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One line of the index, as read; ``sort_key`` is the keyset position."""
+
+    id: int
+    created_at: dt.datetime
+    organization: str
+    campaign: str
+    purpose: RunPurpose
+    status: RunStatus
+    query_param_customers: int | None
+    potential_customers: int | None
+    potential_events: int | None
+    eligible: int | None
+    success: int | None
+    in_progress_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    error_message: str | None
+    sort_key: tuple = field(compare=False, repr=False)
+
+    @property
+    def duration(self) -> dt.timedelta | None:
+        """Start to finish; for a run still in progress, the time it has run so far."""
+        if self.in_progress_at is None:
+            return None
+        end = self.completed_at or (dt.datetime.now(dt.timezone.utc) if self.status is RunStatus.IN_PROGRESS else None)
+        return end - self.in_progress_at if end else None
+
+
+def _duration_seconds(dialect: str):
+    if dialect == "sqlite":
+        # julianday() is a float of days: round to the millisecond so that equal
+        # durations compare equal (and fall back to the id, as on PostgreSQL).
+        return sa.func.round((sa.func.julianday(runs.c.completed_at) - sa.func.julianday(runs.c.in_progress_at)) * 86400.0, 3)
+    return sa.extract("epoch", runs.c.completed_at - runs.c.in_progress_at)
+
+
+def _day(column, dialect: str):
+    """The UTC date of a stored (naive UTC) timestamp, as ISO text on both databases."""
+    if dialect == "sqlite":
+        return sa.func.date(column)
+    return sa.func.to_char(column, "YYYY-MM-DD")
+
+
+def _sort_columns(sort: RunSort, dialect: str) -> list:
+    """The non-null expressions that order the rows, the run id last (ties)."""
+    if sort.key == "id":
+        return [runs.c.id]
+    if sort.key == "created_at":
+        return [runs.c.created_at, runs.c.id]  # never NULL: the index serves it as is
+    value = {
+        "organization": orgs.c.name,
+        "campaign": campaigns.c.name,
+        "purpose": runs.c.purpose,
+        "status": runs.c.status,
+        "duration": _duration_seconds(dialect),
+    }.get(sort.key)
+    if value is None:
+        value = runs.c[sort.key]
+    zero = {
+        "organization": "",
+        "campaign": "",
+        "purpose": "",
+        "status": "",
+        "in_progress_at": dt.datetime(1970, 1, 1),
+        "completed_at": dt.datetime(1970, 1, 1),
+        "duration": 0.0,
+    }.get(sort.key, 0)
+    is_empty = sa.case((value.is_(None), 1), else_=0)
+    return [is_empty, sa.func.coalesce(value, zero), runs.c.id]
+
+
+def _where(f: RunFilter, watermark: int | None) -> list:
+    clauses = []
+    if f.created_from is not None:
+        clauses.append(runs.c.created_at >= dt.datetime.combine(f.created_from, dt.time()))
+    if f.created_to is not None:
+        clauses.append(runs.c.created_at < dt.datetime.combine(f.created_to + dt.timedelta(days=1), dt.time()))
+    if f.organization_id is not None:
+        clauses.append(runs.c.organization_id == f.organization_id)
+    if f.campaign_id is not None:
+        clauses.append(runs.c.campaign_id == f.campaign_id)
+    if f.purposes is not None:
+        clauses.append(runs.c.purpose.in_(sorted(f.purposes)) if f.purposes else sa.false())
+    if f.statuses is not None:
+        clauses.append(runs.c.status.in_(sorted(f.statuses)) if f.statuses else sa.false())
+    if watermark is not None:
+        clauses.append(runs.c.id <= watermark)
+    return clauses
+
+
+def _select_rows(dialect: str, sort: RunSort):
+    keys = _sort_columns(sort, dialect)
+    columns = [
+        runs.c.id,
+        runs.c.created_at,
+        orgs.c.name.label("organization"),
+        campaigns.c.name.label("campaign"),
+        runs.c.purpose,
+        runs.c.status,
+        runs.c.query_param_customers,
+        runs.c.potential_customers,
+        runs.c.potential_events,
+        runs.c.eligible,
+        runs.c.success,
+        runs.c.in_progress_at,
+        runs.c.completed_at,
+        runs.c.error_message,
+    ]
+    query = sa.select(*columns, *[k.label(f"_k{i}") for i, k in enumerate(keys)]).select_from(
+        runs.join(orgs, orgs.c.id == runs.c.organization_id).join(campaigns, campaigns.c.id == runs.c.campaign_id)
+    )
+    return query, keys
+
+
+def _rows(result, key_count: int) -> list[RunRow]:
+    out = []
+    for r in result:
+        values = tuple(r)
+        base, key = values[:-key_count], values[-key_count:]
+        out.append(
+            RunRow(
+                *base[:4],
+                RunPurpose(base[4]),
+                RunStatus(base[5]),
+                *base[6:],
+                sort_key=tuple(key),
+            )
+        )
+    return out
+
+
+def count_runs(conn: Connection, f: RunFilter, *, watermark: int | None = None) -> int:
+    """How many runs match the filter (up to the watermark)."""
+    return conn.execute(sa.select(sa.func.count()).select_from(runs).where(*_where(f, watermark))).scalar_one()
+
+
+def max_run_id(conn: Connection) -> int:
+    return conn.execute(sa.select(sa.func.coalesce(sa.func.max(runs.c.id), 0))).scalar_one()
+
+
+def page(
+    conn: Connection,
+    f: RunFilter,
+    sort: RunSort,
+    *,
+    limit: int,
+    after: tuple | None = None,
+    before: tuple | None = None,
+    offset: int | None = None,
+    from_end: bool = False,
+    watermark: int | None = None,
+) -> list[RunRow]:
+    """Up to ``limit`` runs in display order.
+
+    ``after``/``before`` continue from the sort key of a row already shown;
+    ``from_end`` gives the last ``limit`` rows; ``offset`` seeks (used only for a
+    page that has no loaded neighbour).
+    """
+    query, keys = _select_rows(conn.dialect.name, sort)
+    query = query.where(*_where(f, watermark))
+    # Reading backwards (before a row, or from the end) flips the order, then the
+    # rows are put back in display order.
+    backwards = before is not None or from_end
+    forward_desc = sort.descending
+    desc = forward_desc != backwards
+    if after is not None:
+        mark = _key_literal(keys, after)
+        query = query.where((sa.tuple_(*keys) < mark) if forward_desc else (sa.tuple_(*keys) > mark))
+    if before is not None:
+        mark = _key_literal(keys, before)
+        query = query.where((sa.tuple_(*keys) > mark) if forward_desc else (sa.tuple_(*keys) < mark))
+    query = query.order_by(*[k.desc() if desc else k.asc() for k in keys]).limit(limit)
+    if offset:
+        query = query.offset(offset)
+    rows = _rows(conn.execute(query), len(keys))
+    if backwards:
+        rows.reverse()
+    return rows
+
+
+def _key_literal(keys: list, values: tuple):
+    # Bound with the key's own type, so that a time goes in as stored (naive UTC).
+    return sa.tuple_(*[sa.literal(v, k.type) for k, v in zip(keys, values, strict=True)])
+
+
+def runs_by_id(conn: Connection, ids: Sequence[int], sort: RunSort = NEWEST_FIRST) -> list[RunRow]:
+    """The current state of the given runs (to refresh visible rows)."""
+    if not ids:
+        return []
+    query, keys = _select_rows(conn.dialect.name, sort)
+    return _rows(conn.execute(query.where(runs.c.id.in_(list(ids)))), len(keys))
+
+
+def newer_runs(conn: Connection, f: RunFilter, sort: RunSort, *, watermark: int, limit: int = 1000) -> list[RunRow]:
+    """Matching runs created after the watermark, in display order."""
+    query, keys = _select_rows(conn.dialect.name, sort)
+    query = query.where(*_where(f, None), runs.c.id > watermark)
+    query = query.order_by(*[k.desc() if sort.descending else k.asc() for k in keys]).limit(limit)
+    return _rows(conn.execute(query), len(keys))
+
+
+def organizations(conn: Connection) -> list[tuple[int, str]]:
+    return [tuple(r) for r in conn.execute(sa.select(orgs.c.id, orgs.c.name).order_by(orgs.c.name, orgs.c.id))]
+
+
+@dataclass(frozen=True)
+class CampaignChoice:
+    id: int
+    name: str
+    organization_id: int
+    organization: str
+    active: bool
+
+
+def campaign_choices(conn: Connection, organization_id: int | None = None) -> list[CampaignChoice]:
+    """Campaigns (of one organization, or all), by organization then name."""
+    query = (
+        sa.select(campaigns.c.id, campaigns.c.name, orgs.c.id, orgs.c.name, campaigns.c.active)
+        .join(orgs, orgs.c.id == campaigns.c.organization_id)
+        .order_by(orgs.c.name, campaigns.c.name, campaigns.c.id)
+    )
+    if organization_id is not None:
+        query = query.where(campaigns.c.organization_id == organization_id)
+    return [CampaignChoice(*r) for r in conn.execute(query)]
+
+
+@dataclass(frozen=True)
+class CustomerChoice:
+    id: int
+    first_name: str | None
+    last_name: str | None
+    email: str | None
+    phone: str | None
+    mobile: str | None
+
+    @property
+    def label(self) -> str:
+        name = " ".join(p for p in (self.first_name, self.last_name) if p) or "(no name)"
+        contact = " · ".join(p for p in (self.email, self.mobile or self.phone) if p)
+        return f"{name} — {contact} (#{self.id})" if contact else f"{name} (#{self.id})"
+
+
+def search_customers(conn: Connection, organization_id: int, text: str, *, limit: int = 20) -> list[CustomerChoice]:
+    """Customers of the organization whose name, email or phone contains ``text``
+    (ASCII case folded, as SPEC 3 compares text). Digits typed for a phone match
+    the stored number whatever its punctuation."""
+    words = text.split()
+    query = sa.select(
+        customers.c.id,
+        customers.c.first_name,
+        customers.c.last_name,
+        customers.c.email,
+        customers.c.phone,
+        customers.c.mobile,
+    ).where(customers.c.organization_id == organization_id)
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if text.strip().lstrip("#").isdigit():
+        by_id = customers.c.id == int(text.strip().lstrip("#"))
+    else:
+        by_id = sa.false()
+    for word in words:
+        pattern = f"%{_escape_like(word.lower())}%"
+        query = query.where(
+            sa.or_(
+                by_id,
+                sa.func.lower(customers.c.first_name).like(pattern, escape="\\"),
+                sa.func.lower(customers.c.last_name).like(pattern, escape="\\"),
+                sa.func.lower(customers.c.email).like(pattern, escape="\\"),
+                *(
+                    [_digits_of(customers.c.phone).like(f"%{digits}%"), _digits_of(customers.c.mobile).like(f"%{digits}%")]
+                    if len(digits) >= 3 and any(ch.isdigit() for ch in word)
+                    else []
+                ),
+            )
+        )
+    query = query.order_by(customers.c.last_name, customers.c.first_name, customers.c.id).limit(limit)
+    return [CustomerChoice(*r) for r in conn.execute(query)]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _digits_of(column):
+    stripped = column
+    for ch in " -().+":
+        stripped = sa.func.replace(stripped, ch, "")
+    return stripped
+
+
+@dataclass(frozen=True)
+class DayStatusCount:
+    day: dt.date
+    status: RunStatus
+    runs: int
+
+
+def runs_per_day(conn: Connection, f: RunFilter) -> list[DayStatusCount]:
+    """Matching runs per UTC creation date and status (the stacked bars of Trends)."""
+    day = _day(runs.c.created_at, conn.dialect.name).label("day")
+    query = sa.select(day, runs.c.status, sa.func.count()).where(*_where(f, None)).group_by(day, runs.c.status).order_by(day)
+    return [DayStatusCount(dt.date.fromisoformat(d), RunStatus(s), n) for d, s, n in conn.execute(query)]
+
+
+def median_duration_per_day(conn: Connection, f: RunFilter) -> list[tuple[dt.date, float]]:
+    """The median duration in seconds of the matching finished runs, per UTC
+    creation date. Written with window functions, which both databases have
+    (SQLite has no percentile function): the middle row, or the mean of the two."""
+    dialect = conn.dialect.name
+    seconds = _duration_seconds(dialect)
+    day = _day(runs.c.created_at, dialect)
+    ranked = (
+        sa.select(
+            day.label("day"),
+            seconds.label("seconds"),
+            sa.func.row_number().over(partition_by=day, order_by=seconds).label("n"),
+            sa.func.count().over(partition_by=day).label("total"),
+        )
+        .where(*_where(f, None), runs.c.in_progress_at.is_not(None), runs.c.completed_at.is_not(None))
+        .subquery()
+    )
+    middle = sa.or_(ranked.c.n == (ranked.c.total + 1) // 2, ranked.c.n == (ranked.c.total + 2) // 2)
+    query = (
+        sa.select(ranked.c.day, sa.func.avg(ranked.c.seconds))
+        .where(middle)
+        .group_by(ranked.c.day)
+        .order_by(ranked.c.day)
+    )
+    return [(dt.date.fromisoformat(d), float(s)) for d, s in conn.execute(query)]
