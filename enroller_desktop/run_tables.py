@@ -233,6 +233,8 @@ def potentials_table(purpose: RunPurpose, run_status: RunStatus) -> RunTable:
             Column("vehicle", "Vehicle", lambda p: format_vehicle(p.year, p.make, p.model), free_text=True),
             Column("status", "Status", lambda p: p.status.label, kind="status"),
             Column("is_valid", "Is Valid", lambda p: VALID_TEXT[p.is_valid], kind="status"),
+            # Not a seed column: the answer to "why not?", beside the verdict it explains.
+            Column("why_not_enrolled", "Why Not Enrolled", lambda p: why_not_enrolled(p.status, checks(p._mapping), simulation, finished)),
             _check_column(Check.ALREADY_IN_QUEUE, "Already in Queue"),
             _check_column(Check.CASL, "Casl"),
             _check_column(Check.DELETED, "Deleted"),
@@ -243,7 +245,6 @@ def potentials_table(purpose: RunPurpose, run_status: RunStatus) -> RunTable:
             _check_column(Check.VALID_MESSAGE, "Valid Message"),
             _check_column(Check.VALID_PHONE, "Valid Phone"),
             Column("validated_at", "Validated At", lambda p: format_time(p.validated_at), kind="time"),
-            Column("why_not_enrolled", "Why Not Enrolled", lambda p: why_not_enrolled(p.status, checks(p._mapping), simulation, finished)),
         ),
     )
 

@@ -1,31 +1,67 @@
-"""The run detail window: one per run, opened from the main window."""
+"""The run detail window: one per run, answering "why did this customer (not) get
+enrolled?".
+
+Tabs as the seed describes them: Summary (the run's fields and its events on the
+left, the funnel flowchart on the right), Query Params (with the criteria in words
+and a bar chart), Potentials (every candidate with every check, filterable, lazy
+over a million rows) and Campaign Customers. Every table exports to CSV (an Export
+button on each tab, Ctrl+E) on the thread pool, with progress and Cancel in the
+status bar while the window stays usable.
+
+While the run is scheduled or in progress the window polls it and updates itself;
+every query runs on the thread pool except the one primary-key read that gives the
+window its title when it opens.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QMainWindow, QWidget
+import dataclasses
+from pathlib import Path
 
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.engine import Row
+
+from enroller_desktop import export, run_tables
 from enroller_desktop.db import detail_queries
+from enroller_desktop.db.detail_queries import FunnelBox, FunnelSlice, PotentialFilter
 from enroller_desktop.db.engine import Database
+from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose
+from enroller_desktop.ui.funnel import FunnelScene, FunnelView
+from enroller_desktop.ui.jobs import Job, JobState, start
+from enroller_desktop.ui.query_param_chart import QueryParamChart
+from enroller_desktop.ui.run_models import EventTreeModel, PagedTableModel, RowsTableModel, keep_until_finished
 
-_open_windows: dict[tuple[int, int], RunWindow] = {}
+POLL_INTERVAL_MS = 1500
+SEARCH_DELAY_MS = 300
 
-
-class RunWindow(QMainWindow):
-    def __init__(self, db: Database, run_id: int, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.db = db
-        self.run_id = run_id
-        with db.read() as conn:
-            summary = detail_queries.run_summary(conn, run_id)
-        created = summary.created_at.isoformat(sep=" ", timespec="seconds")
-        self.setWindowTitle(f"{summary.campaign_name} — run {run_id} of {created}")
-        self.setCentralWidget(QLabel(f"Run {run_id}"))
-        self.resize(1200, 760)
+_open_windows: dict[tuple[str, int], RunWindow] = {}
 
 
 def show_run_window(db: Database, run_id: int, parent: QWidget | None = None) -> RunWindow:
-    """Open the run's window, or raise and activate the one already open."""
-    key = (id(db), run_id)
+    """Open the run's window, or raise and activate the one already open.
+
+    A run that does not exist raises :class:`~enroller_desktop.errors.UserError`."""
+    key = (db.url, run_id)
     window = _open_windows.get(key)
     if window is None:
         window = RunWindow(db, run_id, parent)
@@ -35,3 +71,474 @@ def show_run_window(db: Database, run_id: int, parent: QWidget | None = None) ->
     window.raise_()
     window.activateWindow()
     return window
+
+
+def choose_export_path(parent: QWidget, suggested: Path) -> str | None:
+    """Ask where to write a CSV; None when the user cancels."""
+    path, _ = QFileDialog.getSaveFileName(parent, "Export to CSV", str(suggested), "CSV files (*.csv);;All files (*)")
+    return path or None
+
+
+def _details(db: Database, run_id: int) -> dict:
+    """Everything small the window shows, read and formatted off the interface thread."""
+    with db.read() as conn:
+        summary = detail_queries.run_summary(conn, run_id)
+        events = detail_queries.run_events(conn, run_id)
+        params = detail_queries.run_query_param_rows(conn, run_id)
+    return {
+        "summary": summary,
+        "fields": [list(pair) for pair in run_tables.summary_fields(summary)],
+        "events": events,
+        "params": [run_tables.QUERY_PARAMS.format(row) for row in params],
+        "chart": (
+            [f"{row.process_order}. {row.name}" for row in params],
+            [float(row.total_customers or 0) for row in params],
+            [(row.completed_at - row.in_progress_at).total_seconds() if row.completed_at and row.in_progress_at else 0.0 for row in params],
+        ),
+    }
+
+
+def _table_view(model, *, sortable: bool = False) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.verticalHeader().hide()
+    rows = view.verticalHeader()
+    rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    rows.setDefaultSectionSize(view.fontMetrics().height() + 8)
+    view.horizontalHeader().setHighlightSections(False)
+    view.horizontalHeader().setStretchLastSection(True)
+    if sortable:
+        view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        view.setSortingEnabled(True)
+    return view
+
+
+def _export_button(window: RunWindow) -> QPushButton:
+    button = QPushButton("Export…")
+    button.setToolTip("Export this table to CSV (Ctrl+E): every row of the current filter and sort")
+    button.clicked.connect(window.export_current_tab)
+    window._export_buttons.append(button)
+    return button
+
+
+class PagedTableTab(QWidget):
+    """A tab over a :class:`PagedTableModel`: a bar (filters, count, Export) and the table."""
+
+    def __init__(self, window: RunWindow, model: PagedTableModel, noun: str) -> None:
+        super().__init__()
+        self.model = model
+        self.noun = noun
+        self.bar = QHBoxLayout()
+        self.count_label = QLabel("Counting…")
+        self.view = _table_view(model, sortable=True)
+        self.view.horizontalHeader().sortIndicatorChanged.connect(self._keep_sort_indicator)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.bar)
+        layout.addWidget(self.view)
+        self._finish_bar = lambda: (self.bar.addStretch(1), self.bar.addWidget(self.count_label), self.bar.addWidget(_export_button(window)))
+        model.count_changed.connect(self._show_count)
+        model.modelReset.connect(lambda: self.count_label.setText("Counting…"))
+
+    def _show_count(self, count: int) -> None:
+        self.count_label.setText(f"{count:,} {self.noun}{'' if count == 1 else 's'}")
+
+    def _keep_sort_indicator(self, section: int, order: Qt.SortOrder) -> None:
+        """A column SQL cannot sort by keeps the indicator where the rows really are."""
+        actual = self.model.sort_column()
+        if section != actual:
+            header = self.view.horizontalHeader()
+            header.blockSignals(True)
+            header.setSortIndicator(actual, Qt.SortOrder.DescendingOrder if self.model.listing.descending else Qt.SortOrder.AscendingOrder)
+            header.blockSignals(False)
+
+
+class RunWindow(QMainWindow):
+    """The detail window of one run."""
+
+    details_loaded = Signal()  # each time the summary, events and query params are shown anew
+    export_finished = Signal(object)  # rows written, or None when canceled
+    export_failed = Signal(str)
+
+    def __init__(self, db: Database, run_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.db = db
+        self.run_id = run_id
+        with db.read() as conn:
+            self.summary: Row = detail_queries.run_summary(conn, run_id)
+        self._export_buttons: list[QPushButton] = []
+        self._export_job: Job | None = None
+        self._details_job: Job | None = None
+        self._export_folder = Path.home()
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.setCentralWidget(self.tabs)
+        self._build_summary_tab()
+        self._build_query_params_tab()
+        self._build_potentials_tab()
+        self._build_campaign_customers_tab()
+        self._build_status_bar()
+
+        export_action = QAction("Export to CSV", self)
+        export_action.setShortcut(QKeySequence("Ctrl+E"))
+        export_action.triggered.connect(self.export_current_tab)
+        self.addAction(export_action)
+        self.export_action = export_action
+        close_action = QAction("Close", self)
+        close_action.setShortcut(QKeySequence.StandardKey.Close)
+        close_action.triggered.connect(self.close)
+        self.addAction(close_action)
+
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_INTERVAL_MS)
+        self._poll.timeout.connect(self._load_details)
+        self._show_summary_header()
+        if not self.summary.status.finished:
+            self._poll.start()
+        self._load_details()
+        self.resize(1320, 820)
+
+    # -- building -------------------------------------------------------------------
+
+    def _build_summary_tab(self) -> None:
+        self.summary_model = RowsTableModel(run_tables.SUMMARY, self)
+        self.summary_view = _table_view(self.summary_model)
+        self.summary_view.setAlternatingRowColors(False)
+        self.summary_view.setShowGrid(False)
+        self.summary_view.horizontalHeader().hide()
+        self.summary_view.setColumnWidth(0, 170)
+        self.event_model = EventTreeModel(self)
+        self.event_view = QTreeView()
+        self.event_view.setModel(self.event_model)
+        self.event_view.setUniformRowHeights(True)
+        self.event_view.setAlternatingRowColors(True)
+        header = self.event_view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        for column, sample in ((0, "  2026-12-31T23:59:59Z  "), (1, " Warning "), (3, " 1,000,000 "), (4, " 59 min 59 s ")):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+            indent = self.event_view.indentation() if column == 0 else 0  # events sit one level in
+            self.event_view.setColumnWidth(column, self.event_view.fontMetrics().horizontalAdvance(sample) + 12 + indent)
+        self.event_model.modelReset.connect(self._expand_events)
+
+        self.summary_tabs = QTabWidget()
+        self.summary_tabs.addTab(self.summary_view, "Summary")
+        self.summary_tabs.addTab(self.event_view, "Events")
+
+        self.funnel_scene = FunnelScene(self)
+        self.funnel_view = FunnelView(self.funnel_scene)
+        self.funnel_scene.slice_clicked.connect(self.show_funnel_slice)
+        funnel_title = QLabel("How the candidates went through the checks — click a box or an arrow to see them")
+        funnel_title.setWordWrap(True)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(funnel_title)
+        right_layout.addWidget(self.funnel_view, 1)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        bar = QHBoxLayout()
+        self.header_label = QLabel()
+        self.header_label.setTextFormat(Qt.TextFormat.PlainText)
+        bar.addWidget(self.header_label, 1)
+        bar.addWidget(_export_button(self))
+        left_layout.addLayout(bar)
+        left_layout.addWidget(self.summary_tabs)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([720, 600])
+        self.tabs.addTab(splitter, "Summary")
+
+    def _build_query_params_tab(self) -> None:
+        self.query_param_model = RowsTableModel(run_tables.QUERY_PARAMS, self)
+        self.query_param_view = _table_view(self.query_param_model)
+        self.query_param_chart = QueryParamChart()
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Each query param of the campaign, in process order, with its criterion in words"), 1)
+        bar.addWidget(_export_button(self))
+        layout.addLayout(bar)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.query_param_view)
+        splitter.addWidget(self.query_param_chart)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout.addWidget(splitter)
+        self.tabs.addTab(page, "Query Params")
+
+    def _build_potentials_tab(self) -> None:
+        model = PagedTableModel(
+            self.db,
+            run_tables.potentials_table(self.summary.purpose, self.summary.status),
+            detail_queries.potential_listing(self.summary),
+            self,
+        )
+        model.failed.connect(self._query_failed)
+        self.potentials_model = model
+        tab = PagedTableTab(self, model, "potential")
+        self.potentials_tab = tab
+
+        self.status_filter = QComboBox()
+        self.status_filter.addItem("Any status", None)
+        for status in PotentialStatus:
+            self.status_filter.addItem(status.label, status)
+        self.check_filter = QComboBox()
+        self.check_filter.addItem("Any checks", None)
+        for column in model.table.columns:
+            if column.kind == "check":
+                self.check_filter.addItem(f"Failed {column.title}", Check(column.key))
+        self.funnel_filter = QComboBox()
+        self.funnel_filter.addItem("Whole funnel", None)
+        for box in FunnelBox:
+            self.funnel_filter.addItem(FunnelSlice(box).label, FunnelSlice(box))
+            if box.previous is not None:
+                self.funnel_filter.addItem(FunnelSlice(box, fell_out=True).label, FunnelSlice(box, fell_out=True))
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search by name")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(200)
+        self._search_delay = QTimer(self)
+        self._search_delay.setSingleShot(True)
+        self._search_delay.setInterval(SEARCH_DELAY_MS)
+        self._search_delay.timeout.connect(self._apply_potential_filter)
+        self.search.textChanged.connect(self._search_delay.start)
+        self.search.returnPressed.connect(self._apply_potential_filter)
+        clear = QPushButton("Clear filters")
+        clear.clicked.connect(self.clear_potential_filters)
+        for label, widget in (("Status", self.status_filter), ("Check", self.check_filter), ("Funnel", self.funnel_filter)):
+            tab.bar.addWidget(QLabel(label))
+            tab.bar.addWidget(widget)
+            widget.currentIndexChanged.connect(self._apply_potential_filter)
+        tab.bar.addWidget(self.search)
+        tab.bar.addWidget(clear)
+        tab._finish_bar()
+
+        widths = {"first_name": 110, "last_name": 120, "vehicle": 150, "why_not_enrolled": 300, "validated_at": 150}
+        for index, column in enumerate(model.table.columns):
+            tab.view.setColumnWidth(index, widths.get(column.key, max(70, tab.view.fontMetrics().horizontalAdvance(column.title) + 26)))
+        self.tabs.addTab(tab, "Potentials")
+
+    def _build_campaign_customers_tab(self) -> None:
+        model = PagedTableModel(self.db, run_tables.CAMPAIGN_CUSTOMERS, detail_queries.campaign_customer_listing(self.summary), self)
+        model.failed.connect(self._query_failed)
+        self.campaign_customers_model = model
+        tab = PagedTableTab(self, model, "campaign customer")
+        explanation = "Enrolled by this run"
+        if self.summary.purpose is RunPurpose.CAMPAIGN_EVALUATION_AND_EXPIRE:
+            explanation += ", and expired by it"
+        tab.bar.addWidget(QLabel(explanation))
+        tab._finish_bar()
+        for index, width in enumerate((110, 120, 160, 110, 130, 150, 150, 150, 190)):
+            tab.view.setColumnWidth(index, width)
+        self.campaign_customers_tab = tab
+        self.tabs.addTab(tab, "Campaign Customers")
+
+    def _build_status_bar(self) -> None:
+        self.export_label = QLabel()
+        self.export_progress = QProgressBar()
+        self.export_progress.setRange(0, 1000)
+        self.export_progress.setMaximumWidth(220)
+        self.export_cancel = QPushButton("Cancel")
+        self.export_cancel.clicked.connect(self.cancel_export)
+        for widget in (self.export_label, self.export_progress, self.export_cancel):
+            self.statusBar().addPermanentWidget(widget)
+            widget.hide()
+
+    # -- the run and its updates ----------------------------------------------------
+
+    def _show_summary_header(self) -> None:
+        summary = self.summary
+        self.setWindowTitle(run_tables.run_title(summary))
+        words = f"{summary.organization_name} · {summary.campaign_name} · {summary.purpose.label} · {summary.status.label}"
+        if summary.error_message:
+            words += f" — {summary.error_message}"
+        self.header_label.setText(words)
+
+    def _load_details(self) -> None:
+        if self._details_job is not None:
+            return  # the previous poll is still reading
+        db, run_id = self.db, self.run_id
+        job = Job(lambda state: _details(db, run_id), name=f"run {run_id} details")
+        self._details_job = job
+        keep_until_finished(job)
+        job.signals.succeeded.connect(self._show_details)
+        job.signals.failed.connect(self._details_failed)
+        start(job)
+
+    def _show_details(self, details: dict) -> None:
+        self._details_job = None
+        was_finished = self.summary.status.finished
+        self.summary = summary = details["summary"]
+        self._show_summary_header()
+        fields = details["fields"]
+        self.summary_model.emphasis = {row: "bad" for row, (name, value) in enumerate(fields) if name == "Error Message" or (name == "Status" and value == "Error")}
+        self.summary_model.set_rows(fields)
+        self.event_model.set_events(details["events"])
+        self.query_param_model.set_rows(details["params"])
+        self.query_param_view.resizeColumnsToContents()
+        self.query_param_chart.set_params(*details["chart"])
+        counts = {box: getattr(summary, box.stage.column) for box in FunnelBox}
+        self.funnel_scene.set_counts(counts, summary.purpose)
+        if summary.status.finished:
+            self._poll.stop()
+            if not was_finished:  # the run just ended: read its tables once more, now final
+                self.potentials_model.set_table(run_tables.potentials_table(summary.purpose, summary.status))
+                self.campaign_customers_model.refresh()
+        else:
+            self.potentials_model.refresh()
+            self.campaign_customers_model.refresh()
+        self.details_loaded.emit()
+
+    def _details_failed(self, message: str, details: str) -> None:
+        self._details_job = None
+        self.statusBar().showMessage(f"Could not read run {self.run_id}: {message}", 10_000)
+
+    def _query_failed(self, message: str) -> None:
+        self.statusBar().showMessage(f"Could not read the rows: {message}", 10_000)
+
+    def _expand_events(self) -> None:
+        self.event_view.expandAll()
+        for row in range(self.event_model.rowCount()):
+            self.event_view.setFirstColumnSpanned(row, QModelIndex(), True)
+
+    # -- potentials filters ---------------------------------------------------------
+
+    def potential_filter(self) -> PotentialFilter:
+        return PotentialFilter(
+            status=self.status_filter.currentData(),
+            failed_check=self.check_filter.currentData(),
+            name=self.search.text().strip(),
+            funnel=self.funnel_filter.currentData(),
+        )
+
+    def _apply_potential_filter(self) -> None:
+        self._search_delay.stop()
+        wanted = self.potential_filter()
+        self.funnel_scene.show_selected(wanted.funnel)
+        self.potentials_model.set_listing(dataclasses.replace(self.potentials_model.listing, filter=wanted))
+
+    def clear_potential_filters(self) -> None:
+        for combo in (self.status_filter, self.check_filter, self.funnel_filter):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(0)
+            combo.blockSignals(False)
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self._apply_potential_filter()
+
+    def show_funnel_slice(self, funnel: FunnelSlice) -> None:
+        """A click on the funnel: the Potentials tab, showing the candidates of that
+        box or arrow (other filters cleared, so the rows match the chart's number)."""
+        for combo in (self.status_filter, self.check_filter):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(0)
+            combo.blockSignals(False)
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self.funnel_filter.blockSignals(True)
+        self.funnel_filter.setCurrentIndex(self.funnel_filter.findData(funnel))
+        self.funnel_filter.blockSignals(False)
+        self._apply_potential_filter()
+        self.tabs.setCurrentWidget(self.potentials_tab)
+
+    # -- export ---------------------------------------------------------------------
+
+    def current_table_source(self) -> tuple[run_tables.TableSource, str]:
+        """What Ctrl+E exports now: the visible table, under its filter and sort."""
+        page = self.tabs.currentWidget()
+        if page is self.potentials_tab:
+            return run_tables.TableSource(self.potentials_model.table, listing=self.potentials_model.listing), "potentials"
+        if page is self.campaign_customers_tab:
+            return run_tables.TableSource(self.campaign_customers_model.table, listing=self.campaign_customers_model.listing), "campaign-customers"
+        tab = "query-params" if self.tabs.currentIndex() == 1 else ("events" if self.summary_tabs.currentWidget() is self.event_view else "summary")
+        return run_tables.run_tab_source(self.summary, tab), tab
+
+    def export_current_tab(self) -> None:
+        if self._export_job is not None:
+            self.statusBar().showMessage("An export is already running; cancel it or wait for it to finish", 5000)
+            return
+        source, tab = self.current_table_source()
+        path = choose_export_path(self, self._export_folder / f"run-{self.run_id}-{tab}.csv")
+        if path:
+            self.start_export(source, path)
+
+    def start_export(self, source: run_tables.TableSource, path: str) -> None:
+        self._export_folder = Path(path).expanduser().parent
+        db = self.db
+
+        def write(state: JobState):
+            try:
+                return export.export_source(db, source, path, progress=state.progress, cancel=state)
+            except export.ExportCanceled:
+                return None
+
+        job = Job(write, name=f"export {Path(path).name}")
+        self._export_job = job
+        keep_until_finished(job)
+        job.signals.progress.connect(self._export_progressed)
+        job.signals.succeeded.connect(self._export_done)
+        job.signals.failed.connect(self._export_error)
+        job.signals.finished.connect(self._export_ended)
+        self.export_label.setText(f"Exporting {source.table.title} to {Path(path).name}")
+        self.export_progress.setValue(0)
+        for widget in (self.export_label, self.export_progress, self.export_cancel):
+            widget.show()
+        self._set_exporting(True)
+        start(job)
+
+    def cancel_export(self) -> None:
+        if self._export_job is not None:
+            self._export_job.cancel()
+            self.export_label.setText("Canceling the export…")
+
+    @property
+    def exporting(self) -> bool:
+        return self._export_job is not None
+
+    def _export_progressed(self, fraction: float, message: str) -> None:
+        self.export_progress.setValue(int(fraction * 1000))
+        self.export_progress.setFormat(message)
+
+    def _export_done(self, written) -> None:
+        if written is None:
+            self.statusBar().showMessage("Export canceled; no file was written", 8000)
+        else:
+            self.statusBar().showMessage(f"Exported {written:,} rows", 8000)
+        self.export_finished.emit(written)
+
+    def _export_error(self, message: str, details: str) -> None:
+        self.export_failed.emit(message)
+        QMessageBox.warning(self, "Export failed", message)
+
+    def _export_ended(self) -> None:
+        self._export_job = None
+        for widget in (self.export_label, self.export_progress, self.export_cancel):
+            widget.hide()
+        self._set_exporting(False)
+
+    def _set_exporting(self, exporting: bool) -> None:
+        for button in self._export_buttons:
+            button.setEnabled(not exporting)
+
+    # -- lifetime -------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._poll.stop()
+        if self._export_job is not None:
+            self._export_job.cancel()  # a closed window leaves no half-written file
+        _open_windows.pop((self.db.url, self.run_id), None)
+        super().closeEvent(event)
+
