@@ -45,8 +45,6 @@ import operator
 import re
 import string
 from dataclasses import dataclass
-from typing import Union
-
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -136,7 +134,7 @@ LIST_OPS = (Op.IN, Op.NOT_IN)
 NULL_OPS = (Op.IS_NULL, Op.NOT_NULL)
 DAY_OPS = (Op.WITHIN_LAST_DAYS, Op.OLDER_THAN_DAYS, Op.WITHIN_NEXT_DAYS)
 
-Scalar = Union[str, int, float, dt.date]
+Scalar = str | int | float | dt.date
 
 
 @dataclass(frozen=True)
@@ -164,7 +162,7 @@ class Not:
     child: Node
 
 
-Node = Union[All, Any, Not, Condition]
+Node = All | Any | Not | Condition
 
 
 # --- parsing and validation -------------------------------------------------------
@@ -206,19 +204,25 @@ def parse(text: str) -> Node:
 
 
 def _at(path: str, key: str) -> str:
+    """Where ``key`` of the object at ``path`` is, as in ``all[1].value``; a key
+    that is not a plain name is quoted, so the message stays one line."""
+    if not key.isidentifier():
+        key = _shown(key)
     return f"{path}.{key}" if path else key
 
 
 def _shown(value: object) -> str:
-    """A JSON value as it was written, cut short for a one-line message."""
+    """A JSON value as it was written, on one line, cut short for a message."""
     text = json.dumps(value, ensure_ascii=False)
+    if not text.isprintable():
+        text = json.dumps(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _node(document: object, path: str, depth: int) -> Node:
     where = path or "criterion"
     if depth > MAX_DEPTH:
-        raise CriterionError(f"{where}: nested deeper than {MAX_DEPTH} levels")
+        raise CriterionError(f"criterion: nested deeper than {MAX_DEPTH} levels")
     if not isinstance(document, dict):
         raise CriterionError(f"{where}: expected a JSON object (a criterion), got {_shown(document)}")
     if isinstance(document, _JsonObject) and document.duplicates:
@@ -380,7 +384,9 @@ DIALECTS = ("sqlite", "postgresql")
 def compile_criterion(node: Node, *, customer, vehicle, customer_tags, as_of: dt.date, dialect: str) -> ColumnElement[bool]:
     """``node`` as a SQL boolean over ``customer`` and ``vehicle`` (tables or
     aliases; all vehicle columns NULL for a customer with no vehicle), with
-    ``customer_tags`` for has_tag. Relative days count from ``as_of``.
+    ``customer_tags`` for has_tag (a subquery correlated with ``customer``, which
+    must therefore be in the enclosing query's FROM). Relative days count from
+    ``as_of``; every value and bound is a typed bind parameter.
 
     Text comparisons fold ASCII case only and order by code point: on SQLite
     through the NOCASE collation (which folds exactly A-Z, whatever ICU the
@@ -559,7 +565,7 @@ def _evaluate_condition(node: Condition, customer: dict, vehicle: dict | None, t
 def _comparable(field: Field, value):
     if field.kind is Kind.TEXT:
         return fold(value)
-    if field.kind is Kind.TIMESTAMP:
+    if field.kind.is_date:
         return _utc_date(value)
     return value
 

@@ -244,6 +244,13 @@ def test_python_reference_selects_the_matching_candidates(criterion, expected):
     assert python_matches(criterion) == expected
 
 
+def test_number_beyond_double_range_compares_as_infinity(population):
+    criterion = '{"field": "vehicle.year", "op": "lt", "value": 1e400}'
+    with population.read() as conn:
+        rows = conn.execute(candidates_query(criterion, population.dialect, AS_OF)).all()
+    assert {CANDIDATES[row] for row in rows} == CARS
+
+
 def test_timestamp_compares_by_its_utc_date(db):
     evening_in_toronto = dt.datetime(2024, 6, 15, 21, 30, tzinfo=dt.timezone(dt.timedelta(hours=-4)))
     customers = {1: _EMPTY_CUSTOMER | dict(created_at=evening_in_toronto)}

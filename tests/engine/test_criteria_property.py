@@ -180,16 +180,18 @@ documents = st.one_of(
     st.lists(near_conditions, min_size=1, max_size=3).map(lambda items: json.dumps({"all": items})),
     criteria.map(json.dumps),
     st.text(max_size=20),
-    st.sampled_from(['{"field": "customer.first_name", "op": "eq", "value": "\\udc00"}', "NaN", "-Infinity", "{", "[]]"]),
+    st.sampled_from(['{"field": "customer.first_name", "op": "eq", "value": "\\udc00"}', '{"a\\nb": 1}',
+                     '{"all": [{"field": "vehicle.vin", "op": "is_null", "\\u2028": 1}]}', "NaN", "-Infinity", "{", "[]]"]),
 )
 
 
 @settings(max_examples=200, deadline=None)
 @given(text=documents)
-def test_parse_returns_a_criterion_or_raises_criterion_error(text):
+def test_parse_returns_a_criterion_or_raises_criterion_error_in_one_line(text):
     try:
         node = parse(text)
-    except CriterionError:
+    except CriterionError as error:
+        assert len(str(error).splitlines()) == 1
         return
     assert isinstance(node, (All, Any, Not, Condition))
 
