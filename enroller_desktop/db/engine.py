@@ -54,7 +54,8 @@ def create_engine(url: str, **kw) -> Engine:
             pool_size=kw.pop("pool_size", 5),
             max_overflow=kw.pop("max_overflow", 10),
             connect_args={
-                "options": f"-c lock_timeout={LOCK_WAIT_SECONDS * 1000}",
+                # JIT compiles the funnel's wide statements for seconds and saves nothing.
+                "options": f"-c lock_timeout={LOCK_WAIT_SECONDS * 1000} -c jit=off",
                 "connect_timeout": 5,
                 "application_name": "enroller-desktop",
             },

@@ -116,10 +116,6 @@ def event_key_of(column) -> ColumnElement:
     return sa.func.coalesce(column, _NO_EVENT_KEY)
 
 
-def _check(failed_when: ColumnElement[bool]) -> ColumnElement[int]:
-    return sa.case((failed_when, FAILED), else_=PASSED)
-
-
 def _true(column) -> ColumnElement[bool]:
     return column == sa.true()
 
@@ -171,7 +167,7 @@ def insert_candidates(
     c, v = CUSTOMERS, VEHICLES
     joined, where = candidate_source(ctx, c, v)
     event_key = criteria.event_key_sql(event_key_field, customer=c, vehicle=v, dialect=ctx.dialect)
-    checks = check_columns(ctx, c, v, event_key)
+    joined, checks = with_checks(ctx, joined, c, v, event_key)
     columns = {
         "run_id": sa.literal(ctx.run_id),
         "customer_id": c.c.id,
@@ -206,81 +202,160 @@ def count_credited_matches(conn: Connection, ctx: FunnelContext, *, query_param_
 
 
 # -- the checks -------------------------------------------------------------------
-
-def check_columns(ctx: FunnelContext, c, v, event_key: ColumnElement) -> dict[str, ColumnElement]:
-    """Every check of SPEC 3 for the candidate row (customer ``c``, vehicle ``v``)."""
-    return {
-        **channel_checks(ctx, c),
-        "deleted": _check(_true(c.c.deleted)),
-        "unique_event": _check(_same_event_enrolled(ctx, c, v, event_key)),
-        "already_in_queue": _check(_active_enrollment(ctx, c)),
-        "casl": _casl(ctx, c) if ctx.casl_applies else sa.null(),
-        "opt_out_all": _check(_true(c.c.opt_out_all)),
-        "marketing_exclusion": _check(_excluded(ctx, c)),
-    }
+#
+# The checks join what they look up (verdicts, enrollments, exclusions) to the
+# candidate rows instead of asking a subquery per row: PostgreSQL then hashes each
+# side once, and SQLite probes the same indexes it would have probed anyway. Every
+# joined side matches at most one row per candidate (unique verdicts, the unique
+# enrollment key, DISTINCT customer sets), so no candidate is ever repeated.
 
 
-def _verdict(kind: str, country: str, value) -> sa.Select:
-    cv = VERDICTS.alias(f"{kind}_verdict")
-    return sa.select(cv).where(cv.c.kind == kind, cv.c.country == country, cv.c.value == value).limit(1), cv
+@dataclass(frozen=True)
+class Verdict:
+    """What is known of one contact value: a stored verdict exists, says valid,
+    says mobile-capable (SQL booleans)."""
+
+    found: ColumnElement[bool]
+    valid: ColumnElement[bool]
+    mobile: ColumnElement[bool]
 
 
-def channel_checks(ctx: FunnelContext, c) -> dict[str, ColumnElement]:
-    """Valid Email, Valid Phone, Valid Message from the stored verdicts.
+def _joined_verdict(kind: str, country: str, value, name: str):
+    cv = VERDICTS.alias(name)
+    on = sa.and_(cv.c.kind == kind, cv.c.country == country, cv.c.value == value)
+    return cv, on, Verdict(cv.c.id.is_not(None), _true(cv.c.valid), _true(cv.c.mobile))
+
+
+def _looked_up_verdict(kind: str, country: str, value) -> Verdict:
+    def exists(*flags: str) -> ColumnElement[bool]:
+        cv = VERDICTS.alias()
+        return sa.exists().where(cv.c.kind == kind, cv.c.country == country, cv.c.value == value,
+                                 *(_true(cv.c[flag]) for flag in flags))
+    return Verdict(exists(), exists("valid"), exists("valid", "mobile"))
+
+
+def _missing(value, verdict: Verdict) -> ColumnElement[bool]:
+    return sa.and_(value.is_not(None), ~verdict.found)
+
+
+def channel_checks(ctx: FunnelContext, c, email: Verdict | None, phone: Verdict | None,
+                   mobile: Verdict | None) -> dict[str, ColumnElement]:
+    """Valid Email, Valid Phone, Valid Message (SPEC 3) from the verdicts of the
+    customer's values; NULL for a channel the campaign does not use.
 
     For a channel the campaign uses, a value without a stored verdict gives NULL
     here; :func:`repair_channel_checks` fills those in once the verdicts exist.
     """
     checks: dict[str, ColumnElement] = {"valid_email": sa.null(), "valid_phone": sa.null(), "valid_message": sa.null()}
     if ctx.uses_email:
-        query, cv = _verdict("email", "", c.c.email)
-        verdict = query.with_only_columns(sa.case((_true(cv.c.valid), PASSED), else_=FAILED)).scalar_subquery()
-        checks["valid_email"] = sa.case((sa.or_(c.c.email.is_(None), _true(c.c.email_opt_out)), FAILED), else_=verdict)
+        checks["valid_email"] = sa.case(
+            (sa.or_(c.c.email.is_(None), _true(c.c.email_opt_out)), FAILED),
+            (~email.found, sa.null()),
+            (email.valid, PASSED),
+            else_=FAILED,
+        )
     if ctx.uses_phone:
-        cv = VERDICTS.alias("phone_verdict")
-        values = sa.and_(cv.c.kind == "phone", cv.c.country == ctx.country, cv.c.value.in_([c.c.phone, c.c.mobile]))
-        distinct_values = sa.case((c.c.phone.is_(None), 0), else_=1) + sa.case(
-            (sa.or_(c.c.mobile.is_(None), c.c.mobile == c.c.phone), 0), else_=1
+        checks["valid_phone"] = sa.case(
+            (sa.or_(_true(c.c.do_not_call), sa.and_(c.c.phone.is_(None), c.c.mobile.is_(None))), FAILED),
+            (sa.or_(sa.and_(phone.found, phone.valid), sa.and_(mobile.found, mobile.valid)), PASSED),
+            (sa.or_(_missing(c.c.phone, phone), _missing(c.c.mobile, mobile)), sa.null()),
+            else_=FAILED,
         )
-        verdict = (
-            sa.select(
-                sa.case(
-                    (sa.func.max(sa.case((_true(cv.c.valid), 1), else_=0)) == 1, PASSED),
-                    (sa.func.count(sa.distinct(cv.c.value)) < distinct_values, sa.null()),
-                    else_=FAILED,
-                )
-            )
-            .where(values)
-            .scalar_subquery()
-        )
-        no_number = sa.and_(c.c.phone.is_(None), c.c.mobile.is_(None))
-        checks["valid_phone"] = sa.case((sa.or_(_true(c.c.do_not_call), no_number), FAILED), else_=verdict)
     if ctx.uses_sms:
-        query, cv = _verdict("phone", ctx.country, c.c.mobile)
-        mobile_ok = sa.and_(_true(cv.c.valid), _true(cv.c.mobile))
-        verdict = query.with_only_columns(sa.case((mobile_ok, PASSED), else_=FAILED)).scalar_subquery()
-        checks["valid_message"] = sa.case((sa.or_(c.c.mobile.is_(None), _true(c.c.sms_opt_out)), FAILED), else_=verdict)
+        checks["valid_message"] = sa.case(
+            (sa.or_(c.c.mobile.is_(None), _true(c.c.sms_opt_out)), FAILED),
+            (~mobile.found, sa.null()),
+            (sa.and_(mobile.valid, mobile.mobile), PASSED),
+            else_=FAILED,
+        )
     return checks
 
 
-def _same_event_enrolled(ctx: FunnelContext, c, v, event_key) -> ColumnElement[bool]:
-    cc = ENROLLMENTS.alias("same_event")
-    return sa.exists().where(
-        cc.c.campaign_id == ctx.campaign_id,
-        cc.c.customer_id == c.c.id,
-        vehicle_key(cc.c.vehicle_id) == vehicle_key(v.c.id),
-        event_key_of(cc.c.event_key) == event_key,
+def with_checks(ctx: FunnelContext, joined, c, v, event_key: ColumnElement):
+    """``joined`` (the candidate rows) joined with what the checks look up, and
+    every check of SPEC 3 as an expression over the result."""
+    email = phone = mobile = None
+    if ctx.uses_email:
+        cv, on, email = _joined_verdict("email", "", c.c.email, "email_verdict")
+        joined = joined.outerjoin(cv, on)
+    if ctx.uses_phone:
+        cv, on, phone = _joined_verdict("phone", ctx.country, c.c.phone, "phone_verdict")
+        joined = joined.outerjoin(cv, on)
+    if ctx.uses_phone or ctx.uses_sms:
+        cv, on, mobile = _joined_verdict("phone", ctx.country, c.c.mobile, "mobile_verdict")
+        joined = joined.outerjoin(cv, on)
+
+    same_event = ENROLLMENTS.alias("same_event")
+    joined = joined.outerjoin(same_event, sa.and_(
+        same_event.c.campaign_id == ctx.campaign_id,
+        same_event.c.customer_id == c.c.id,
+        vehicle_key(same_event.c.vehicle_id) == vehicle_key(v.c.id),
+        event_key_of(same_event.c.event_key) == event_key,
+    ))
+    in_queue = _customers_in_queue(ctx)
+    joined = joined.outerjoin(in_queue, in_queue.c.customer_id == c.c.id)
+    checks = {
+        **channel_checks(ctx, c, email, phone, mobile),
+        "deleted": _check(_true(c.c.deleted)),
+        "unique_event": _check(same_event.c.id.is_not(None)),
+        "already_in_queue": _check(in_queue.c.customer_id.is_not(None)),
+        "casl": _casl(ctx, c) if ctx.casl_applies else sa.null(),
+        "opt_out_all": _check(_true(c.c.opt_out_all)),
+        "marketing_exclusion": sa.literal(PASSED),
+    }
+    excluded = _customers_excluded(ctx)
+    if excluded is not None:
+        joined = joined.outerjoin(excluded, excluded.c.customer_id == c.c.id)
+        checks["marketing_exclusion"] = _check(excluded.c.customer_id.is_not(None))
+    return joined, checks
+
+
+def _check(failed_when: ColumnElement[bool]) -> ColumnElement[int]:
+    return sa.case((failed_when, FAILED), else_=PASSED)
+
+
+def _customers_in_queue(ctx: FunnelContext) -> sa.Subquery:
+    """The customers with an active enrollment in this campaign (Already in Queue)."""
+    cc = ENROLLMENTS.alias("queued")
+    return (
+        sa.select(cc.c.customer_id)
+        .where(
+            cc.c.campaign_id == ctx.campaign_id,
+            cc.c.expired_at.is_(None),
+            cc.c.status.in_([s.value for s in QUEUE_STATUSES]),
+        )
+        .distinct()
+        .subquery("in_queue")
     )
 
 
-def _active_enrollment(ctx: FunnelContext, c) -> ColumnElement[bool]:
-    cc = ENROLLMENTS.alias("in_queue")
-    return sa.exists().where(
-        cc.c.campaign_id == ctx.campaign_id,
-        cc.c.customer_id == c.c.id,
-        cc.c.expired_at.is_(None),
-        cc.c.status.in_([s.value for s in QUEUE_STATUSES]),
-    )
+def _customers_excluded(ctx: FunnelContext) -> sa.Subquery | None:
+    """The customers Marketing Exclusion holds back, or None when it holds back nobody."""
+    selects = []
+    if ctx.has_excluded_tags:
+        t, e = TAGS.alias("tag"), EXCLUDED_TAGS.alias("excluded_tag")
+        selects.append(
+            sa.select(t.c.customer_id).select_from(t.join(e, e.c.tag == t.c.tag)).where(e.c.campaign_id == ctx.campaign_id)
+        )
+    if ctx.marketing_exclusion_days is not None:
+        cc, cp = ENROLLMENTS.alias("recent"), CAMPAIGNS.alias("recent_campaign")
+        since = ctx.as_of - dt.timedelta(days=ctx.marketing_exclusion_days)
+        selects.append(
+            sa.select(cc.c.customer_id)
+            .select_from(cc.join(cp, cp.c.id == cc.c.campaign_id))
+            .where(
+                cc.c.enrolled_at >= _time(since),
+                cc.c.enrolled_at <= _time(ctx.as_of),
+                sa.or_(
+                    cc.c.campaign_id == ctx.campaign_id,
+                    sa.and_(cp.c.organization_id == ctx.organization_id, cp.c.exclusion_exempt == sa.false()),
+                ),
+            )
+        )
+    if not selects:
+        return None
+    union = selects[0] if len(selects) == 1 else sa.union(*selects)
+    return sa.select(union.subquery().c.customer_id).distinct().subquery("excluded")
 
 
 def _casl(ctx: FunnelContext, c) -> ColumnElement[int]:
@@ -299,34 +374,6 @@ def _casl(ctx: FunnelContext, c) -> ColumnElement[int]:
 
     implied = sa.or_(within(c.c.last_purchase_at, CASL_PURCHASE_DAYS), within(c.c.last_inquiry_at, CASL_INQUIRY_DAYS))
     return sa.case((withdrawn, FAILED), (sa.or_(express, implied), PASSED), else_=FAILED)
-
-
-def _excluded(ctx: FunnelContext, c) -> ColumnElement[bool]:
-    reasons: list[ColumnElement[bool]] = []
-    if ctx.has_excluded_tags:
-        t, e = TAGS.alias("tag"), EXCLUDED_TAGS.alias("excluded")
-        reasons.append(
-            sa.exists()
-            .select_from(t.join(e, e.c.tag == t.c.tag))
-            .where(t.c.customer_id == c.c.id, e.c.campaign_id == ctx.campaign_id)
-        )
-    if ctx.marketing_exclusion_days is not None:
-        cc, cp = ENROLLMENTS.alias("recent"), CAMPAIGNS.alias("recent_campaign")
-        since = ctx.as_of - dt.timedelta(days=ctx.marketing_exclusion_days)
-        reasons.append(
-            sa.exists()
-            .select_from(cc.join(cp, cp.c.id == cc.c.campaign_id))
-            .where(
-                cc.c.customer_id == c.c.id,
-                cc.c.enrolled_at >= _time(since),
-                cc.c.enrolled_at <= _time(ctx.as_of),
-                sa.or_(
-                    cc.c.campaign_id == ctx.campaign_id,
-                    sa.and_(cp.c.organization_id == ctx.organization_id, cp.c.exclusion_exempt == sa.false()),
-                ),
-            )
-        )
-    return sa.or_(*reasons) if reasons else sa.false()
 
 
 # -- repairs, counts, enrollment ---------------------------------------------------
@@ -351,7 +398,13 @@ def customers_missing_verdicts(ctx: FunnelContext) -> sa.Select:
 def repair_channel_checks(conn: Connection, ctx: FunnelContext, validated_at: dt.datetime) -> int:
     """Recompute the channel checks that awaited a verdict; a verdict still missing fails."""
     p, c = POTENTIALS, CUSTOMERS
-    values = {name: sa.func.coalesce(expr, FAILED) for name, expr in channel_checks(ctx, c).items() if _uses(ctx, name)}
+    checks = channel_checks(
+        ctx, c,
+        _looked_up_verdict("email", "", c.c.email),
+        _looked_up_verdict("phone", ctx.country, c.c.phone),
+        _looked_up_verdict("phone", ctx.country, c.c.mobile),
+    )
+    values = {name: sa.func.coalesce(expr, FAILED) for name, expr in checks.items() if _uses(ctx, name)}
     if not values:
         return 0
     statement = (
