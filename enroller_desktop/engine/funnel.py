@@ -104,6 +104,17 @@ def _time(value: dt.datetime) -> ColumnElement:
     return sa.literal(value, UTCDateTime())
 
 
+def moment(ctx: "FunnelContext", value) -> ColumnElement:
+    """A timestamp (a column or a Python time) in a form that compares as time.
+
+    On SQLite a timestamp is text, and other systems may write it without
+    fractional seconds, with a 'T', or with an offset; text comparison would then
+    be wrong at the boundaries the spec draws. ``julianday`` reads all of these.
+    """
+    expr = _time(value) if isinstance(value, dt.datetime) else value
+    return sa.func.julianday(expr) if ctx.dialect == "sqlite" else expr
+
+
 def _start_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=dt.timezone.utc)
 
@@ -344,8 +355,8 @@ def _customers_excluded(ctx: FunnelContext) -> sa.Subquery | None:
             sa.select(cc.c.customer_id)
             .select_from(cc.join(cp, cp.c.id == cc.c.campaign_id))
             .where(
-                cc.c.enrolled_at >= _time(since),
-                cc.c.enrolled_at <= _time(ctx.as_of),
+                moment(ctx, cc.c.enrolled_at) >= moment(ctx, since),
+                moment(ctx, cc.c.enrolled_at) <= moment(ctx, ctx.as_of),
                 sa.or_(
                     cc.c.campaign_id == ctx.campaign_id,
                     sa.and_(cp.c.organization_id == ctx.organization_id, cp.c.exclusion_exempt == sa.false()),
@@ -359,8 +370,8 @@ def _customers_excluded(ctx: FunnelContext) -> sa.Subquery | None:
 
 
 def _casl(ctx: FunnelContext, c) -> ColumnElement[int]:
-    as_of = _time(ctx.as_of)
-    express_at, withdrawn_at = c.c.casl_express_consent_at, c.c.casl_withdrawn_at
+    as_of = moment(ctx, ctx.as_of)
+    express_at, withdrawn_at = moment(ctx, c.c.casl_express_consent_at), moment(ctx, c.c.casl_withdrawn_at)
     express = sa.and_(express_at.is_not(None), express_at <= as_of)
     withdrawn = sa.and_(
         withdrawn_at.is_not(None),
@@ -369,8 +380,9 @@ def _casl(ctx: FunnelContext, c) -> ColumnElement[int]:
     )
 
     def within(column, days: int) -> ColumnElement[bool]:
-        since = _time(_start_of_day(ctx.as_of_date - dt.timedelta(days=days)))
-        return sa.and_(column.is_not(None), column >= since, column <= as_of)
+        since = moment(ctx, _start_of_day(ctx.as_of_date - dt.timedelta(days=days)))
+        at = moment(ctx, column)
+        return sa.and_(at.is_not(None), at >= since, at <= as_of)
 
     implied = sa.or_(within(c.c.last_purchase_at, CASL_PURCHASE_DAYS), within(c.c.last_inquiry_at, CASL_INQUIRY_DAYS))
     return sa.case((withdrawn, FAILED), (sa.or_(express, implied), PASSED), else_=FAILED)
