@@ -1,20 +1,561 @@
-"""The main window: the Enroller Runs index (filled in by its own issue)."""
+"""The main window: the seed's Enroller Runs index, kept open all day.
+
+Filters on the left, the runs newest first, live: unfinished runs on screen and
+new runs are looked up on a timer (off the interface thread), so a run launched
+here, by a worker or by a colleague shows its progress without anyone pressing
+a key. Runs launched here execute on this window's own thread pool, at most
+``runs/max_concurrent`` at once; the others wait their turn as ``scheduled``.
+
+When the database stops answering, the status bar says so, the rows on screen
+stay, and the next poll that gets an answer puts everything back.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QMainWindow
+import datetime as dt
+import logging
+from pathlib import Path
 
-from enroller_desktop.db.engine import Database
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QThreadPool, QTimer, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QTableView,
+    QWidget,
+)
+
+from enroller_desktop import __version__
+from enroller_desktop.config import log_dir
+from enroller_desktop.db.engine import Database, open_database
+from enroller_desktop.db.run_queries import RunFilter, RunSort
+from enroller_desktop.ui import databases
+from enroller_desktop.ui.background import Tasks
+from enroller_desktop.ui.filter_dock import FilterDock
+from enroller_desktop.ui.jobs import Job, start
+from enroller_desktop.ui.runs_model import (
+    COLUMN_OF_KEY,
+    COLUMNS,
+    STATUS_COLUMN,
+    VIEW_COLUMN,
+    RunIdRole,
+    RunsModel,
+    StatusDelegate,
+    ViewIconDelegate,
+)
+from enroller_desktop.ui.settings import Settings
+from enroller_desktop.ui.trends import TrendsDock
+
+log = logging.getLogger(__name__)
+
+
+class RunsView(QTableView):
+    """The runs table: Enter opens the current run, Delete cancels the selected ones."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.open_action: QAction | None = None
+        self.cancel_action: QAction | None = None
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.open_action:
+            self.open_action.trigger()
+            return
+        if event.key() == Qt.Key.Key_Delete and self.cancel_action:
+            self.cancel_action.trigger()
+            return
+        super().keyPressEvent(event)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, db: Database, parent=None):
+    def __init__(self, db: Database, parent: QWidget | None = None, *, settings: Settings | None = None) -> None:
         super().__init__(parent)
         self.db = db
-        self.setWindowTitle(f"Enroller Runs — {db.display_url}")
-        self.setCentralWidget(QLabel(""))
-        self.statusBar().showMessage(f"Connected to {db.display_url}")
-        self.resize(1280, 800)
+        self.settings = settings or Settings()
+        self._tasks = Tasks(self)
+        self.run_pool = QThreadPool(self)
+        self.run_pool.setMaxThreadCount(max(1, self.settings.get("runs/max_concurrent")))
+        self.executing: dict[int, Job] = {}
+        self._due: dict[int, dt.datetime] = {}  # runs scheduled here, executed here when due
+        self.confirm_cancel = True
+        self._scroll_before_insert = 0
+        self.resize(1400, 820)
+
+        self.model = RunsModel(db, self)
+        self.view = RunsView()
+        self._build_view()
+        self.setCentralWidget(self.view)
+
+        self.filter_dock = FilterDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.filter_dock)
+        self.trends_dock = TrendsDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.trends_dock)
+        self.trends_dock.hide()
+
+        self.count_label = QLabel()
+        self.database_label = QLabel()
+        self.statusBar().addPermanentWidget(self.database_label)
+        self.statusBar().addPermanentWidget(self.count_label)
+        self._build_actions()
+
+        self.poll_timer = QTimer(self, interval=self.settings.get("runs/poll_interval_ms"))
+        self.poll_timer.timeout.connect(self.poll)
+
+        self.model.countChanged.connect(self._show_count)
+        self.model.databaseFailed.connect(self._database_failed)
+        self.model.databaseAnswered.connect(self._database_answered)
+        self.filter_dock.filterChanged.connect(self._filter_changed)
+        self.filter_dock.choicesFailed.connect(self._database_failed)
+        self.trends_dock.failed.connect(self._database_failed)
+
+        self._restore()
+        self._show_database()
+        self.poll_timer.start()
+
+    # -- building ---------------------------------------------------------------------
+
+    def _build_view(self) -> None:
+        view = self.view
+        view.setModel(self.model)
+        view.setObjectName("runsTable")
+        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        view.setAlternatingRowColors(True)
+        view.setWordWrap(False)
+        view.setShowGrid(False)
+        view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view.customContextMenuRequested.connect(self._table_menu)
+        rows = view.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        rows.setDefaultSectionSize(view.fontMetrics().height() + 10)
+        header = view.horizontalHeader()
+        header.setSectionsMovable(True)
+        header.setHighlightSections(False)
+        header.setStretchLastSection(False)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._header_menu)
+        header.setSectionResizeMode(VIEW_COLUMN, QHeaderView.ResizeMode.Fixed)
+        self._status_delegate = StatusDelegate(view)
+        self._icon_delegate = ViewIconDelegate(view)
+        view.setItemDelegateForColumn(STATUS_COLUMN, self._status_delegate)
+        view.setItemDelegateForColumn(VIEW_COLUMN, self._icon_delegate)
+        metrics = view.fontMetrics()
+        for column, spec in enumerate(COLUMNS):
+            width = max(metrics.horizontalAdvance(spec.title) + 28, 70)
+            if spec.key in ("created_at", "in_progress_at", "completed_at"):
+                width = metrics.horizontalAdvance("2026-12-31 23:59:59") + 20
+            elif spec.key == "organization":
+                width = 170
+            elif spec.key == "campaign":
+                width = 210
+            elif spec.key == "purpose":
+                width = metrics.horizontalAdvance("Campaign Evaluation and Expire") + 20
+            elif spec.key == "status":
+                width = metrics.horizontalAdvance("Not Applicable 100%") + 28
+            view.setColumnWidth(column, width)
+        view.setColumnWidth(VIEW_COLUMN, 34)
+        self.model.rowsAboutToBeInserted.connect(self._note_scroll)
+        self.model.rowsInserted.connect(self._keep_scroll)
+        view.doubleClicked.connect(self._open_index)
+        view.clicked.connect(self._clicked)
+
+    def _build_actions(self) -> None:
+        def action(text: str, slot, shortcut=None, tip: str = "") -> QAction:
+            a = QAction(text, self)
+            if shortcut is not None:
+                a.setShortcut(QKeySequence(shortcut))
+            a.setStatusTip(tip)
+            a.setToolTip(f"{tip} ({a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})" if shortcut else tip)
+            a.triggered.connect(slot)
+            return a
+
+        self.open_db_action = action("&Open Database…", self.choose_sqlite_file, QKeySequence.StandardKey.Open, "Open a SQLite database file")
+        self.connect_action = action("&Connect…", self.choose_server, "Ctrl+Shift+O", "Connect to a database server by URL")
+        self.quit_action = action("&Quit", self.close, QKeySequence.StandardKey.Quit, "Close the window")
+        self.new_run_action = action("&New Run…", self.new_run, QKeySequence.StandardKey.New, "Launch or schedule a run")
+        self.open_run_action = action("&Open Run", self.open_selected_run, "Return", "Open the selected run's details")
+        self.open_run_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)  # the table's Enter; see RunsView
+        self.cancel_action = action("&Cancel Run", self.cancel_selected_runs, QKeySequence.StandardKey.Delete, "Cancel the selected scheduled or in-progress runs")
+        self.cancel_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.refresh_action = action("&Refresh", self.refresh, QKeySequence.StandardKey.Refresh, "Read the runs again")
+        self.reset_filters_action = action("Reset &Filters", self.filter_dock.reset, "Ctrl+R", "Show every run again")
+        self.about_action = action("&About Enroller Desktop", self.about, None, "About this program")
+        self.log_folder_action = action("Open &Log Folder", self.open_log_folder, None, "Show the program's log files")
+        self.view.open_action = self.open_run_action
+        self.view.cancel_action = self.cancel_action
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.open_db_action)
+        file_menu.addAction(self.connect_action)
+        self.recent_menu = file_menu.addMenu("&Recent Databases")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        runs_menu = menu.addMenu("&Runs")
+        for a in (self.new_run_action, self.open_run_action, self.cancel_action, self.refresh_action):
+            runs_menu.addAction(a)
+        view_menu = menu.addMenu("&View")
+        filters_toggle = self.filter_dock.toggleViewAction()
+        filters_toggle.setShortcut(QKeySequence("Ctrl+Shift+F"))
+        trends_toggle = self.trends_dock.toggleViewAction()
+        trends_toggle.setShortcut(QKeySequence("Ctrl+T"))
+        view_menu.addAction(filters_toggle)
+        view_menu.addAction(trends_toggle)
+        view_menu.addAction(self.reset_filters_action)
+        self.columns_menu = view_menu.addMenu("&Columns")
+        self.columns_menu.aboutToShow.connect(lambda: self._fill_columns_menu(self.columns_menu))
+        help_menu = menu.addMenu("&Help")
+        help_menu.addAction(self.log_folder_action)
+        help_menu.addAction(self.about_action)
+
+        toolbar = self.addToolBar("Runs")
+        toolbar.setObjectName("runsToolbar")
+        toolbar.setMovable(False)
+        for a in (self.new_run_action, self.open_run_action, self.cancel_action, self.refresh_action):
+            toolbar.addAction(a)
+        toolbar.addSeparator()
+        toolbar.addAction(trends_toggle)
+        self.view.selectionModel().selectionChanged.connect(self._selection_changed)
+        self._selection_changed()
+
+    # -- settings ---------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        s = self.settings
+        self.filter_dock.restore(s)
+        geometry, state = s.get("window/geometry"), s.get("window/state")
+        if not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        if not state.isEmpty():
+            self.restoreState(state)
+        header = self.view.horizontalHeader()
+        header_state = s.get("table/header_state")
+        if not header_state.isEmpty():
+            header.restoreState(header_state)
+        key = s.get("table/sort_key")
+        column = COLUMN_OF_KEY.get(key, COLUMN_OF_KEY["created_at"])
+        order = Qt.SortOrder.DescendingOrder if s.get("table/sort_descending") else Qt.SortOrder.AscendingOrder
+        header.setSortIndicator(column, order)
+        self.model.configure(self.filter_dock.remembered_filter(), RunSort(COLUMNS[column].key, order == Qt.SortOrder.DescendingOrder))
+        self.view.setSortingEnabled(True)  # asks the model for the sort it already has: no second read
+        self.filter_dock.load_choices(self.db)
+        self.trends_dock.show_for(self.db, self.model.run_filter)
+
+    def save_settings(self) -> None:
+        s = self.settings
+        self.filter_dock.save(s)
+        s.set("window/geometry", self.saveGeometry())
+        s.set("window/state", self.saveState())
+        s.set("table/header_state", self.view.horizontalHeader().saveState())
+        s.set("table/sort_key", self.model.run_sort.key)
+        s.set("table/sort_descending", self.model.run_sort.descending)
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.executing:
+            answer = QMessageBox.question(
+                self,
+                "Runs in progress",
+                f"{len(self.executing)} run(s) launched here are still executing. Cancel them and close?",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                event.ignore()
+                return
+            for job in self.executing.values():
+                job.cancel()
+        self.poll_timer.stop()
+        self.save_settings()
+        self.run_pool.waitForDone()
+        self.model.shutdown()
+        super().closeEvent(event)
+
+    # -- the table --------------------------------------------------------------------
+
+    def _filter_changed(self, run_filter: RunFilter) -> None:
+        self.model.set_filter(run_filter)
+        self.trends_dock.show_for(self.db, run_filter)
+
+    def _show_count(self, count: int) -> None:
+        waiting = self.model.newer_waiting
+        text = f"{count:,} run{'s' if count != 1 else ''}"
+        if waiting:
+            text += f" · {waiting:,} new (F5 to show)"
+        self.count_label.setText(text)
+
+    def visible_rows(self) -> tuple[int, int]:
+        viewport = self.view.viewport()
+        first = self.view.rowAt(0)
+        last = self.view.rowAt(viewport.height() - 1)
+        if first < 0:
+            return 0, -1
+        return first, last if last >= 0 else self.model.rowCount() - 1
+
+    def poll(self) -> None:
+        first, last = self.visible_rows()
+        self.model.poll(first, last, set(self.executing))
+        self._launch_due_runs()
+        if self.model.newer_waiting:
+            self._show_count(self.model.rowCount())
+
+    def _note_scroll(self, _parent, _first: int, _last: int) -> None:
+        self._scroll_before_insert = self.view.verticalScrollBar().value()
+
+    def _keep_scroll(self, _parent, first: int, last: int) -> None:
+        # New runs go on top. A user at the top sees them arrive; a user scrolled
+        # down keeps the rows they were reading where they were.
+        if first == 0 and self._scroll_before_insert > 0:
+            height = self.view.verticalHeader().defaultSectionSize()
+            self.view.verticalScrollBar().setValue(self._scroll_before_insert + (last - first + 1) * height)
+
+    def refresh(self) -> None:
+        self.model.reload()
+        self.filter_dock.load_choices(self.db)
+        self.trends_dock.show_for(self.db, self.model.run_filter)
+
+    def selected_run_ids(self) -> list[int]:
+        rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})
+        runs = [self.model.run_at(r) for r in rows]
+        return [r.id for r in runs if r is not None]
+
+    def _selection_changed(self, *_args) -> None:
+        rows = [self.model.run_at(i.row()) for i in self.view.selectionModel().selectedRows()]
+        self.open_run_action.setEnabled(any(r is not None for r in rows))
+        self.cancel_action.setEnabled(any(r is not None and not r.status.finished for r in rows))
+
+    def _clicked(self, index: QModelIndex) -> None:
+        if index.column() == VIEW_COLUMN:
+            self._open_index(index)
+
+    def _open_index(self, index: QModelIndex) -> None:
+        run_id = index.data(RunIdRole)
+        if run_id is not None:
+            self.open_run(run_id)
+
+    def open_selected_run(self) -> None:
+        index = self.view.currentIndex()
+        if index.isValid() and index.data(RunIdRole) is not None:
+            self.open_run(index.data(RunIdRole))
+        else:
+            for run_id in self.selected_run_ids()[:1]:
+                self.open_run(run_id)
+
+    def open_run(self, run_id: int) -> None:
+        from enroller_desktop.ui.run_window import show_run_window
+
+        try:
+            show_run_window(self.db, run_id, self)
+        except Exception as exc:  # noqa: BLE001 - a run that cannot be shown is a message, not a crash
+            log.exception("cannot open run %s", run_id)
+            self.statusBar().showMessage(f"Cannot open run {run_id}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", 10000)
 
     def open_first_run(self) -> None:
         """Open the newest run's detail window (for --smoke)."""
+        run = self.model.run_at(0)
+        if run is not None:
+            self.open_run(run.id)
+
+    def _table_menu(self, pos: QPoint) -> None:
+        index = self.view.indexAt(pos)
+        if index.isValid() and not self.view.selectionModel().isRowSelected(index.row(), QModelIndex()):
+            self.view.selectionModel().select(
+                index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+            )
+        menu = QMenu(self)
+        menu.addAction(self.open_run_action)
+        menu.addAction(self.cancel_action)
+        menu.addSeparator()
+        menu.addAction(self.new_run_action)
+        menu.addAction(self.refresh_action)
+        menu.exec(self.view.viewport().mapToGlobal(pos))
+
+    def _header_menu(self, pos: QPoint) -> None:
+        menu = QMenu(self)
+        self._fill_columns_menu(menu)
+        menu.exec(self.view.horizontalHeader().mapToGlobal(pos))
+
+    def _fill_columns_menu(self, menu: QMenu) -> None:
+        menu.clear()
+        header = self.view.horizontalHeader()
+        for column, spec in enumerate(COLUMNS):
+            a = menu.addAction(spec.title or "View icon")
+            a.setCheckable(True)
+            a.setChecked(not header.isSectionHidden(column))
+            a.toggled.connect(lambda shown, c=column: header.setSectionHidden(c, not shown))
+
+    # -- runs launched here -----------------------------------------------------------
+
+    def new_run(self) -> None:
+        from enroller_desktop.ui.new_run_dialog import NewRunDialog
+
+        f = self.model.run_filter
+        dialog = NewRunDialog(self.db, self, organization_id=f.organization_id, campaign_id=f.campaign_id)
+        dialog.accepted.connect(lambda: self._run_created(dialog))
+        dialog.open()
+
+    def _run_created(self, dialog) -> None:
+        run_id = dialog.run_id
+        if dialog.run_now:
+            self.execute(run_id)
+            self.statusBar().showMessage(f"Run {run_id} started", 5000)
+        else:
+            self._due[run_id] = dialog.scheduled_at
+            self.statusBar().showMessage(f"Run {run_id} scheduled", 5000)
+        self.poll()
+
+    def execute(self, run_id: int) -> Job:
+        """Execute a scheduled run on this window's pool (it waits there for a free slot)."""
+        from enroller_desktop.engine import runs
+
+        db = self.db
+
+        def execute(state):
+            return runs.execute_run(db, run_id, progress=state.progress, cancel=state.token)
+
+        job = Job(execute, name=f"run {run_id}")
+        job.signals.progress.connect(lambda fraction, _message: self.model.set_progress(run_id, fraction))
+        job.signals.failed.connect(lambda message, _details: self.statusBar().showMessage(f"Run {run_id}: {message}", 10000))
+        job.signals.finished.connect(lambda: self._run_finished(run_id))
+        self.executing[run_id] = job
+        return start(job, self.run_pool)
+
+    def _run_finished(self, run_id: int) -> None:
+        self.executing.pop(run_id, None)
+        self.model.set_progress(run_id, None)
+        first, last = self.visible_rows()
+        self.model.poll(first, last, {run_id})
+
+    def _launch_due_runs(self) -> None:
+        now = dt.datetime.now(dt.timezone.utc)
+        for run_id, when in list(self._due.items()):
+            if when <= now:
+                del self._due[run_id]
+                self.execute(run_id)
+
+    def cancel_selected_runs(self) -> None:
+        runs = [self.model.run_at(i.row()) for i in self.view.selectionModel().selectedRows()]
+        to_cancel = [r.id for r in runs if r is not None and not r.status.finished]
+        if not to_cancel:
+            return
+        if self.confirm_cancel:
+            which = f"run {to_cancel[0]}" if len(to_cancel) == 1 else f"{len(to_cancel)} runs"
+            answer = QMessageBox.question(self, "Cancel runs", f"Cancel {which}? A canceled run enrolls nobody.")
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.cancel_runs(to_cancel)
+
+    def cancel_runs(self, run_ids: list[int]) -> None:
+        from enroller_desktop.engine import runs
+
+        db = self.db
+        for run_id in run_ids:
+            job = self.executing.get(run_id)
+            if job is not None:
+                job.cancel()
+            self._due.pop(run_id, None)
+
+        def cancel(_state):
+            problems = []
+            for run_id in run_ids:
+                try:
+                    runs.cancel_run(db, run_id)
+                except Exception as exc:  # noqa: BLE001 - one run's refusal must not stop the others
+                    problems.append(f"run {run_id}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+            return problems
+
+        def done(problems: list[str]) -> None:
+            self.statusBar().showMessage("; ".join(problems) if problems else f"Canceled {len(run_ids)} run(s)", 10000)
+            self.poll()
+
+        self._tasks.run(cancel, done, self._database_failed, name="cancel runs")
+
+    # -- databases --------------------------------------------------------------------
+
+    def _show_database(self) -> None:
+        self.setWindowTitle(f"Enroller Runs — {self.db.display_url}")
+        self._database_answered()
+
+    def _database_failed(self, message: str) -> None:
+        self.database_label.setText(f"⚠ Database not answering: {message} — retrying")
+        self.database_label.setStyleSheet("color: #b91c1c")
+        self.database_label.setToolTip("What is shown stays; the window reconnects by itself.")
+
+    def _database_answered(self) -> None:
+        self.database_label.setText(f"Connected to {self.db.display_url}")
+        self.database_label.setStyleSheet("")
+        self.database_label.setToolTip("")
+
+    def choose_sqlite_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a SQLite database", "", "SQLite databases (*.sqlite3 *.sqlite *.db);;All files (*)")
+        if path:
+            self.open_url(f"sqlite:///{Path(path).resolve()}")
+
+    def choose_server(self, url: str = "") -> None:
+        dialog = databases.ConnectDialog(self, url=url or "")
+        if dialog.exec() == databases.ConnectDialog.DialogCode.Accepted:
+            self.open_url(dialog.url())
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.get("databases/recent")
+        if not recent:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+        for url in recent:
+            self.recent_menu.addAction(url, lambda u=url: self.open_recent(u))
+
+    def open_recent(self, url: str) -> None:
+        if databases.needs_password(url):
+            password = databases.stored_password(url)
+            if password is None:
+                self.choose_server(url)
+                return
+            url = databases.with_password(url, password)
+        self.open_url(url)
+
+    def open_url(self, url: str) -> None:
+        """Open another database (off the interface thread) and show its runs."""
+        self.statusBar().showMessage(f"Opening {databases.without_password(url)}…")
+        self._tasks.run(lambda _s: open_database(url), self.switch_database, self._open_failed, name="open database")
+
+    def _open_failed(self, message: str) -> None:
+        self.statusBar().clearMessage()
+        QMessageBox.warning(self, "Cannot open the database", message)
+
+    def switch_database(self, db: Database) -> None:
+        if self.executing:
+            self.statusBar().showMessage("Runs launched here keep executing on the database they started on", 10000)
+        old = self.db
+        self.db = db
+        self._due.clear()
+        databases.remember_recent(self.settings, db.url)
+        self.model.set_database(db)
+        self.filter_dock.load_choices(db)
+        self.trends_dock.show_for(db, self.model.run_filter)
+        self._show_database()
+        self.statusBar().showMessage(f"Opened {db.display_url}", 5000)
+        if not self.executing:
+            old.dispose()
+
+    # -- help -------------------------------------------------------------------------
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Enroller Desktop",
+            f"<b>Enroller Desktop</b> {__version__}<br>"
+            "Launch, watch and explain the enroller runs of a dealership's campaigns.<br><br>"
+            f"Database: {self.db.display_url}<br>Logs: {log_dir()}<br>"
+            "Times are shown in UTC.",
+        )
+
+    def open_log_folder(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir())))
+

@@ -518,10 +518,11 @@ class StatusDelegate(QStyledItemDelegate):
     """The status as a coloured badge; a run this window executes shows its progress."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        status = index.data(RawRole)
-        if not isinstance(status, RunStatus):
+        raw = index.data(RawRole)  # the enum arrives as its word: Qt keeps only the str
+        if raw is None:
             super().paint(painter, option, index)
             return
+        status = RunStatus(raw)
         self.initStyleOption(option, index)
         style = option.widget.style() if option.widget else None
         if style:

@@ -1,0 +1,236 @@
+"""New Run: organization, campaign, purpose, customer, as-of time, now or later.
+
+The dialog creates the run itself (off the interface thread), so that a refused
+argument is shown in the dialog with everything the user typed still there. It
+closes with the new run's id; the main window then executes it (run now) or
+keeps it for its time (schedule).
+
+Times are typed in UTC, as every time in the window is shown (SPEC 3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import QDateTime, Qt, QTimer, QTimeZone
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from enroller_desktop.db import run_queries
+from enroller_desktop.db.engine import Database
+from enroller_desktop.db.enums import RunPurpose
+from enroller_desktop.db.run_queries import CampaignChoice
+from enroller_desktop.ui.background import Tasks
+
+SEARCH_PAUSE_MS = 200
+_UTC = QTimeZone.utc()
+
+
+def _utc_edit() -> QDateTimeEdit:
+    edit = QDateTimeEdit()
+    edit.setTimeZone(_UTC)
+    edit.setDisplayFormat("yyyy-MM-dd HH:mm 'UTC'")
+    edit.setCalendarPopup(True)
+    edit.setDateTime(QDateTime.currentDateTimeUtc())
+    return edit
+
+
+def _utc_of(edit: QDateTimeEdit) -> dt.datetime:
+    return dt.datetime.fromtimestamp(edit.dateTime().toSecsSinceEpoch(), dt.timezone.utc)
+
+
+class NewRunDialog(QDialog):
+    def __init__(self, db: Database, parent: QWidget | None = None, *, organization_id: int | None = None, campaign_id: int | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New Run")
+        self.db = db
+        self.run_id: int | None = None
+        self.run_now = True
+        self.scheduled_at: dt.datetime | None = None
+        self._tasks = Tasks(self, threads=1)
+        self._campaigns: list[CampaignChoice] = []
+        self._wanted = (organization_id, campaign_id)
+        self._search_serial = 0
+
+        self.organization = QComboBox()
+        self.campaign = QComboBox()
+        self.purpose = QComboBox()
+        for p in RunPurpose:
+            self.purpose.addItem(p.label, p)
+        self.customer_search = QLineEdit()
+        self.customer_search.setPlaceholderText("Name, email or phone")
+        self.customer_search.setClearButtonEnabled(True)
+        self.customers = QListWidget()
+        self.customers.setMaximumHeight(140)
+        self.as_of_given = QCheckBox("As of")
+        self.as_of = _utc_edit()
+        self.as_of.setEnabled(False)
+        as_of_row = QHBoxLayout()
+        as_of_row.addWidget(self.as_of_given)
+        as_of_row.addWidget(self.as_of, 1)
+        self.now_button = QRadioButton("Run &now")
+        self.later_button = QRadioButton("&Schedule for")
+        self.now_button.setChecked(True)
+        when = QButtonGroup(self)
+        when.addButton(self.now_button)
+        when.addButton(self.later_button)
+        self.scheduled_for = _utc_edit()
+        self.scheduled_for.setDateTime(QDateTime.currentDateTimeUtc().addSecs(3600))
+        self.scheduled_for.setEnabled(False)
+        when_row = QHBoxLayout()
+        when_row.addWidget(self.now_button)
+        when_row.addWidget(self.later_button)
+        when_row.addWidget(self.scheduled_for, 1)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #b91c1c")
+
+        form = QFormLayout()
+        form.addRow("&Organization", self.organization)
+        form.addRow("&Campaign", self.campaign)
+        form.addRow("&Purpose", self.purpose)
+        form.addRow("C&ustomer", self.customer_search)
+        form.addRow("", self.customers)
+        form.addRow("", as_of_row)
+        form.addRow("When", when_row)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create run")
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+
+        self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_PAUSE_MS)
+        self._search_timer.timeout.connect(self._search)
+        self.organization.currentIndexChanged.connect(self._fill_campaigns)
+        self.organization.currentIndexChanged.connect(self._search_timer.start)
+        self.purpose.currentIndexChanged.connect(self._purpose_chosen)
+        self.customer_search.textEdited.connect(lambda _t: self._search_timer.start())
+        self.as_of_given.toggled.connect(self.as_of.setEnabled)
+        self.later_button.toggled.connect(self.scheduled_for.setEnabled)
+        self.buttons.accepted.connect(self._create)
+        self.buttons.rejected.connect(self.reject)
+        self._purpose_chosen()
+        self._load_choices()
+
+    # -- choices ------------------------------------------------------------------------
+
+    def _load_choices(self) -> None:
+        def read(_state):
+            with self.db.read() as conn:
+                return run_queries.organizations(conn), run_queries.campaign_choices(conn)
+
+        self._tasks.run(read, self._choices_read, self._show_error, name="new run choices")
+
+    def _choices_read(self, result) -> None:
+        organizations, self._campaigns = result
+        org_wanted, campaign_wanted = self._wanted
+        if campaign_wanted and not org_wanted:
+            org_wanted = next((c.organization_id for c in self._campaigns if c.id == campaign_wanted), None)
+        self.organization.blockSignals(True)
+        for org_id, name in organizations:
+            self.organization.addItem(name, org_id)
+        self.organization.setCurrentIndex(max(0, self.organization.findData(org_wanted)))
+        self.organization.blockSignals(False)
+        self._fill_campaigns()
+        if campaign_wanted:
+            self.campaign.setCurrentIndex(max(0, self.campaign.findData(campaign_wanted)))
+
+    def _fill_campaigns(self) -> None:
+        org_id = self.organization.currentData()
+        self.campaign.clear()
+        for c in self._campaigns:
+            if c.organization_id == org_id:
+                self.campaign.addItem(c.name if c.active else f"{c.name} (inactive)", c.id)
+        self.customers.clear()
+
+    def _purpose_chosen(self) -> None:
+        wants_customer = self.purpose.currentData() is RunPurpose.CUSTOMER_EVALUATION
+        self.customer_search.setEnabled(wants_customer)
+        self.customers.setEnabled(wants_customer)
+        if wants_customer:
+            self.customer_search.setFocus()
+
+    def _search(self) -> None:
+        org_id = self.organization.currentData()
+        text = self.customer_search.text().strip()
+        if org_id is None or not text or not self.customer_search.isEnabled():
+            self.customers.clear()
+            return
+        self._search_serial += 1
+        serial = self._search_serial
+
+        def read(_state):
+            with self.db.read() as conn:
+                return run_queries.search_customers(conn, org_id, text)
+
+        def found(choices) -> None:
+            if serial != self._search_serial:
+                return  # the user typed on: an older answer must not replace a newer one
+            self.customers.clear()
+            for choice in choices:
+                item = QListWidgetItem(choice.label)
+                item.setData(Qt.ItemDataRole.UserRole, choice.id)
+                self.customers.addItem(item)
+            if choices:
+                self.customers.setCurrentRow(0)
+
+        self._tasks.run(read, found, self._show_error, name="customer search")
+
+    # -- creating the run ---------------------------------------------------------------
+
+    def chosen_customer(self) -> int | None:
+        item = self.customers.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def _create(self) -> None:
+        from enroller_desktop.engine import runs
+
+        campaign_id = self.campaign.currentData()
+        purpose = self.purpose.currentData()
+        customer_id = self.chosen_customer() if purpose is RunPurpose.CUSTOMER_EVALUATION else None
+        if campaign_id is None:
+            self._show_error("Choose a campaign.")
+            return
+        if purpose is RunPurpose.CUSTOMER_EVALUATION and customer_id is None:
+            self._show_error("A Customer Evaluation needs a customer: search by name, email or phone and pick one.")
+            return
+        as_of = _utc_of(self.as_of) if self.as_of_given.isChecked() else None
+        self.run_now = self.now_button.isChecked()
+        scheduled_for = self.scheduled_at = None if self.run_now else _utc_of(self.scheduled_for)
+        db = self.db
+        self.buttons.setEnabled(False)
+        self.message.setText("")
+
+        def create(_state):
+            return runs.create_run(
+                db, campaign_id=campaign_id, purpose=purpose, customer_id=customer_id, as_of=as_of, scheduled_for=scheduled_for
+            )
+
+        self._tasks.run(create, self._created, self._not_created, name="create run")
+
+    def _created(self, run_id: int) -> None:
+        self.run_id = run_id
+        self.accept()
+
+    def _not_created(self, message: str) -> None:
+        self.buttons.setEnabled(True)
+        self._show_error(message)
+
+    def _show_error(self, message: str) -> None:
+        self.message.setText(message)

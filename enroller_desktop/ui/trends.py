@@ -1,0 +1,128 @@
+"""Trends: runs per day stacked by status, and the median duration per day.
+
+Both follow the filter of the runs table. They are read only while the dock is
+shown (a hidden chart costs nothing), off the interface thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDockWidget, QWidget
+
+from enroller_desktop.db import run_queries
+from enroller_desktop.db.engine import Database
+from enroller_desktop.db.enums import RunStatus
+from enroller_desktop.db.run_queries import RunFilter
+from enroller_desktop.ui.background import Tasks
+from enroller_desktop.ui.runs_model import STATUS_COLOURS
+
+DAY_SECONDS = 86400
+# A bar's colour is the badge's text colour: strong enough to read as a fill.
+_BAR_COLOURS = {status: colours[1] for status, colours in STATUS_COLOURS.items()}
+
+
+def _epoch(day: dt.date) -> float:
+    return dt.datetime.combine(day, dt.time(), dt.timezone.utc).timestamp()
+
+
+class TrendsDock(QDockWidget):
+    updated = Signal()
+    failed = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Trends", parent)
+        self.setObjectName("trendsDock")
+        self._tasks = Tasks(self, threads=1)
+        self._db: Database | None = None
+        self._filter = RunFilter()
+        self._stale = True
+        self._serial = 0
+
+        pg.setConfigOptions(antialias=True, background="w", foreground="#334155")
+        self.charts = pg.GraphicsLayoutWidget()
+        self.runs_plot = self.charts.addPlot(row=0, col=0, axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        self.runs_plot.setTitle("Runs per day, by status (UTC)")
+        self.runs_plot.setLabel("left", "runs")
+        self.runs_plot.showGrid(y=True, alpha=0.2)
+        self.legend = self.runs_plot.addLegend(offset=(10, 1), colCount=len(RunStatus))
+        self.duration_plot = self.charts.addPlot(row=1, col=0, axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        self.duration_plot.setTitle("Median duration per day")
+        self.duration_plot.showGrid(y=True, alpha=0.2)
+        self.duration_plot.setXLink(self.runs_plot)
+        self.charts.setMinimumHeight(260)
+        self.setWidget(self.charts)
+        self.visibilityChanged.connect(lambda visible: visible and self._stale and self.refresh())
+
+    def show_for(self, db: Database, run_filter: RunFilter) -> None:
+        self._db, self._filter, self._stale = db, run_filter, True
+        if self.isVisible():
+            self.refresh()
+
+    def refresh(self) -> None:
+        if self._db is None:
+            return
+        db, run_filter = self._db, self._filter
+        self._stale = False
+        self._serial += 1
+        serial = self._serial
+
+        def read(_state):
+            with db.read() as conn:
+                return run_queries.runs_per_day(conn, run_filter), run_queries.median_duration_per_day(conn, run_filter)
+
+        def drawn(result) -> None:
+            if serial == self._serial:
+                self._draw(*result)
+
+        def failed(message: str) -> None:
+            self._stale = True
+            self.failed.emit(message)
+
+        self._tasks.run(read, drawn, failed, name="trends")
+
+    def _draw(self, per_day: list[run_queries.DayStatusCount], medians: list[tuple[dt.date, float]]) -> None:
+        self.runs_plot.clear()
+        self.legend.clear()
+        days = sorted({c.day for c in per_day})
+        base = {day: 0 for day in days}
+        for status in RunStatus:
+            counts = {c.day: c.runs for c in per_day if c.status is status}
+            if not counts:
+                continue
+            xs = [_epoch(d) + DAY_SECONDS / 2 for d in counts]
+            bars = pg.BarGraphItem(
+                x=xs,
+                height=list(counts.values()),
+                y0=[base[d] for d in counts],
+                width=DAY_SECONDS * 0.8,
+                brush=_BAR_COLOURS[status],
+                pen=None,
+                name=status.label,
+            )
+            self.runs_plot.addItem(bars)  # named: the legend lists it
+            for d, n in counts.items():
+                base[d] += n
+        # Headroom above the tallest bar for the legend's one line.
+        self.runs_plot.setYRange(0, max(base.values(), default=1) * 1.3, padding=0)
+        self.duration_plot.clear()
+        # At least two weeks across, so that one busy day is a bar, not a wall.
+        last = max(days, default=dt.datetime.now(dt.timezone.utc).date())
+        first = min(min(days, default=last), last - dt.timedelta(days=13))
+        self.runs_plot.setXRange(_epoch(first), _epoch(last + dt.timedelta(days=1)), padding=0.02)
+        longest = max((s for _, s in medians), default=0)
+        unit, scale = ("minutes", 60) if longest >= 120 else ("seconds", 1)
+        self.duration_plot.setLabel("left", unit)
+        self.duration_plot.setYRange(0, max(longest / scale, 1) * 1.15, padding=0)
+        if medians:
+            self.duration_plot.plot(
+                [_epoch(d) + DAY_SECONDS / 2 for d, _ in medians],
+                [s / scale for _, s in medians],
+                pen=pg.mkPen("#1d6fd8", width=2),
+                symbol="o",
+                symbolSize=5,
+                symbolBrush="#1d6fd8",
+            )
+        self.updated.emit()
