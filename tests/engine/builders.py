@@ -1,0 +1,203 @@
+"""Builders for the engine's acceptance tests: an organization, a campaign with its
+query params, customers with vehicles and tags, enrollments, all written with Core
+inserts, and readers of what a run left behind.
+
+Every default makes a candidate pass every check of SPEC 3 (a Canadian customer
+with a valid email, phone and mobile, express consent, no opt-out, no tag, no
+enrollment), so that a test changes one thing and watches one check.
+
+Numbers used (what ``phonenumbers`` says of them):
+
+- ``TORONTO`` +1 416 555 0123: valid in CA only, FIXED_LINE_OR_MOBILE (a mobile);
+- ``NEW_YORK`` +1 212 736 5000: valid in US only, FIXED_LINE_OR_MOBILE;
+- ``TOLL_FREE`` +1 800 555 0199: valid in CA and US, TOLL_FREE (a phone, not a mobile).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from enroller_desktop.db import models as m
+from enroller_desktop.db.enums import CampaignCustomerPurpose, CampaignCustomerStatus, RunPurpose
+from enroller_desktop.engine.runs import RunOutcome, create_run, execute_run
+
+UTC = dt.timezone.utc
+AS_OF = dt.datetime(2024, 6, 15, 12, 0, tzinfo=UTC)
+AS_OF_DATE = AS_OF.date()
+
+EMAIL = "jane.doe@example.com"
+TORONTO = "+1 416 555 0123"
+NEW_YORK = "+1 212 736 5000"
+TOLL_FREE = "+1 800 555 0199"
+LOCAL_NUMBER = {"CA": TORONTO, "US": NEW_YORK}
+
+#: A criterion every candidate matches (a first name is either empty or not).
+EVERYONE = {"any": [{"field": "customer.first_name", "op": "is_null"},
+                    {"field": "customer.first_name", "op": "not_null"}]}
+
+CHECKS = ("valid_email", "valid_phone", "valid_message", "deleted", "unique_event", "already_in_queue",
+          "casl", "opt_out_all", "marketing_exclusion")
+PASSED, FAILED, NOT_APPLICABLE = 1, 0, None
+
+ORGANIZATIONS = m.Organization.__table__
+CAMPAIGNS = m.Campaign.__table__
+EXCLUDED_TAGS = m.CampaignExcludedTag.__table__
+QUERY_PARAMS = m.QueryParam.__table__
+CUSTOMERS = m.Customer.__table__
+CUSTOMER_TAGS = m.CustomerTag.__table__
+VEHICLES = m.Vehicle.__table__
+ENROLLMENTS = m.CampaignCustomer.__table__
+RUNS = m.EnrollerRun.__table__
+RUN_PARAMS = m.EnrollerRunQueryParam.__table__
+EVENTS = m.EnrollerRunEvent.__table__
+POTENTIALS = m.EnrollerRunCustomer.__table__
+
+
+def named(first_name: str) -> dict:
+    """A criterion matching the customers of that first name."""
+    return {"field": "customer.first_name", "op": "eq", "value": first_name}
+
+
+def days_before(days: float, moment: dt.datetime = AS_OF) -> dt.datetime:
+    return moment - dt.timedelta(days=days)
+
+
+def midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=UTC)
+
+
+def _insert(db, table, **values) -> int:
+    with db.write() as conn:
+        return conn.execute(table.insert().values(**values).returning(table.c.id)).scalar_one()
+
+
+# -- the world --------------------------------------------------------------------
+
+def organization(db, country: str = "CA", name: str | None = None) -> int:
+    return _insert(db, ORGANIZATIONS, name=name or f"Maple Motors {country}", country=country, timezone="UTC")
+
+
+def campaign(db, organization_id: int, *, criterion: dict | str | None = EVERYONE, event_key: str | None = None,
+             excluded_tags=(), **columns) -> int:
+    """A campaign using every channel, with one active query param of ``criterion``
+    (none when ``criterion`` is None)."""
+    values = dict(name="Service due", active=True, uses_email=True, uses_phone=True, uses_sms=True) | columns
+    campaign_id = _insert(db, CAMPAIGNS, organization_id=organization_id, **values)
+    if excluded_tags:
+        with db.write() as conn:
+            conn.execute(EXCLUDED_TAGS.insert(), [{"campaign_id": campaign_id, "tag": tag} for tag in excluded_tags])
+    if criterion is not None:
+        query_param(db, campaign_id, criterion, event_key=event_key)
+    return campaign_id
+
+
+def query_param(db, campaign_id: int, criterion: dict | str = EVERYONE, *, process_order: int = 1,
+                event_key: str | None = None, active: bool = True, name: str | None = None) -> int:
+    """A query param; a ``str`` criterion is stored as it is (to store broken JSON)."""
+    text = criterion if isinstance(criterion, str) else json.dumps(criterion)
+    return _insert(db, QUERY_PARAMS, campaign_id=campaign_id, process_order=process_order,
+                   name=name or f"Param {process_order}", criterion=text, event_key=event_key, active=active)
+
+
+@dataclass
+class Person:
+    id: int
+    vehicle_ids: list[int] = field(default_factory=list)
+
+    @property
+    def vehicle_id(self) -> int:
+        (only,) = self.vehicle_ids
+        return only
+
+
+def customer(db, organization_id: int, *, vehicles: list[dict] | int = 0, tags=(), **columns) -> Person:
+    """A customer who passes every check, with ``vehicles`` (a count or a list of
+    column dicts) and ``tags``; ``columns`` override the customer's columns."""
+    with db.read() as conn:
+        country = conn.execute(sa.select(ORGANIZATIONS.c.country).where(ORGANIZATIONS.c.id == organization_id)).scalar_one()
+    number = LOCAL_NUMBER[country]
+    values = dict(first_name="Jane", last_name="Doe", email=EMAIL, phone=number, mobile=number,
+                  casl_express_consent_at=days_before(30), created_at=days_before(1000)) | columns
+    person = Person(_insert(db, CUSTOMERS, organization_id=organization_id, **values))
+    if isinstance(vehicles, int):
+        vehicles = [{"vin": f"VIN{person.id:05d}{n}", "year": 2020, "make": "Honda", "model": "Civic"} for n in range(vehicles)]
+    for vehicle in vehicles:
+        person.vehicle_ids.append(_insert(db, VEHICLES, customer_id=person.id, **vehicle))
+    if tags:
+        with db.write() as conn:
+            conn.execute(CUSTOMER_TAGS.insert(), [{"customer_id": person.id, "tag": tag} for tag in tags])
+    return person
+
+
+def enrollment(db, campaign_id: int, customer_id: int, *, vehicle_id: int | None = None, event_key: str = "",
+               status: CampaignCustomerStatus | str = CampaignCustomerStatus.QUEUED,
+               enrolled_at: dt.datetime | None = None, expired_at: dt.datetime | None = None, **columns) -> int:
+    """An enrollment as another system (or an earlier run) left it; by default
+    queued 400 days before ``AS_OF``."""
+    return _insert(db, ENROLLMENTS, campaign_id=campaign_id, customer_id=customer_id, vehicle_id=vehicle_id,
+                   event_key=event_key, purpose=CampaignCustomerPurpose.DEFAULT, status=CampaignCustomerStatus(status),
+                   enrolled_at=enrolled_at or days_before(400), expired_at=expired_at, **columns)
+
+
+# -- running ----------------------------------------------------------------------
+
+def execute(db, campaign_id: int, *, purpose: RunPurpose = RunPurpose.DEFAULT, as_of: dt.datetime | None = AS_OF,
+            customer_id: int | None = None, progress=None, cancel=None) -> RunOutcome:
+    """Create a run and execute it at once."""
+    run_id = create_run(db, campaign_id=campaign_id, purpose=purpose, customer_id=customer_id, as_of=as_of)
+    return execute_run(db, run_id, progress=progress, cancel=cancel)
+
+
+# -- reading what a run left --------------------------------------------------------
+
+def _rows(db, query) -> list[dict]:
+    with db.read() as conn:
+        return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def run_row(db, run_id: int) -> dict:
+    (row,) = _rows(db, sa.select(RUNS).where(RUNS.c.id == run_id))
+    return row
+
+
+def potentials(db, run_id: int) -> list[dict]:
+    p = POTENTIALS.c
+    return _rows(db, sa.select(POTENTIALS).where(p.run_id == run_id).order_by(p.customer_id, p.vehicle_id))
+
+
+def potential(db, run_id: int, customer_id: int, vehicle_id: int | None = None) -> dict:
+    (row,) = [p for p in potentials(db, run_id) if p["customer_id"] == customer_id and p["vehicle_id"] == vehicle_id]
+    return row
+
+
+def checks_of(row: dict) -> dict:
+    return {name: row[name] for name in CHECKS}
+
+
+def enrollments(db, campaign_id: int | None = None) -> list[dict]:
+    query = sa.select(ENROLLMENTS).order_by(ENROLLMENTS.c.id)
+    if campaign_id is not None:
+        query = query.where(ENROLLMENTS.c.campaign_id == campaign_id)
+    return _rows(db, query)
+
+
+def enrollment_row(db, enrollment_id: int) -> dict:
+    (row,) = _rows(db, sa.select(ENROLLMENTS).where(ENROLLMENTS.c.id == enrollment_id))
+    return row
+
+
+def run_params(db, run_id: int) -> list[dict]:
+    return _rows(db, sa.select(RUN_PARAMS).where(RUN_PARAMS.c.run_id == run_id).order_by(RUN_PARAMS.c.id))
+
+
+def events(db, run_id: int) -> list[dict]:
+    return _rows(db, sa.select(EVENTS).where(EVENTS.c.run_id == run_id).order_by(EVENTS.c.id))
+
+
+def count_runs(db) -> int:
+    with db.read() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(RUNS)).scalar_one()
