@@ -61,6 +61,12 @@ VIN_VALUES = {**{str(d): d for d in range(10)}, **dict(zip("ABCDEFGH", range(1, 
               "P": 7, "R": 9, **dict(zip("STUVWXYZ", range(2, 10)))}
 VIN_YEAR_CODES = "ABCDEFGHJKLMNPRSTVWXY123456789"  # 1980, 1981, ... and again from 2010
 
+#: Addresses as customers give them: {0} first name, {1} last name, {2} domain,
+#: {3} a number, {4} the first initial, all without accents.
+VALID_EMAILS = ("{0}.{1}@{2}", "{0}{1}{3}@{2}", "{4}{1}@{2}", "{0}_{1}{3}@{2}", "{1}.{0}@{2}", "{0}.{1}@{2}", "{1}{4}{3}@{2}")
+#: Addresses typed in a hurry; the validator refuses each of them.
+INVALID_EMAILS = ("{0}.{1}@example", "{0}.{1}@@{2}", "{0} {1}@{2}", "{0}.{1}@{2},", " {0}.{1}@{2}", "{0}.{1}.{2}", "{0}..{1}@{2}")
+
 Q = CampaignCustomerStatus
 PURPOSES = (CampaignCustomerPurpose.DEFAULT.value,) * 86 + (CampaignCustomerPurpose.RETURN_CALL.value,) * 7 + (
     CampaignCustomerPurpose.RETURN_EMAIL.value,) * 4 + (CampaignCustomerPurpose.RETURN_MESSAGE.value,) * 3
@@ -80,23 +86,18 @@ ATTEMPTED = frozenset({Q.IN_PROGRESS.value, Q.COMPLETED.value, Q.ERROR.value})
 
 
 class Calendar:
-    """Dates and times as stored text, indexed by days from today (negative: past)."""
+    """Dates as stored text, their years and months, in lists indexed by the day
+    offset from today itself: ``dates[-3]`` is three days ago, ``dates[0]`` today.
+    The future is stored first and the past after it, so that Python's negative
+    indices, which count back from the end, land on the past days."""
 
     def __init__(self, today: dt.date) -> None:
-        days = [today + dt.timedelta(days=offset) for offset in range(-PAST_DAYS, FUTURE_DAYS + 1)]
+        offsets = [*range(0, FUTURE_DAYS + 1), *range(-PAST_DAYS, 0)]
+        days = [today + dt.timedelta(days=offset) for offset in offsets]
         self.today = today
-        self._dates = [d.isoformat() for d in days]
-        self._years = [d.year for d in days]
-        self._months = [d.month for d in days]
-
-    def date(self, offset: int) -> str:
-        return self._dates[offset + PAST_DAYS]
-
-    def year(self, offset: int) -> int:
-        return self._years[offset + PAST_DAYS]
-
-    def month(self, offset: int) -> int:
-        return self._months[offset + PAST_DAYS]
+        self.dates = [d.isoformat() for d in days]
+        self.years = [d.year for d in days]
+        self.months = [d.month for d in days]
 
     def offset_of(self, day: dt.date) -> int:
         return (day - self.today).days
@@ -137,23 +138,23 @@ def _rules(cal: Calendar) -> dict[str, Callable]:
     offset and tags, the event key an earlier run would have enrolled, or None.
     Each mirrors its campaign's criteria closely enough to look right."""
     this_year = cal.today.year
-    date = cal.date
+    dates = cal.dates
 
     def service_due(v, last_purchase, tags):
         if v is None:
             return None
         if v[_SERVICE] is not None:
-            return date(v[_SERVICE]) if v[_SERVICE] < -180 and v[_MAKE] != "Tesla" else None
-        return date(v[_PURCHASE]) if v[_PURCHASE] < -180 else None
+            return dates[v[_SERVICE]] if v[_SERVICE] < -180 and v[_MAKE] != "Tesla" else None
+        return dates[v[_PURCHASE]] if v[_PURCHASE] < -180 else None
 
     def lease(v, last_purchase, tags):
-        return date(v[_LEASE]) if v is not None and v[_LEASE] is not None and -30 <= v[_LEASE] <= 90 else None
+        return dates[v[_LEASE]] if v is not None and v[_LEASE] is not None and -30 <= v[_LEASE] <= 90 else None
 
     def win_back(v, last_purchase, tags):
         return "" if last_purchase is not None and last_purchase < -1095 and "Deceased" not in tags else None
 
     def warranty(v, last_purchase, tags):
-        return date(v[_WARRANTY]) if v is not None and v[_WARRANTY] is not None and -20 <= v[_WARRANTY] <= 120 else None
+        return dates[v[_WARRANTY]] if v is not None and v[_WARRANTY] is not None and -20 <= v[_WARRANTY] <= 120 else None
 
     def recall(v, last_purchase, tags):
         if v is None:
@@ -169,7 +170,7 @@ def _rules(cal: Calendar) -> dict[str, Callable]:
         return "" if v is not None and this_year - 11 <= v[_YEAR] <= this_year - 3 else None
 
     def first_service(v, last_purchase, tags):
-        return date(v[_PURCHASE]) if v is not None and v[_SERVICE] is None and -150 <= v[_PURCHASE] else None
+        return dates[v[_PURCHASE]] if v is not None and v[_SERVICE] is None and -150 <= v[_PURCHASE] else None
 
     def vip(v, last_purchase, tags):
         return "" if "Birthday This Month" in tags or "VIP" in tags or "Loyalty Club" in tags else None
@@ -180,11 +181,26 @@ def _rules(cal: Calendar) -> dict[str, Callable]:
     def high_mileage(v, last_purchase, tags):
         if v is None or v[_ODOMETER] is None or v[_SERVICE] is None:
             return None
-        return date(v[_SERVICE]) if v[_ODOMETER] >= 120_000 and v[_SERVICE] < -90 else None
+        return dates[v[_SERVICE]] if v[_ODOMETER] >= 120_000 and v[_SERVICE] < -90 else None
 
     return {rule.__name__: rule for rule in (
         service_due, lease, win_back, warranty, recall, winter_tires, first_service, vip, trade_up, high_mileage
     )}
+
+
+class _Model:
+    """A vehicle model with what its vehicles need worked out once."""
+
+    __slots__ = ("make", "name", "vin_prefix", "plants", "first_year", "warranty_days", "first_purchase", "vin_sum")
+
+    def __init__(self, spec: catalog.ModelSpec, cal: Calendar) -> None:
+        self.make, self.name, self.plants, self.first_year = spec.make, spec.model, spec.plants, spec.first_year
+        self.vin_prefix = spec.wmi + spec.vds
+        self.warranty_days = 365 * spec.warranty_years
+        # The earliest it can have been bought: the fall before its first model year.
+        self.first_purchase = max(-PAST_DAYS, cal.offset_of(dt.date(spec.first_year - 1, 9, 1)))
+        # The VIN check digit's weighted sum over the first eight characters.
+        self.vin_sum = sum(VIN_VALUES[ch] * w for ch, w in zip(self.vin_prefix, VIN_WEIGHTS))
 
 
 @dataclass
@@ -215,7 +231,7 @@ class DemoGenerator:
 
     def campaigns(self) -> tuple[list[tuple], list[tuple], list[tuple]]:
         """Rows of campaigns, their excluded tags, and their query params."""
-        date = self.cal.date
+        dates = self.cal.dates
         campaigns, excluded, params = [], [], []
         param_id = self.ids.query_param
         for c in self._campaigns:
@@ -223,7 +239,7 @@ class DemoGenerator:
             campaigns.append((
                 c.id, self.ids.organization + s.organization + 1, s.name, s.active,
                 "E" in s.channels, "P" in s.channels, "S" in s.channels,
-                None if s.starts_in is None else date(s.starts_in), None if s.ends_in is None else date(s.ends_in),
+                None if s.starts_in is None else dates[s.starts_in], None if s.ends_in is None else dates[s.ends_in],
                 s.expire_after_days, s.marketing_exclusion_days, s.exclusion_exempt,
             ))
             excluded.extend((c.id, tag) for tag in s.excluded_tags)
@@ -258,10 +274,8 @@ class DemoGenerator:
         self._org_foreign_areas = [by_country["US" if o.country == "CA" else "CA"] for o in catalog.ORGANIZATIONS]
         self._lines = tuple(f"01{n:02d}" for n in range(100))
         self._tags = tuple(tag for tag, weight in catalog.TAGS for _ in range(weight))
-        self._models = tuple(m for m in catalog.MODELS for _ in range(m.weight))
-        # The earliest a model can have been bought: the year before its first model year.
-        self._model_first_purchase = {m: max(-PAST_DAYS, cal.offset_of(dt.date(m.first_year - 1, 9, 1))) for m in catalog.MODELS}
-        self._vin_prefix_sums = {m: sum(VIN_VALUES[ch] * w for ch, w in zip(m.wmi + m.vds, VIN_WEIGHTS)) for m in catalog.MODELS}
+        models = {spec: _Model(spec, cal) for spec in catalog.MODELS}
+        self._models = tuple(models[spec] for spec in catalog.MODELS for _ in range(spec.weight))
         self._vin_high = [sum(int(ch) * w for ch, w in zip(f"{n:03d}", (7, 6, 5))) for n in range(1000)]
         self._vin_low = [sum(int(ch) * w for ch, w in zip(f"{n:03d}", (4, 3, 2))) for n in range(1000)]
         rules = _rules(cal)
@@ -273,7 +287,7 @@ class DemoGenerator:
         self._org_campaigns = [[c for c in self._campaigns if c.spec.organization == i and c.rule] for i in range(len(catalog.ORGANIZATIONS))]
 
     def _timestamp(self, offset: int) -> str:
-        return self.cal.date(offset) + TIMES_OF_DAY[int(self.random.random() * len(TIMES_OF_DAY))]
+        return self.cal.dates[offset] + TIMES_OF_DAY[int(self.random.random() * len(TIMES_OF_DAY))]
 
     def _day_between(self, low: int, high: int) -> int:
         """A day offset from ``low`` to ``high`` inclusive."""
@@ -343,41 +357,26 @@ class DemoGenerator:
         elif k < 0.05:
             last += " "
 
-        domain = catalog.EMAIL_DOMAINS[int(r() * len(catalog.EMAIL_DOMAINS))]
-        n = int(r() * 100)
         k = r()
         if k < 0.07:
-            email = None
-        elif k < 0.10:
-            email = ""
-        elif k < 0.14:
-            email = catalog.JUNK_EMAILS[int(r() * len(catalog.JUNK_EMAILS))]
-        elif k < 0.15:
-            email = catalog.PLACEHOLDER_EMAIL
-        elif k < 0.19:  # typed in a hurry: each of these fails validation
-            email = (
-                f"{first_ascii}.{last_ascii}@{domain.rsplit('.', 1)[0]}",
-                f"{first_ascii}.{last_ascii}@@{domain}",
-                f"{first_ascii} {last_ascii}@{domain}",
-                f"{first_ascii}.{last_ascii}@{domain},",
-                f" {first_ascii}.{last_ascii}@{domain}",
-                f"{first_ascii}.{last_ascii}.{domain}",
-                f"{first_ascii}..{last_ascii}@{domain}",
-            )[int(r() * 7)]
+            return first, last, None
+        if k < 0.10:
+            return first, last, ""
+        if k < 0.14:
+            return first, last, catalog.JUNK_EMAILS[int(r() * len(catalog.JUNK_EMAILS))]
+        if k < 0.15:
+            return first, last, catalog.PLACEHOLDER_EMAIL
+        domain = catalog.EMAIL_DOMAINS[int(r() * len(catalog.EMAIL_DOMAINS))]
+        if k < 0.19:  # typed in a hurry
+            template = INVALID_EMAILS[int(r() * len(INVALID_EMAILS))]
         elif k < 0.21 and first:  # an internationalized address, valid as written
-            email = f"{first.lower()}.{last.strip().lower()}@{domain}".replace(" ", "").replace("'", "")
+            first_ascii, last_ascii = first.lower().replace(" ", ""), last.strip().lower().replace(" ", "").replace("'", "")
+            template = VALID_EMAILS[0]
         else:
-            email = (
-                f"{first_ascii}.{last_ascii}@{domain}",
-                f"{first_ascii}{last_ascii}{n}@{domain}",
-                f"{first_ascii[:1]}{last_ascii}@{domain}",
-                f"{first_ascii}_{last_ascii}{n}@{domain}",
-                f"{last_ascii}.{first_ascii}@{domain}",
-                f"{first_ascii.title()}.{last_ascii.title()}@{domain.title()}",
-            )[int(r() * 6)]
-            if email.startswith((".", "_")):  # a customer known by last name only
-                email = email[1:]
-        return first, last, email
+            template = VALID_EMAILS[int(r() * len(VALID_EMAILS))]
+        email = template.format(first_ascii, last_ascii, domain, int(r() * 100), first_ascii[:1])
+        # A customer known by last name only has no first part.
+        return first, last, email.lstrip("._")
 
     def _phone(self, areas: tuple[str, ...], foreign_areas: tuple[str, ...]) -> str:
         r = self.random.random
@@ -420,47 +419,48 @@ class DemoGenerator:
         vid = self._next_vehicle
         model = self._models[int(r() * len(self._models))]
         # Recent purchases outnumber old ones: customers drift away over the years.
-        purchase = max(-1 - int(r() ** 1.5 * min(age, 5000)), self._model_first_purchase[model])
-        bought_in = cal.year(purchase)
+        purchase = max(-1 - int(r() ** 1.5 * min(age, 5000)), model.first_purchase)
+        bought_in = cal.years[purchase]
         new = r() < 0.62
         if new:  # next year's models arrive in the fall
-            year = bought_in + (1 if cal.month(purchase) >= 9 else 0)
+            year = bought_in + 1 if cal.months[purchase] >= 9 else bought_in
+            lease = purchase + LEASE_TERMS[int(r() * len(LEASE_TERMS))] if r() < 0.3 else None
+            warranty = purchase + model.warranty_days
+            odometer = int(-purchase * (25 + r() * 45))
         else:
             year = max(model.first_year, bought_in - 1 - int(r() * r() * 12))
-        lease = purchase + LEASE_TERMS[int(r() * len(LEASE_TERMS))] if new and r() < 0.3 else None
-        if new:
-            warranty = purchase + 365 * model.warranty_years
-        else:  # certified pre-owned gets a year
-            warranty = purchase + 365 if r() < 0.3 else None
+            lease = None
+            warranty = purchase + 365 if r() < 0.3 else None  # certified pre-owned gets a year
+            odometer = int(-purchase * (25 + r() * 45)) + (bought_in - year) * (12_000 + int(r() * 8_000))
+        if r() < 0.03:
+            odometer = None
         if purchase > -45 or r() < 0.12:
             service = None
         elif r() < 0.55:  # a regular: serviced in the last half year or so
             service = max(purchase + 1, -1 - int(r() * 200))
         else:
-            service = self._day_between(purchase + 1, -1)
-        odometer = None if r() < 0.03 else int(-purchase * (25 + r() * 45)) + (0 if new else (bought_in - year) * (12_000 + int(r() * 8_000)))
+            service = purchase + 1 + int(r() * -(purchase + 1))
 
-        serial = (vid * 48_271) % 1_000_000
         k = r()
         if k < 0.005:
             vin = None
         elif k < 0.008:
             vin = ""
         else:
+            serial = (vid * 48_271) % 1_000_000
             year_code = VIN_YEAR_CODES[(year - 1980) % 30]
             plant = model.plants[int(r() * len(model.plants))]
-            total = (self._vin_prefix_sums[model] + VIN_VALUES[year_code] * 9 + VIN_VALUES[plant] * 8
-                     + self._vin_high[serial // 1000] + self._vin_low[serial % 1000])
-            check = total % 11
-            vin = f"{model.wmi}{model.vds}{'X' if check == 10 else check}{year_code}{plant}{serial:06d}"
-            if k > 0.997:  # a digit lost when it was typed in
+            check = (model.vin_sum + VIN_VALUES[year_code] * 9 + VIN_VALUES[plant] * 8
+                     + self._vin_high[serial // 1000] + self._vin_low[serial % 1000]) % 11
+            vin = f"{model.vin_prefix}{'X' if check == 10 else check}{year_code}{plant}{serial:06d}"
+            if k > 0.997:  # a character lost when it was typed in
                 vin = vin[:16]
 
-        date = cal.date
+        dates = cal.dates
         chunk.vehicles.append((
-            vid, cid, vin, year, model.make, model.model, odometer, date(purchase),
-            None if lease is None else date(lease), None if service is None else date(service),
-            None if warranty is None else date(warranty),
+            vid, cid, vin, year, model.make, model.name, odometer, dates[purchase],
+            None if lease is None else dates[lease], None if service is None else dates[service],
+            None if warranty is None else dates[warranty],
         ))
         return (vid, year, model.make, purchase, lease, service, warranty, odometer, vin)
 
@@ -493,13 +493,13 @@ class DemoGenerator:
         before = self._day_between(200, 420)
         if enrolled - before < earliest or not key:
             return
-        past_key = self.cal.date(self.cal.offset_of(dt.date.fromisoformat(key)) - before)
+        past_key = self.cal.dates[self.cal.offset_of(dt.date.fromisoformat(key)) - before]
         self._enroll(campaign, cid, vehicle_id, past_key, enrolled - before, chunk, status=Q.COMPLETED.value)
 
     def _enroll(self, campaign: _Campaign, cid: int, vehicle_id: int | None, key: str, enrolled: int, chunk: Chunk,
                 status: str | None = None) -> None:
         r = self.random.random
-        date = self.cal.date
+        dates = self.cal.dates
         spec = campaign.spec
         days = -enrolled
         time_index = int(r() * len(TIMES_OF_DAY))
@@ -522,18 +522,18 @@ class DemoGenerator:
             if expired_on is not None:
                 attempted = min(attempted, expired_on)
             attempt_time = time_index + int(r() * (len(TIMES_OF_DAY) - time_index)) if attempted == enrolled else int(r() * len(TIMES_OF_DAY))
-            attempt_at = date(attempted) + TIMES_OF_DAY[attempt_time]
+            attempt_at = dates[attempted] + TIMES_OF_DAY[attempt_time]
             channel = campaign.channels[int(r() * len(campaign.channels))]
             dispositions = catalog.DISPOSITIONS[channel][status if status in ATTEMPTED else Q.ASSIGNED.value]
             disposition = dispositions[int(r() * len(dispositions))]
             if disposition in catalog.APPOINTMENT_DISPOSITIONS:
-                appointment_at = date(attempted + 1 + int(r() * 21)) + APPOINTMENT_TIMES[int(r() * len(APPOINTMENT_TIMES))]
+                appointment_at = dates[attempted + 1 + int(r() * 21)] + APPOINTMENT_TIMES[int(r() * len(APPOINTMENT_TIMES))]
 
         self._next_campaign_customer += 1
         chunk.campaign_customers.append((
             self._next_campaign_customer, campaign.id, cid, vehicle_id, key, None,
             PURPOSES[int(r() * len(PURPOSES))], status,
-            date(enrolled) + TIMES_OF_DAY[time_index],
-            expiration, None if expired_on is None else date(expired_on) + TIMES_OF_DAY[-1],
+            dates[enrolled] + TIMES_OF_DAY[time_index],
+            expiration, None if expired_on is None else dates[expired_on] + TIMES_OF_DAY[-1],
             attempt_at, disposition, appointment_at,
         ))
