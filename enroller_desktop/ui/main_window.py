@@ -53,6 +53,8 @@ from enroller_desktop.ui.trends import TrendsDock
 
 log = logging.getLogger(__name__)
 
+RECOVERY_INTERVAL_MS = 30_000
+
 
 class RunsView(QTableView):
     """The runs table: Enter opens the current run, Delete cancels the selected ones."""
@@ -105,6 +107,10 @@ class MainWindow(QMainWindow):
 
         self.poll_timer = QTimer(self, interval=self.settings.get("runs/poll_interval_ms"))
         self.poll_timer.timeout.connect(self.poll)
+        # SPEC 2: a run whose process died becomes "interrupted" when any client
+        # polls. A write, so not at every poll: the heartbeat allows 60 s anyway.
+        self.recovery_timer = QTimer(self, interval=RECOVERY_INTERVAL_MS)
+        self.recovery_timer.timeout.connect(self.recover_interrupted_runs)
 
         self.model.countChanged.connect(self._show_count)
         self.model.databaseFailed.connect(self._database_failed)
@@ -116,6 +122,8 @@ class MainWindow(QMainWindow):
         self._restore()
         self._show_database()
         self.poll_timer.start()
+        self.recovery_timer.start()
+        self.recover_interrupted_runs()
 
     # -- building ---------------------------------------------------------------------
 
@@ -273,6 +281,7 @@ class MainWindow(QMainWindow):
             for job in self.executing.values():
                 job.cancel()
         self.poll_timer.stop()
+        self.recovery_timer.stop()
         self.save_settings()
         self.run_pool.waitForDone()
         self.model.shutdown()
@@ -439,6 +448,16 @@ class MainWindow(QMainWindow):
             if when <= now:
                 del self._due[run_id]
                 self.execute(run_id)
+
+    def recover_interrupted_runs(self) -> None:
+        from enroller_desktop.engine import runs
+
+        db = self.db
+        self._tasks.run(lambda _s: runs.recover_interrupted(db), self._recovered, self._database_failed, name="recover interrupted")
+
+    def _recovered(self, run_ids: list[int]) -> None:
+        if run_ids:
+            self.statusBar().showMessage(f"{len(run_ids)} run(s) found interrupted: marked as error", 10000)
 
     def cancel_selected_runs(self) -> None:
         runs = [self.model.run_at(i.row()) for i in self.view.selectionModel().selectedRows()]

@@ -71,7 +71,7 @@ class NewRunDialog(QDialog):
         self.campaign = QComboBox()
         self.purpose = QComboBox()
         for p in RunPurpose:
-            self.purpose.addItem(p.label, p)
+            self.purpose.addItem(p.label, p.value)
         self.customer_search = QLineEdit()
         self.customer_search.setPlaceholderText("Name, email or phone")
         self.customer_search.setClearButtonEnabled(True)
@@ -160,7 +160,7 @@ class NewRunDialog(QDialog):
         self.customers.clear()
 
     def _purpose_chosen(self) -> None:
-        wants_customer = self.purpose.currentData() is RunPurpose.CUSTOMER_EVALUATION
+        wants_customer = self.chosen_purpose() is RunPurpose.CUSTOMER_EVALUATION
         self.customer_search.setEnabled(wants_customer)
         self.customers.setEnabled(wants_customer)
         if wants_customer:
@@ -194,6 +194,9 @@ class NewRunDialog(QDialog):
 
     # -- creating the run ---------------------------------------------------------------
 
+    def chosen_purpose(self) -> RunPurpose:
+        return RunPurpose(self.purpose.currentData())
+
     def chosen_customer(self) -> int | None:
         item = self.customers.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
@@ -202,7 +205,7 @@ class NewRunDialog(QDialog):
         from enroller_desktop.engine import runs
 
         campaign_id = self.campaign.currentData()
-        purpose = self.purpose.currentData()
+        purpose = self.chosen_purpose()
         customer_id = self.chosen_customer() if purpose is RunPurpose.CUSTOMER_EVALUATION else None
         if campaign_id is None:
             self._show_error("Choose a campaign.")

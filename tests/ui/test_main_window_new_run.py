@@ -1,0 +1,128 @@
+"""New Run from the main window, end to end with the real engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QDialogButtonBox
+
+from enroller_desktop import demo
+from enroller_desktop.db.enums import RunPurpose, RunStatus
+from enroller_desktop.ui.main_window import MainWindow
+from enroller_desktop.ui.new_run_dialog import NewRunDialog
+from enroller_desktop.ui.runs_model import COLUMN_OF_KEY, STATUS_COLUMN
+from enroller_desktop.ui.settings import Settings
+
+from .runs_data import RUNS
+
+
+@pytest.fixture
+def demo_db(db):
+    demo.load_demo(db, customers=400, seed=3)
+    return db
+
+
+@pytest.fixture
+def window(qtbot, demo_db, tmp_path):
+    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    settings.set("runs/poll_interval_ms", 50)
+    w = MainWindow(demo_db, settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: not w.model.busy)
+    yield w
+    w.run_pool.waitForDone()
+    w.close()
+
+
+def open_new_run(qtbot, window: MainWindow) -> NewRunDialog:
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.findChild(NewRunDialog)
+    qtbot.waitUntil(lambda: dialog.campaign.count() > 0)
+    return dialog
+
+
+def first_campaign_with_query_params(db) -> tuple[int, str]:
+    with db.read() as conn:
+        return tuple(conn.execute(sa.text(
+            "SELECT c.id, c.name FROM campaigns c WHERE c.active AND EXISTS "
+            "(SELECT 1 FROM query_params q WHERE q.campaign_id = c.id AND q.active) ORDER BY c.id LIMIT 1"
+        )).one())
+
+
+def test_a_run_from_new_run_goes_scheduled_in_progress_completed_with_its_counts(qtbot, window, demo_db):
+    campaign_id, _name = first_campaign_with_query_params(demo_db)
+    dialog = open_new_run(qtbot, window)
+    with demo_db.read() as conn:
+        org_id = conn.execute(sa.text("SELECT organization_id FROM campaigns WHERE id = :id"), {"id": campaign_id}).scalar_one()
+    dialog.organization.setCurrentIndex(dialog.organization.findData(org_id))
+    dialog.campaign.setCurrentIndex(dialog.campaign.findData(campaign_id))
+    seen: list[tuple[str, object]] = []
+
+    def record(*_args):
+        for row in range(min(3, window.model.rowCount())):
+            run = window.model.run_at(row)
+            if run is not None and run.campaign and run.id == dialog.run_id:
+                state = (run.status.value, window.model.index(row, STATUS_COLUMN).data(Qt.ItemDataRole.UserRole + 3))
+                if not seen or seen[-1] != state:
+                    seen.append(state)
+
+    window.model.dataChanged.connect(record)
+    window.model.rowsInserted.connect(record)
+    dialog.later_button.setChecked(True)  # due at once: seen scheduled, then executed by the window
+    dialog.scheduled_for.setDateTime(dialog.scheduled_for.dateTime().currentDateTimeUtc().addSecs(1))
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    qtbot.waitUntil(lambda: dialog.run_id is not None, timeout=10_000)
+    run_id = dialog.run_id
+    qtbot.waitUntil(lambda: window.model.row_of_run(run_id) == 0 and window.model.run_at(0).status is RunStatus.COMPLETED, timeout=30_000)
+    statuses = [s for s, _p in seen]
+    assert statuses[0] == "scheduled" and statuses[-1] == "completed"
+    assert "in_progress" in statuses or any(p is not None for _s, p in seen)  # the row showed it running
+    with demo_db.read() as conn:
+        counts = conn.execute(sa.select(RUNS.c.query_param_customers, RUNS.c.success).where(RUNS.c.id == run_id)).one()
+    assert window.model.index(0, COLUMN_OF_KEY["query_param_customers"]).data() == f"{counts[0]:,}"
+    assert window.model.index(0, COLUMN_OF_KEY["success"]).data() == f"{counts[1]:,}"
+
+
+def test_customer_evaluation_finds_the_customer_as_you_type(qtbot, window, demo_db):
+    with demo_db.read() as conn:
+        customer_id, org_id, last_name = conn.execute(sa.text(
+            "SELECT id, organization_id, last_name FROM customers WHERE last_name IS NOT NULL AND length(last_name) > 3 ORDER BY id LIMIT 1"
+        )).one()
+    dialog = open_new_run(qtbot, window)
+    dialog.organization.setCurrentIndex(dialog.organization.findData(org_id))
+    dialog.purpose.setCurrentIndex(dialog.purpose.findData(RunPurpose.CUSTOMER_EVALUATION))
+    qtbot.keyClicks(dialog.customer_search, last_name)
+    qtbot.waitUntil(lambda: dialog.customers.count() > 0, timeout=10_000)
+    ids = [dialog.customers.item(i).data(Qt.ItemDataRole.UserRole) for i in range(dialog.customers.count())]
+    assert customer_id in ids
+    dialog.reject()
+
+
+def test_customer_evaluation_without_a_customer_says_so_and_keeps_the_dialog(qtbot, window, demo_db):
+    dialog = open_new_run(qtbot, window)
+    dialog.purpose.setCurrentIndex(dialog.purpose.findData(RunPurpose.CUSTOMER_EVALUATION))
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    assert dialog.isVisible()
+    assert "needs a customer" in dialog.message.text()
+    dialog.reject()
+
+
+def test_a_queued_run_launched_here_can_be_canceled_before_it_starts(qtbot, window, demo_db):
+    from enroller_desktop.engine import runs
+
+    campaign_id, _name = first_campaign_with_query_params(demo_db)
+    window.run_pool.setMaxThreadCount(1)
+    blocker = runs.create_run(demo_db, campaign_id=campaign_id)
+    queued = runs.create_run(demo_db, campaign_id=campaign_id, scheduled_for=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1))
+    window.cancel_runs([queued])  # canceled while it waits
+    qtbot.waitUntil(lambda: window._tasks.busy is False, timeout=10_000)
+    window.execute(blocker)
+    window.execute(queued)
+    qtbot.waitUntil(lambda: not window.executing, timeout=30_000)
+    with demo_db.read() as conn:
+        statuses = dict(conn.execute(sa.select(RUNS.c.id, RUNS.c.status).where(RUNS.c.id.in_([blocker, queued]))).all())
+    assert statuses == {blocker: "completed", queued: "canceled"}
