@@ -11,9 +11,12 @@ Numbers used (what phonenumbers says of them):
 
 from __future__ import annotations
 
+import concurrent.futures
+
 import pytest
 import sqlalchemy as sa
 
+from enroller_desktop.db.engine import open_database
 from enroller_desktop.db.models import ContactVerdict, Customer, Organization
 from enroller_desktop.engine import contacts
 from enroller_desktop.engine.contacts import check_expressions, email_is_valid, ensure_verdicts, phone_verdict
@@ -229,16 +232,32 @@ def test_a_changed_value_gets_a_new_verdict(db):
     assert [row[2:4] for row in verdict_rows(db)] == [("jane@dealer", False), ("jane@dealer.ca", True)]
 
 
-def test_duplicate_verdicts_from_concurrent_runs_change_no_check(db):
-    valid_id, invalid_id = add_customers(db, "CA", {"mobile": TORONTO}, {"mobile": "abc"})
-    ensure_verdicts(db, country="CA", customer_ids=ALL_CUSTOMERS)
-    with db.write() as conn:
-        conn.execute(sa.insert(verdicts).from_select(
-            ["kind", "country", "value", "valid", "mobile"],
-            sa.select(verdicts.c.kind, verdicts.c.country, verdicts.c.value, verdicts.c.valid, verdicts.c.mobile),
-        ))
+def test_values_another_process_stored_meanwhile_are_not_stored_twice(db, db_url):
+    add_customers(db, "CA", *({"email": f"customer{i}@dealer.ca"} for i in range(contacts.CHUNK_SIZE + 10)))
+    other_process = open_database(db_url)
+    added_by_other = []
 
-    assert (checks(db, "CA", valid_id)["valid_message"], checks(db, "CA", invalid_id)["valid_message"]) == (1, 0)
+    def other_process_ensures_between_our_chunks(fraction, _message):
+        if 0 < fraction < 1:
+            added_by_other.append(ensure_verdicts(other_process, country="CA", customer_ids=ALL_CUSTOMERS))
+
+    added = ensure_verdicts(db, country="CA", customer_ids=ALL_CUSTOMERS, progress=other_process_ensures_between_our_chunks)
+    other_process.dispose()
+
+    assert (added, added_by_other) == (contacts.CHUNK_SIZE, [10])
+    assert len(verdict_rows(db)) == contacts.CHUNK_SIZE + 10
+
+
+def test_concurrent_ensures_store_each_value_once(db, db_url):
+    add_customers(db, "CA", *({"email": f"customer{i}@dealer.ca", "phone": f"416 555 {i:04d}"} for i in range(3_000)))
+    databases = [open_database(db_url) for _ in range(2)]
+
+    with concurrent.futures.ThreadPoolExecutor(2) as threads:
+        added = list(threads.map(lambda other: ensure_verdicts(other, country="CA", customer_ids=ALL_CUSTOMERS, processes=1), databases))
+    for database in databases:
+        database.dispose()
+
+    assert sum(added) == len(verdict_rows(db)) == len(set(verdict_rows(db))) == 6_000
 
 
 def test_hostile_values_are_judged_invalid_without_crashing(db):
