@@ -175,3 +175,76 @@ def build_run(db, *, purpose: RunPurpose = RunPurpose.DEFAULT, status: RunStatus
                 )
             )
     return BuiltRun(run, campaign, org, customer_ids)
+
+
+# -- runs executed by the real engine on a small campaign -----------------------------
+
+
+def build_campaign(db) -> int:
+    """A Canadian campaign over every channel with forty customers whose contact
+    data, consent, deletions and earlier enrollments make every check both pass
+    and fail somewhere."""
+    now = dt.datetime.now(dt.timezone.utc)
+    with db.write() as conn:
+        org = conn.execute(sa.insert(m.Organization).values(name="Lakeshore Auto", country="CA").returning(m.Organization.id)).scalar_one()
+        campaign = conn.execute(
+            sa.insert(m.Campaign)
+            .values(organization_id=org, name="Service Due", uses_email=True, uses_phone=True, uses_sms=True, expire_after_days=30)
+            .returning(m.Campaign.id)
+        ).scalar_one()
+        conn.execute(
+            sa.insert(m.QueryParam),
+            [
+                {"campaign_id": campaign, "process_order": 1, "name": "Recent models", "criterion": json.dumps({"field": "vehicle.year", "op": "ge", "value": 2018}), "event_key": ""},
+                {"campaign_id": campaign, "process_order": 2, "name": "Everyone", "criterion": json.dumps({"field": "customer.created_at", "op": "not_null"}), "event_key": ""},
+            ],
+        )
+        for i in range(40):
+            customer = conn.execute(
+                sa.insert(m.Customer)
+                .values(
+                    organization_id=org,
+                    first_name=f"Première{i}" if i % 9 == 0 else f"First{i}",
+                    last_name=f"Last, {i}" if i % 10 == 0 else f"Last{i}",
+                    email="not-an-email" if i % 5 == 0 else f"c{i}@example.com",
+                    phone="123" if i % 4 == 0 else "4165550199",
+                    mobile="6135550123" if i % 3 == 0 else None,
+                    deleted=i % 11 == 0,
+                    opt_out_all=i % 13 == 0,
+                    casl_express_consent_at=now - dt.timedelta(days=10) if i % 2 == 0 else None,
+                    last_purchase_at=now - dt.timedelta(days=100) if i % 3 == 1 else None,
+                    created_at=now - dt.timedelta(days=500),
+                )
+                .returning(m.Customer.id)
+            ).scalar_one()
+            vehicles = [] if i % 7 == 0 else [2014 + i % 10] + ([2021] if i % 6 == 0 else [])
+            vehicle_ids = [
+                conn.execute(sa.insert(m.Vehicle).values(customer_id=customer, year=year, make="Honda", model="Civic").returning(m.Vehicle.id)).scalar_one()
+                for year in vehicles
+            ]
+            if i % 8 == 0:
+                conn.execute(
+                    sa.insert(m.CampaignCustomer).values(
+                        campaign_id=campaign,
+                        customer_id=customer,
+                        vehicle_id=vehicle_ids[0] if vehicle_ids else None,
+                        event_key="",
+                        status=CampaignCustomerStatus.QUEUED,
+                        enrolled_at=now - dt.timedelta(days=100),
+                    )
+                )
+    return campaign
+
+
+def engine_run(db, purpose: RunPurpose) -> int:
+    """A run of ``purpose`` executed by the engine over :func:`build_campaign`."""
+    from enroller_desktop.engine.runs import create_run, execute_run
+
+    campaign = build_campaign(db)
+    customer = None
+    if purpose is RunPurpose.CUSTOMER_EVALUATION:
+        with db.read() as conn:
+            customer = conn.execute(sa.select(m.Customer.id).where(m.Customer.last_name == "Last1").order_by(m.Customer.id.desc())).scalars().first()
+    run_id = create_run(db, campaign_id=campaign, purpose=purpose, customer_id=customer)
+    execute_run(db, run_id)
+    return run_id

@@ -299,11 +299,14 @@ class RunWindow(QMainWindow):
             if column.kind == "check":
                 self.check_filter.addItem(f"Failed {column.title}", Check(column.key))
         self.funnel_filter = QComboBox()
-        self.funnel_filter.addItem("Whole funnel", None)
+        # The choices by position: a combo box compares Python data by identity.
+        self._funnel_choices: list[FunnelSlice | None] = [None]
         for box in FunnelBox:
-            self.funnel_filter.addItem(FunnelSlice(box).label, FunnelSlice(box))
             if box.previous is not None:
-                self.funnel_filter.addItem(FunnelSlice(box, fell_out=True).label, FunnelSlice(box, fell_out=True))
+                self._funnel_choices.append(FunnelSlice(box, fell_out=True))
+            self._funnel_choices.append(FunnelSlice(box))
+        for choice in self._funnel_choices:
+            self.funnel_filter.addItem("Whole funnel" if choice is None else choice.label)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search by name")
         self.search.setClearButtonEnabled(True)
@@ -415,11 +418,13 @@ class RunWindow(QMainWindow):
     # -- potentials filters ---------------------------------------------------------
 
     def potential_filter(self) -> PotentialFilter:
+        # A combo box hands back a str-based enum as its plain word.
+        status, check = self.status_filter.currentData(), self.check_filter.currentData()
         return PotentialFilter(
-            status=self.status_filter.currentData(),
-            failed_check=self.check_filter.currentData(),
+            status=None if status is None else PotentialStatus(status),
+            failed_check=None if check is None else Check(check),
             name=self.search.text().strip(),
-            funnel=self.funnel_filter.currentData(),
+            funnel=self._funnel_choices[max(self.funnel_filter.currentIndex(), 0)],
         )
 
     def _apply_potential_filter(self) -> None:
@@ -449,7 +454,7 @@ class RunWindow(QMainWindow):
         self.search.clear()
         self.search.blockSignals(False)
         self.funnel_filter.blockSignals(True)
-        self.funnel_filter.setCurrentIndex(self.funnel_filter.findData(funnel))
+        self.funnel_filter.setCurrentIndex(self._funnel_choices.index(funnel))
         self.funnel_filter.blockSignals(False)
         self._apply_potential_filter()
         self.tabs.setCurrentWidget(self.potentials_tab)
