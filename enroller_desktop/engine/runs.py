@@ -565,6 +565,7 @@ class _Execution:
                 also = 0 if first else funnel.count_credited_matches(conn, ctx, query_param_id=param.id, node=param.node)
                 return inserted + also
             self._run_param(param, index, len(params), work)
+            self.write(lambda conn: funnel.analyze_potentials(conn, ctx))
         self.checkpoint()
 
         def end(conn):
