@@ -185,8 +185,16 @@ def cancel_run(db: Database, run_id: int) -> RunStatus:
             _event(conn, run_id, RunStep.MAIN, EventLevel.INFO, "Canceled by a user before it started")
             return RunStatus.CANCELED
         if status is RunStatus.IN_PROGRESS:
-            conn.execute(sa.update(RUNS).where(RUNS.c.id == run_id).values(cancel_requested_at=now))
-            return RunStatus.IN_PROGRESS
+            # Conditional: on PostgreSQL the run may finish while this waits for its
+            # row, and the user must then hear that it finished, not that it will stop.
+            asked = conn.execute(
+                sa.update(RUNS)
+                .where(RUNS.c.id == run_id, RUNS.c.status == RunStatus.IN_PROGRESS.value)
+                .values(cancel_requested_at=now)
+            ).rowcount
+            if asked:
+                return RunStatus.IN_PROGRESS
+            status = RunStatus(conn.execute(sa.select(RUNS.c.status).where(RUNS.c.id == run_id)).scalar_one())
     raise UserError(f"Run {run_id} is {status.label.lower()}: only a scheduled or in-progress run can be canceled")
 
 
@@ -336,11 +344,16 @@ class _Execution:
         return with_retries(attempt, on_attempt=on_attempt)
 
     def update_run(self, conn: Connection, **values) -> None:
-        result = conn.execute(
+        row = conn.execute(
             sa.update(RUNS).where(RUNS.c.id == self.run_id, RUNS.c.status == RunStatus.IN_PROGRESS.value).values(**values)
-        )
-        if result.rowcount != 1:
+            .returning(RUNS.c.cancel_requested_at)
+        ).first()
+        if row is None:
             raise _Lost()
+        # A cancel asked from another connection since the last heartbeat counts
+        # too: a run canceled before its enrollment commit enrolls nobody (SPEC 2).
+        if row.cancel_requested_at is not None:
+            self.token.cancel()
 
     def enter(self, step: RunStep, fraction: float, message: str) -> float:
         self.checkpoint()
@@ -359,6 +372,8 @@ class _Execution:
     def finish(self, conn: Connection, status: RunStatus, **values) -> None:
         now = utcnow()
         self.update_run(conn, status=status, step=self.step, completed_at=now, heartbeat_at=now, **values)
+        if status is RunStatus.COMPLETED:
+            self.checkpoint()  # a cancel that came first rolls back the completion and what it wrote
         _close_params(conn, self.run_id, status, now)
 
     # -- the run
