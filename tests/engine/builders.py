@@ -164,6 +164,13 @@ def run_row(db, run_id: int) -> dict:
     return row
 
 
+def run_in_progress(db) -> int:
+    """The id of the one run in progress."""
+    with db.read() as conn:
+        (run_id,) = conn.execute(sa.select(RUNS.c.id).where(RUNS.c.status == "in_progress")).scalars().all()
+    return run_id
+
+
 def potentials(db, run_id: int) -> list[dict]:
     p = POTENTIALS.c
     return _rows(db, sa.select(POTENTIALS).where(p.run_id == run_id).order_by(p.customer_id, p.vehicle_id))

@@ -1,0 +1,343 @@
+"""The run lifecycle of SPEC 2: scheduling, claiming, canceling (a scheduled run,
+a cancel token, a cancel from another connection), the heartbeat, interrupted
+runs, runs that cannot be executed or canceled again, and what a user sees of a
+run while it advances (events, counts, progress)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import pytest
+
+from enroller_desktop.db.enums import EventLevel, RunPurpose, RunStatus, RunStep
+from enroller_desktop.engine import runs
+from enroller_desktop.engine.runs import (
+    INTERRUPTED,
+    CancelToken,
+    cancel_run,
+    claim,
+    create_run,
+    execute_claimed,
+    execute_run,
+    recover_interrupted,
+)
+from enroller_desktop.errors import UserError
+from tests.engine.builders import (
+    RUNS,
+    campaign,
+    customer,
+    enrollments,
+    events,
+    execute,
+    organization,
+    potentials,
+    run_in_progress,
+    run_row,
+)
+
+SECOND = dt.timedelta(seconds=1)
+#: The first words of the progress message of each stage, with the step it is in.
+STAGES = [
+    ("Checking the campaign", RunStep.MAIN),
+    ("Query param 1", RunStep.CRITERIONS),
+    ("Validating contact details", RunStep.ENROLLER_RUN_CUSTOMERS),
+    ("Counting the funnel", RunStep.CUSTOMER_VALIDATION),
+    ("Enrolling", RunStep.CAMPAIGN_CUSTOMERS),
+]
+
+
+@pytest.fixture
+def campaign_id(db):
+    org = organization(db)
+    campaign_id = campaign(db, org)
+    customer(db, org, vehicles=2)
+    customer(db, org, first_name="Bob", email="bob@example.com")
+    return campaign_id
+
+
+def when(prefix: str, action):
+    """A progress callback doing ``action()`` once, at the stage whose message starts with ``prefix``."""
+    done = []
+
+    def progress(fraction: float, message: str) -> None:
+        if message.startswith(prefix) and not done:
+            done.append(True)
+            action()
+    return progress
+
+
+def wait_for(condition, timeout: float = 10.0, interval: float = 0.02) -> None:
+    """Poll ``condition`` until it holds (a signal across processes has no other form)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(interval)
+
+
+# -- scheduling and claiming --------------------------------------------------------
+
+def test_a_new_run_is_scheduled_in_main_with_no_counts(db, campaign_id):
+    run_id = create_run(db, campaign_id=campaign_id)
+    row = run_row(db, run_id)
+    assert (row["status"], row["step"], row["in_progress_at"], row["as_of"]) == (RunStatus.SCHEDULED, RunStep.MAIN, None, None)
+    assert row["scheduled_for"] == row["created_at"]
+    assert (row["query_param_customers"], row["success"]) == (None, None)
+
+
+def test_a_run_scheduled_for_later_keeps_its_time(db, campaign_id):
+    later = dt.datetime(2031, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    run_id = create_run(db, campaign_id=campaign_id, scheduled_for=later)
+    assert (run_row(db, run_id)["status"], run_row(db, run_id)["scheduled_for"]) == (RunStatus.SCHEDULED, later)
+
+
+def test_only_one_of_two_claims_of_a_run_wins(db, campaign_id):
+    run_id = create_run(db, campaign_id=campaign_id)
+    assert [claim(db, run_id), claim(db, run_id)] == [True, False]
+    assert run_row(db, run_id)["status"] == RunStatus.IN_PROGRESS
+
+
+# -- canceling --------------------------------------------------------------------
+
+def test_canceling_a_scheduled_run_cancels_it_at_once(db, campaign_id):
+    run_id = create_run(db, campaign_id=campaign_id)
+    assert cancel_run(db, run_id) == RunStatus.CANCELED
+    row = run_row(db, run_id)
+    assert (row["status"], row["step"], row["in_progress_at"]) == (RunStatus.CANCELED, RunStep.MAIN, None)
+    assert row["completed_at"] is not None
+    assert [e["stage"] for e in events(db, run_id)] == [RunStep.MAIN]
+
+
+def test_a_canceled_scheduled_run_is_never_executed(db, campaign_id):
+    run_id = create_run(db, campaign_id=campaign_id)
+    cancel_run(db, run_id)
+    with pytest.raises(UserError, match="canceled"):
+        execute_run(db, run_id)
+    assert (potentials(db, run_id), enrollments(db)) == ([], [])
+
+
+@pytest.mark.parametrize(("prefix", "step"), STAGES, ids=[step.value for _, step in STAGES])
+def test_a_cancel_token_set_during_a_stage_cancels_the_run_enrolling_nobody(db, campaign_id, prefix, step):
+    token = CancelToken()
+    outcome = execute(db, campaign_id, cancel=token, progress=when(prefix, token.cancel))
+    assert (outcome.status, outcome.step) == (RunStatus.CANCELED, step)
+    assert enrollments(db) == []
+    assert run_row(db, outcome.id)["completed_at"] is not None
+
+
+def test_a_canceled_run_records_why_in_its_events(db, campaign_id):
+    token = CancelToken()
+    outcome = execute(db, campaign_id, cancel=token, progress=when("Counting", token.cancel))
+    last = events(db, outcome.id)[-1]
+    assert (last["stage"], last["level"], "Canceled" in last["message"]) == (RunStep.CUSTOMER_VALIDATION, EventLevel.WARNING, True)
+
+
+def test_a_cancel_token_set_during_a_simulation_cancels_it(db, campaign_id):
+    token = CancelToken()
+    outcome = execute(db, campaign_id, purpose=RunPurpose.CAMPAIGN_SIMULATION, cancel=token,
+                      progress=when("Counting", token.cancel))
+    assert outcome.status == RunStatus.CANCELED
+
+
+@pytest.mark.parametrize(("prefix", "step"), STAGES[1:], ids=[step.value for _, step in STAGES[1:]])
+def test_a_cancel_from_another_connection_is_honoured_before_enrolling(db, campaign_id, prefix, step):
+    """A user cancels from another window or the command line while the run is in
+    progress: whatever the heartbeat's rhythm, a run canceled before its
+    enrollment commit enrolls nobody and ends canceled (SPEC 2)."""
+    outcome = execute(db, campaign_id, progress=when(prefix, lambda: cancel_run(db, run_in_progress(db))))
+    assert outcome.status == RunStatus.CANCELED
+    assert enrollments(db) == []
+
+
+def test_canceling_a_run_in_progress_asks_it_to_stop(db, campaign_id):
+    run_id = create_run(db, campaign_id=campaign_id)
+    claim(db, run_id)
+    assert cancel_run(db, run_id) == RunStatus.IN_PROGRESS
+    row = run_row(db, run_id)
+    assert (row["status"], row["cancel_requested_at"] is not None) == (RunStatus.IN_PROGRESS, True)
+
+
+def test_a_cancel_waiting_for_a_run_that_completes_meanwhile_says_it_finished(pg_db):
+    """On PostgreSQL the cancel reads "in progress", then waits for the row the
+    run's final commit holds: the user must hear that the run completed."""
+    db = pg_db
+    run_id = create_run(db, campaign_id=campaign(db, organization(db)))
+    claim(db, run_id)
+    failures = []
+
+    def cancel():
+        try:
+            cancel_run(db, run_id)
+        except UserError as exc:
+            failures.append(str(exc))
+
+    with db.write() as conn:
+        conn.execute(RUNS.update().where(RUNS.c.id == run_id).values(status=RunStatus.COMPLETED))
+        canceler = threading.Thread(target=cancel)
+        canceler.start()
+        wait_for(lambda: waiting_for_a_lock(db))
+    canceler.join()
+    assert failures == [f"Run {run_id} is completed: only a scheduled or in-progress run can be canceled"]
+    assert run_row(db, run_id)["cancel_requested_at"] is None
+
+
+def waiting_for_a_lock(db) -> bool:
+    with db.read() as conn:
+        return conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        ).scalar() > 0
+
+
+def test_a_cancel_from_another_connection_reaches_the_run_through_its_heartbeat(db, campaign_id, monkeypatch):
+    """The heartbeat picks up the request while the run is busy in a long stage."""
+    monkeypatch.setattr(runs, "HEARTBEAT_INTERVAL_S", 0.05)
+    token = CancelToken()
+
+    def cancel_and_wait_for_the_heartbeat():
+        cancel_run(db, run_in_progress(db))
+        wait_for(lambda: token.cancelled)
+
+    outcome = execute(db, campaign_id, cancel=token, progress=when("Query param 1", cancel_and_wait_for_the_heartbeat))
+    assert (outcome.status, outcome.step) == (RunStatus.CANCELED, RunStep.CRITERIONS)
+
+
+# -- finished runs ------------------------------------------------------------------
+
+@pytest.fixture(params=["completed", "canceled", "error", "not_applicable"])
+def finished_run(request, db, campaign_id):
+    if request.param == "completed":
+        return execute(db, campaign_id).id
+    if request.param == "canceled":
+        run_id = create_run(db, campaign_id=campaign_id)
+        cancel_run(db, run_id)
+        return run_id
+    if request.param == "error":
+        broken = campaign(db, organization(db, name="Broken"), criterion='{"all": []}')
+        return execute(db, broken).id
+    return execute(db, campaign(db, organization(db, name="Idle"), active=False)).id
+
+
+def test_a_finished_run_cannot_be_executed_again(db, finished_run):
+    status = run_row(db, finished_run)["status"]
+    with pytest.raises(UserError, match="cannot be executed"):
+        execute_run(db, finished_run)
+    assert run_row(db, finished_run)["status"] == status
+
+
+def test_a_finished_run_cannot_be_canceled(db, finished_run):
+    status = run_row(db, finished_run)["status"]
+    with pytest.raises(UserError, match="only a scheduled or in-progress run can be canceled"):
+        cancel_run(db, finished_run)
+    assert run_row(db, finished_run)["status"] == status
+
+
+def test_a_missing_run_cannot_be_executed_or_canceled(db):
+    with pytest.raises(UserError, match="no run with id 77"):
+        execute_run(db, 77)
+    with pytest.raises(UserError, match="no run with id 77"):
+        cancel_run(db, 77)
+
+
+# -- heartbeat and interrupted runs ---------------------------------------------------
+
+def test_the_heartbeat_advances_while_a_run_is_in_progress(db, campaign_id, monkeypatch):
+    monkeypatch.setattr(runs, "HEARTBEAT_INTERVAL_S", 0.05)
+
+    def heartbeat_advanced():
+        row = run_row(db, run_in_progress(db))
+        wait_for(lambda: run_row(db, row["id"])["heartbeat_at"] > row["heartbeat_at"])
+
+    outcome = execute(db, campaign_id, progress=when("Counting", heartbeat_advanced))
+    assert outcome.status == RunStatus.COMPLETED
+
+
+def claimed_run(db, campaign_id) -> tuple[int, dt.datetime]:
+    """A run in progress whose executing process went quiet; its last heartbeat."""
+    run_id = create_run(db, campaign_id=campaign_id)
+    claim(db, run_id)
+    return run_id, run_row(db, run_id)["heartbeat_at"]
+
+
+def test_a_run_without_heartbeat_for_more_than_60_seconds_becomes_interrupted(db, campaign_id):
+    run_id, heartbeat = claimed_run(db, campaign_id)
+    assert recover_interrupted(db, now=heartbeat + dt.timedelta(seconds=61)) == [run_id]
+    row = run_row(db, run_id)
+    assert (row["status"], row["error_message"], row["step"]) == (RunStatus.ERROR, INTERRUPTED, RunStep.MAIN)
+    assert events(db, run_id)[-1]["level"] == EventLevel.ERROR
+
+
+def test_a_run_with_a_recent_heartbeat_is_left_in_progress(db, campaign_id):
+    run_id, heartbeat = claimed_run(db, campaign_id)
+    assert recover_interrupted(db, now=heartbeat + dt.timedelta(seconds=59)) == []
+    assert run_row(db, run_id)["status"] == RunStatus.IN_PROGRESS
+
+
+def test_recovering_interrupted_runs_leaves_scheduled_ones(db, campaign_id):
+    run_id = create_run(db, campaign_id=campaign_id)
+    recover_interrupted(db, now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1))
+    assert run_row(db, run_id)["status"] == RunStatus.SCHEDULED
+
+
+def test_a_run_marked_interrupted_never_completes_afterwards(db, campaign_id):
+    """Its process was only slow: when it wakes, the run stays in error and enrolls nobody."""
+    run_id, heartbeat = claimed_run(db, campaign_id)
+    recover_interrupted(db, now=heartbeat + dt.timedelta(seconds=61))
+    outcome = execute_claimed(db, run_id)
+    assert (outcome.status, outcome.error_message) == (RunStatus.ERROR, INTERRUPTED)
+    assert enrollments(db) == []
+
+
+# -- what a user sees of a run ------------------------------------------------------
+
+def test_a_completed_run_has_events_of_each_of_the_five_stages(db, campaign_id):
+    outcome = execute(db, campaign_id)
+    rows = events(db, outcome.id)
+    assert {e["stage"] for e in rows} == set(RunStep)
+    assert all(e["duration_ms"] is not None and e["duration_ms"] >= 0 for e in rows)
+
+
+def test_counts_are_written_as_each_stage_completes(db, campaign_id):
+    seen = {}
+
+    def look(fraction: float, message: str) -> None:
+        for prefix, _ in STAGES:
+            if message.startswith(prefix):
+                row = run_row(db, run_in_progress(db))
+                seen[prefix] = (row["query_param_customers"], row["eligible"], row["success"])
+
+    execute(db, campaign_id, progress=look)
+    assert seen == {
+        "Checking the campaign": (None, None, None),
+        "Query param 1": (None, None, None),
+        "Validating contact details": (3, None, None),
+        "Counting the funnel": (3, None, None),
+        "Enrolling": (3, 3, None),
+    }
+
+
+def test_the_step_is_on_the_runs_row_while_it_advances(db, campaign_id):
+    seen = {}
+
+    def look(fraction: float, message: str) -> None:
+        for prefix, _ in STAGES:
+            if message.startswith(prefix):
+                seen[prefix] = run_row(db, run_in_progress(db))["step"]
+
+    execute(db, campaign_id, progress=look)
+    assert seen == dict(STAGES)
+
+
+def test_progress_rises_from_zero_to_one(db, campaign_id):
+    fractions = []
+    execute(db, campaign_id, progress=lambda fraction, message: fractions.append(fraction))
+    assert (fractions[0], fractions[-1]) == (0.0, 1.0)
+    assert fractions == sorted(fractions)
+
+
+def test_a_run_in_progress_is_seen_in_progress_by_another_connection(db, campaign_id):
+    seen = []
+    execute(db, campaign_id, progress=when("Counting", lambda: seen.append(run_row(db, run_in_progress(db))["status"])))
+    assert seen == [RunStatus.IN_PROGRESS]
+
