@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
 
 from enroller_desktop.db.enums import RunPurpose, RunStatus
 from enroller_desktop.db.models import Campaign, Customer, EnrollerRun, Organization
@@ -154,7 +156,36 @@ def _sort_columns(sort: RunSort, dialect: str) -> list:
     return [is_empty, sa.func.coalesce(value, zero), runs.c.id]
 
 
-def _where(f: RunFilter, watermark: int | None) -> list:
+class _Unindexed(ColumnElement):
+    """A column that SQLite must not look up by its index (rendered ``+column``).
+
+    Asked for a page in creation order with a status or purpose filter, SQLite
+    picks that column's index, then sorts every matching run to return 200: 0.6 s
+    over 100,000 runs. Kept off that index, it walks the creation order and stops
+    after a page. PostgreSQL's planner weighs this itself: it sees the column.
+    """
+
+    inherit_cache = True
+
+    def __init__(self, column) -> None:
+        self.column = column
+        self.type = column.type
+
+
+@compiles(_Unindexed)
+def _render_plain(element, compiler, **kw):
+    return compiler.process(element.column, **kw)
+
+
+@compiles(_Unindexed, "sqlite")
+def _render_unindexed(element, compiler, **kw):
+    return "+" + compiler.process(element.column, **kw)
+
+
+def _where(f: RunFilter, watermark: int | None, sort: RunSort | None = None) -> list:
+    in_creation_order = sort is not None and sort.key in ("created_at", "id")
+    status = _Unindexed(runs.c.status) if in_creation_order else runs.c.status
+    purpose = _Unindexed(runs.c.purpose) if in_creation_order else runs.c.purpose
     clauses = []
     if f.created_from is not None:
         clauses.append(runs.c.created_at >= dt.datetime.combine(f.created_from, dt.time()))
@@ -165,9 +196,9 @@ def _where(f: RunFilter, watermark: int | None) -> list:
     if f.campaign_id is not None:
         clauses.append(runs.c.campaign_id == f.campaign_id)
     if f.purposes is not None:
-        clauses.append(runs.c.purpose.in_(sorted(f.purposes)) if f.purposes else sa.false())
+        clauses.append(purpose.in_(sorted(f.purposes)) if f.purposes else sa.false())
     if f.statuses is not None:
-        clauses.append(runs.c.status.in_(sorted(f.statuses)) if f.statuses else sa.false())
+        clauses.append(status.in_(sorted(f.statuses)) if f.statuses else sa.false())
     if watermark is not None:
         clauses.append(runs.c.id <= watermark)
     return clauses
@@ -242,7 +273,7 @@ def page(
     page that has no loaded neighbour).
     """
     query, keys = _select_rows(conn.dialect.name, sort)
-    query = query.where(*_where(f, watermark))
+    query = query.where(*_where(f, watermark, sort))
     # Reading backwards (before a row, or from the end) flips the order, then the
     # rows are put back in display order.
     backwards = before is not None or from_end
@@ -279,7 +310,7 @@ def runs_by_id(conn: Connection, ids: Sequence[int], sort: RunSort = NEWEST_FIRS
 def newer_runs(conn: Connection, f: RunFilter, sort: RunSort, *, watermark: int, limit: int = 1000) -> list[RunRow]:
     """Matching runs created after the watermark, in display order."""
     query, keys = _select_rows(conn.dialect.name, sort)
-    query = query.where(*_where(f, None), runs.c.id > watermark)
+    query = query.where(*_where(f, None), runs.c.id > watermark)  # few rows past the watermark: any index will do
     query = query.order_by(*[k.desc() if sort.descending else k.asc() for k in keys]).limit(limit)
     return _rows(conn.execute(query), len(keys))
 

@@ -1,14 +1,15 @@
 """Trends: runs per day stacked by status, and the median duration per day.
 
 Both follow the filter of the runs table. They are read only while the dock is
-shown (a hidden chart costs nothing), off the interface thread.
+shown (a hidden chart costs nothing), off the interface thread. pyqtgraph (and
+numpy under it) is imported when the dock is first shown: it would cost the
+window a second at start-up.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDockWidget, QWidget
 
@@ -41,6 +42,13 @@ class TrendsDock(QDockWidget):
         self._stale = True
         self._serial = 0
 
+        self.charts = None
+        self.visibilityChanged.connect(lambda visible: visible and self._stale and self.refresh())
+
+    def _build_charts(self) -> None:
+        import pyqtgraph as pg
+
+        self._pg = pg
         pg.setConfigOptions(antialias=True, background="w", foreground="#334155")
         self.charts = pg.GraphicsLayoutWidget()
         self.runs_plot = self.charts.addPlot(row=0, col=0, axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
@@ -54,7 +62,6 @@ class TrendsDock(QDockWidget):
         self.duration_plot.setXLink(self.runs_plot)
         self.charts.setMinimumHeight(260)
         self.setWidget(self.charts)
-        self.visibilityChanged.connect(lambda visible: visible and self._stale and self.refresh())
 
     def show_for(self, db: Database, run_filter: RunFilter) -> None:
         self._db, self._filter, self._stale = db, run_filter, True
@@ -72,6 +79,9 @@ class TrendsDock(QDockWidget):
         def read(_state):
             with db.read() as conn:
                 return run_queries.runs_per_day(conn, run_filter), run_queries.median_duration_per_day(conn, run_filter)
+
+        if self.charts is None:
+            self._build_charts()
 
         def drawn(result) -> None:
             if serial == self._serial:
@@ -93,7 +103,7 @@ class TrendsDock(QDockWidget):
             if not counts:
                 continue
             xs = [_epoch(d) + DAY_SECONDS / 2 for d in counts]
-            bars = pg.BarGraphItem(
+            bars = self._pg.BarGraphItem(
                 x=xs,
                 height=list(counts.values()),
                 y0=[base[d] for d in counts],
@@ -120,7 +130,7 @@ class TrendsDock(QDockWidget):
             self.duration_plot.plot(
                 [_epoch(d) + DAY_SECONDS / 2 for d, _ in medians],
                 [s / scale for _, s in medians],
-                pen=pg.mkPen("#1d6fd8", width=2),
+                pen=self._pg.mkPen("#1d6fd8", width=2),
                 symbol="o",
                 symbolSize=5,
                 symbolBrush="#1d6fd8",
