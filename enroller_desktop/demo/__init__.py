@@ -95,17 +95,20 @@ def load_data(
         writer.write(_QUERY_PARAMS, generate.QUERY_PARAM_COLUMNS, query_params)
         counts.organizations, counts.campaigns, counts.query_params = len(organizations), len(campaigns), len(query_params)
 
-        for chunk in demo.customers(customers):
-            writer.write(_CUSTOMERS, generate.CUSTOMER_COLUMNS, chunk.customers)
-            writer.write(_CUSTOMER_TAGS, generate.CUSTOMER_TAG_COLUMNS, chunk.customer_tags)
-            writer.write(_VEHICLES, generate.VEHICLE_COLUMNS, chunk.vehicles)
-            writer.write(_CAMPAIGN_CUSTOMERS, generate.CAMPAIGN_CUSTOMER_COLUMNS, chunk.campaign_customers)
-            counts.customers += len(chunk.customers)
-            counts.customer_tags += len(chunk.customer_tags)
-            counts.vehicles += len(chunk.vehicles)
-            counts.campaign_customers += len(chunk.campaign_customers)
+        with writer.foreign_keys_checked_at_end((_CUSTOMERS, _CUSTOMER_TAGS, _VEHICLES, _CAMPAIGN_CUSTOMERS)):
+            for chunk in demo.customers(customers):
+                writer.write(_CUSTOMERS, generate.CUSTOMER_COLUMNS, chunk.customers)
+                writer.write(_CUSTOMER_TAGS, generate.CUSTOMER_TAG_COLUMNS, chunk.customer_tags)
+                writer.write(_VEHICLES, generate.VEHICLE_COLUMNS, chunk.vehicles)
+                writer.write(_CAMPAIGN_CUSTOMERS, generate.CAMPAIGN_CUSTOMER_COLUMNS, chunk.campaign_customers)
+                counts.customers += len(chunk.customers)
+                counts.customer_tags += len(chunk.customer_tags)
+                counts.vehicles += len(chunk.vehicles)
+                counts.campaign_customers += len(chunk.campaign_customers)
+                if progress:
+                    progress(counts.customers / customers, f"{counts.customers:,} of {customers:,} customers")
             if progress:
-                progress(counts.customers / customers, f"{counts.customers:,} of {customers:,} customers")
+                progress(1.0, "Checking the links between customers, vehicles and campaigns")
 
         if progress:
             progress(1.0, "Updating the database's statistics")

@@ -72,8 +72,8 @@ PURPOSES = (CampaignCustomerPurpose.DEFAULT.value,) * 86 + (CampaignCustomerPurp
     CampaignCustomerPurpose.RETURN_EMAIL.value,) * 4 + (CampaignCustomerPurpose.RETURN_MESSAGE.value,) * 3
 
 
-def _slots(*weighted: tuple[str, int]) -> tuple[str, ...]:
-    return tuple(value for value, weight in weighted for _ in range(weight))
+def _slots(*weighted: tuple[CampaignCustomerStatus, int]) -> tuple[str, ...]:
+    return tuple(status.value for status, weight in weighted for _ in range(weight))
 
 
 #: An enrollment's status follows its age: the downstream systems move it along.
@@ -507,12 +507,18 @@ class DemoGenerator:
             statuses = next(slots for limit, slots in STATUS_BY_AGE if days <= limit)
             status = statuses[int(r() * len(statuses))]
 
+        # Expired by the first reason that held when a daily expiry run came by;
+        # some enrollments past their age are still waiting for that run.
         expiration = expired_on = None
         if status != Q.COMPLETED.value:
-            if spec.ends_in is not None and spec.ends_in < 0:
+            ended = spec.ends_in is not None and spec.ends_in < 0
+            aged_out_on = None
+            if spec.expire_after_days is not None and days > spec.expire_after_days + 1:
+                aged_out_on = enrolled + spec.expire_after_days + 1
+            if ended and (aged_out_on is None or aged_out_on > spec.ends_in):
                 expiration, expired_on = Expiration.CAMPAIGN_ENDED.value, spec.ends_in + 1
-            elif spec.expire_after_days is not None and days > spec.expire_after_days + 1 and r() < 0.85:
-                expiration, expired_on = Expiration.AGED_OUT.value, enrolled + spec.expire_after_days + 1
+            elif aged_out_on is not None and (ended or r() < 0.85):
+                expiration, expired_on = Expiration.AGED_OUT.value, aged_out_on
             elif days >= 3 and r() < 0.06:
                 expiration, expired_on = Expiration.NO_LONGER_QUALIFIES.value, self._day_between(enrolled + 1, -1)
 
