@@ -48,6 +48,8 @@ STORE_LOCK = int.from_bytes(b"verdicts", "big")
 _verdicts = ContactVerdict.__table__
 _customers = Customer.__table__
 
+# The run lifecycle (engine.runs) imports this module, so its ProgressCallback and
+# CancelToken are described here rather than imported.
 ProgressCallback = Callable[[float, str], None]
 
 
