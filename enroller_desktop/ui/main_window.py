@@ -367,10 +367,12 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Cannot open run {run_id}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", 10000)
 
     def open_first_run(self) -> None:
-        """Open the newest run's detail window (for --smoke)."""
+        """Open the newest run's detail window (for --smoke), once the rows are read."""
         run = self.model.run_at(0)
         if run is not None:
             self.open_run(run.id)
+        elif self.model.busy:
+            self.model.reloaded.connect(self.open_first_run, Qt.ConnectionType.SingleShotConnection)
 
     def _table_menu(self, pos: QPoint) -> None:
         index = self.view.indexAt(pos)
