@@ -37,6 +37,7 @@ from enroller_desktop.db.models import (
     QueryParam,
 )
 from enroller_desktop.engine import contacts, criteria, expiry, funnel
+from enroller_desktop.engine.cancel import CancelToken
 from enroller_desktop.engine.retry import with_retries
 from enroller_desktop.errors import UserError
 
@@ -58,20 +59,6 @@ COUNT_COLUMNS = ("query_param_customers", "potential_customers", "potential_even
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-class CancelToken:
-    """Set by whoever wants the run to stop; polled by the engine between statements."""
-
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from enroller_desktop.engine.runs import CancelToken
+from enroller_desktop.engine.cancel import CancelToken
 
 log = logging.getLogger(__name__)
 
