@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
-from enroller_desktop.db.engine import Database
+from enroller_desktop.db.engine import Database, describe_error
 from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.engine.runs import (
     RUNS,
@@ -65,19 +65,34 @@ def run_worker(
     stop: threading.Event | None = None,
     on_outcome: Callable[[RunOutcome], None] | None = None,
 ) -> list[RunOutcome]:
-    """Execute due runs until ``stop`` is set (with ``once``: those due now)."""
+    """Execute due runs until ``stop`` is set (with ``once``: those due now).
+
+    A worker left running outlives the database going away (a restart, a network
+    cut): it logs, waits and polls again. A run it was executing then ends in error
+    or is marked interrupted by the next poll; nothing it did is lost or doubled.
+    With ``once`` the failure is raised, so the command says why it stopped.
+    """
     stop = stop or threading.Event()
     outcomes: list[RunOutcome] = []
     while not stop.is_set():
-        recover_interrupted(db)
-        run_id = claim_next_due(db)
+        try:
+            recover_interrupted(db)
+            run_id = claim_next_due(db)
+            if run_id is not None:
+                log.info("worker executing run %s", run_id)
+                outcome = execute_claimed(db, run_id)
+        except sa.exc.OperationalError as exc:
+            if once:
+                raise
+            log.warning("worker cannot reach the database, polling again in %.0f s: %s",
+                        POLL_INTERVAL_S, describe_error(exc, db.url))
+            stop.wait(POLL_INTERVAL_S)
+            continue
         if run_id is None:
             if once:
                 break
             stop.wait(POLL_INTERVAL_S)
             continue
-        log.info("worker executing run %s", run_id)
-        outcome = execute_claimed(db, run_id)
         outcomes.append(outcome)
         if on_outcome is not None:
             on_outcome(outcome)
