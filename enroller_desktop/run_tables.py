@@ -21,6 +21,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from operator import itemgetter
 
 from sqlalchemy.engine import Connection, Row
@@ -80,6 +81,7 @@ def format_text(value: str | None) -> str:
     return "" if value is None else value
 
 
+@functools.lru_cache(maxsize=4096)  # a dealership's fleet has few distinct year-make-models
 def format_vehicle(year: int | None, make: str | None, model: str | None) -> str:
     return " ".join(str(part) for part in (year, make, model) if part not in (None, ""))
 
@@ -139,18 +141,28 @@ def why_not_enrolled(status: PotentialStatus, checks: tuple, simulation: bool, r
 @dataclass(frozen=True)
 class Column:
     """One column: ``key`` names it for sorting (a sort key of the table's listing)
-    and for the window's styling; ``text`` shows a row's value.
+    and for the window's styling; its text is ``show`` applied to the row's
+    ``fields``.
 
     ``free_text`` marks text that comes from outside the product (names, messages,
     criteria): only such a cell can begin with a formula character, so only those
-    cells pass through the CSV formula guard.
+    cells pass through the CSV formula guard. ``categorical`` marks a column whose
+    fields take few distinct values (statuses, checks): their texts are worked out
+    once per distinct combination, which keeps a million-row export fast.
     """
 
     key: str
     title: str
-    text: Callable[[Row], str]
+    fields: tuple[str, ...]
+    show: Callable[..., str] = format_text
     kind: str = "text"  # text, number, time, check, status, level: how the window aligns and colours it
     free_text: bool = False
+    categorical: bool = False
+
+
+def _column(key: str, title: str, fields: str | tuple[str, ...] | None = None, show: Callable[..., str] = format_text, **kw) -> Column:
+    fields = (key,) if fields is None else (fields,) if isinstance(fields, str) else fields
+    return Column(key, title, fields, show, **kw)
 
 
 @dataclass(frozen=True)
@@ -170,25 +182,72 @@ class RunTable:
     def free_text_columns(self) -> tuple[int, ...]:
         return tuple(index for index, column in enumerate(self.columns) if column.free_text)
 
-    def format(self, row) -> list[str]:
-        return [column.text(row) for column in self.columns]
-
     def column_index(self, key: str) -> int:
         return next(index for index, column in enumerate(self.columns) if column.key == key)
 
+    def formatter(self, fields: Sequence[str]) -> Callable[[Sequence], list[str]]:
+        """A function giving the shown texts of a row whose values are in the order
+        of ``fields`` (a query result's keys)."""
+        return _formatter(self, tuple(fields))
 
-SUMMARY = RunTable("summary", "Summary", (Column("field", "Field", itemgetter(0)), Column("value", "Value", itemgetter(1), free_text=True)))
+    def format(self, row) -> list[str]:
+        """The shown texts of one query row (a SQLAlchemy Row or a named tuple)."""
+        return self.formatter(row._fields)(row)
+
+
+@functools.lru_cache(maxsize=64)
+def _formatter(table: RunTable, fields: tuple[str, ...]) -> Callable[[Sequence], list[str]]:
+    position = {name: index for index, name in enumerate(fields)}
+
+    def getter(names: tuple[str, ...]):
+        return itemgetter(*(position[name] for name in names))
+
+    categorical = [column for column in table.columns if column.categorical]
+    category_fields = tuple(dict.fromkeys(name for column in categorical for name in column.fields))
+    category_of = getter(category_fields) if category_fields else None
+    cells = [
+        (index, getter(column.fields), column.show, len(column.fields) > 1)
+        for index, column in enumerate(table.columns)
+        if not column.categorical
+    ]
+    known: dict = {}
+
+    def texts_of_category(key) -> list[str]:
+        values = dict(zip(category_fields, key if len(category_fields) > 1 else (key,)))
+        return [column.show(*(values[name] for name in column.fields)) if column.categorical else "" for column in table.columns]
+
+    def format_row(row) -> list[str]:
+        if category_of is None:
+            texts = [""] * len(table.columns)
+        else:
+            key = category_of(row)
+            base = known.get(key)
+            if base is None:
+                base = known[key] = texts_of_category(key)
+            texts = base.copy()
+        for index, get, show, several in cells:
+            texts[index] = show(*get(row)) if several else show(get(row))
+        return texts
+
+    return format_row
+
+
+def _label(value) -> str:
+    return value.label
+
+
+SUMMARY = RunTable("summary", "Summary", (_column("field", "Field"), _column("value", "Value", free_text=True)))
 
 EVENTS = RunTable(
     "events",
     "Events",
     (
-        Column("stage", "Stage", lambda e: e.stage.label),
-        Column("created_at", "Time", lambda e: format_time(e.created_at), kind="time"),
-        Column("level", "Level", lambda e: e.level.label, kind="level"),
-        Column("message", "Message", lambda e: e.message, free_text=True),
-        Column("row_count", "Rows", lambda e: format_count(e.row_count), kind="number"),
-        Column("duration_ms", "Duration", lambda e: format_ms(e.duration_ms), kind="number"),
+        _column("stage", "Stage", show=_label),
+        _column("created_at", "Time", show=format_time, kind="time"),
+        _column("level", "Level", show=_label, kind="level"),
+        _column("message", "Message", free_text=True),
+        _column("row_count", "Rows", show=format_count, kind="number"),
+        _column("duration_ms", "Duration", show=format_ms, kind="number"),
     ),
 )
 
@@ -196,45 +255,51 @@ QUERY_PARAMS = RunTable(
     "query-params",
     "Query Params",
     (
-        Column("organization", "Organization", lambda q: q.organization_name, free_text=True),
-        Column("campaign", "Campaign", lambda q: q.campaign_name, free_text=True),
-        Column("process_order", "Process Order", lambda q: format_count(q.process_order), kind="number"),
-        Column("name", "Query Param", lambda q: q.name, free_text=True),
-        Column("status", "Status", lambda q: q.status.label, kind="status"),
-        Column("duration", "Duration", lambda q: format_between(q.in_progress_at, q.completed_at), kind="number"),
-        Column("total_customers", "Total Customers", lambda q: format_count(q.total_customers), kind="number"),
-        Column("average_potential_duration_ms", "Average Potential Duration", lambda q: format_ms(q.average_potential_duration_ms), kind="number"),
-        Column("query_attempts", "Query Attempts", lambda q: format_count(q.query_attempts), kind="number"),
-        Column("created_at", "Created At", lambda q: format_time(q.created_at), kind="time"),
-        Column("in_progress_at", "In Progress At", lambda q: format_time(q.in_progress_at), kind="time"),
-        Column("completed_at", "Completed At", lambda q: format_time(q.completed_at), kind="time"),
-        Column("criterion", "Criterion", lambda q: format_criterion(q.criterion), free_text=True),
-        Column("event_key", "Event Key", lambda q: format_text(q.event_key), free_text=True),
+        _column("organization", "Organization", "organization_name", free_text=True),
+        _column("campaign", "Campaign", "campaign_name", free_text=True),
+        _column("process_order", "Process Order", show=format_count, kind="number"),
+        _column("name", "Query Param", free_text=True),
+        _column("status", "Status", show=_label, kind="status"),
+        _column("duration", "Duration", ("in_progress_at", "completed_at"), show=format_between, kind="number"),
+        _column("total_customers", "Total Customers", show=format_count, kind="number"),
+        _column("average_potential_duration_ms", "Average Potential Duration", show=format_ms, kind="number"),
+        _column("query_attempts", "Query Attempts", show=format_count, kind="number"),
+        _column("created_at", "Created At", show=format_time, kind="time"),
+        _column("in_progress_at", "In Progress At", show=format_time, kind="time"),
+        _column("completed_at", "Completed At", show=format_time, kind="time"),
+        _column("criterion", "Criterion", show=format_criterion, free_text=True),
+        _column("event_key", "Event Key", free_text=True),
     ),
 )
 
+_VEHICLE_FIELDS = ("year", "make", "model")
+
 
 def _check_column(check: Check, title: str) -> Column:
-    return Column(check.value, title, lambda p, name=check.value: CHECK_TEXT[getattr(p, name)], kind="check")
+    return _column(check.value, title, show=CHECK_TEXT.__getitem__, kind="check", categorical=True)
 
 
+@functools.lru_cache(maxsize=None)
 def potentials_table(purpose: RunPurpose, run_status: RunStatus) -> RunTable:
     """The Potentials table of a run; its "Why Not Enrolled" depends on whether the
     run is a simulation and whether it has finished."""
     simulation = purpose is RunPurpose.CAMPAIGN_SIMULATION
     finished = run_status.finished
-    checks = itemgetter(*_CHECK_FIELDS)
+
+    def why(status, *checks) -> str:
+        return why_not_enrolled(status, checks, simulation, finished)
+
     return RunTable(
         "potentials",
         "Potentials",
         (
-            Column("first_name", "First Name", lambda p: format_text(p.first_name), free_text=True),
-            Column("last_name", "Last Name", lambda p: format_text(p.last_name), free_text=True),
-            Column("vehicle", "Vehicle", lambda p: format_vehicle(p.year, p.make, p.model), free_text=True),
-            Column("status", "Status", lambda p: p.status.label, kind="status"),
-            Column("is_valid", "Is Valid", lambda p: VALID_TEXT[p.is_valid], kind="status"),
+            _column("first_name", "First Name", free_text=True),
+            _column("last_name", "Last Name", free_text=True),
+            _column("vehicle", "Vehicle", _VEHICLE_FIELDS, show=format_vehicle, free_text=True),
+            _column("status", "Status", show=_label, kind="status", categorical=True),
+            _column("is_valid", "Is Valid", show=VALID_TEXT.__getitem__, kind="status", categorical=True),
             # Not a seed column: the answer to "why not?", beside the verdict it explains.
-            Column("why_not_enrolled", "Why Not Enrolled", lambda p: why_not_enrolled(p.status, checks(p._mapping), simulation, finished)),
+            _column("why_not_enrolled", "Why Not Enrolled", ("status", *_CHECK_FIELDS), show=why, categorical=True),
             _check_column(Check.ALREADY_IN_QUEUE, "Already in Queue"),
             _check_column(Check.CASL, "Casl"),
             _check_column(Check.DELETED, "Deleted"),
@@ -244,7 +309,7 @@ def potentials_table(purpose: RunPurpose, run_status: RunStatus) -> RunTable:
             _check_column(Check.VALID_EMAIL, "Valid Email"),
             _check_column(Check.VALID_MESSAGE, "Valid Message"),
             _check_column(Check.VALID_PHONE, "Valid Phone"),
-            Column("validated_at", "Validated At", lambda p: format_time(p.validated_at), kind="time"),
+            _column("validated_at", "Validated At", show=format_time, kind="time"),
         ),
     )
 
@@ -253,16 +318,16 @@ CAMPAIGN_CUSTOMERS = RunTable(
     "campaign-customers",
     "Campaign Customers",
     (
-        Column("first_name", "First Name", lambda c: format_text(c.first_name), free_text=True),
-        Column("last_name", "Last Name", lambda c: format_text(c.last_name), free_text=True),
-        Column("vehicle", "Vehicle", lambda c: format_vehicle(c.year, c.make, c.model), free_text=True),
-        Column("purpose", "Purpose", lambda c: c.purpose.label, kind="status"),
-        Column("status", "Status", lambda c: c.status.label, kind="status"),
-        Column("expiration", "Expiration", lambda c: format_label(c.expiration), kind="status"),
-        Column("expired_at", "Expired At", lambda c: format_time(c.expired_at), kind="time"),
-        Column("last_attempt_at", "Last Attempt Time", lambda c: format_time(c.last_attempt_at), kind="time"),
-        Column("last_attempt_disposition", "Last Attempt Disposition", lambda c: format_text(c.last_attempt_disposition), free_text=True),
-        Column("appointment_at", "Appointment", lambda c: format_time(c.appointment_at), kind="time"),
+        _column("first_name", "First Name", free_text=True),
+        _column("last_name", "Last Name", free_text=True),
+        _column("vehicle", "Vehicle", _VEHICLE_FIELDS, show=format_vehicle, free_text=True),
+        _column("purpose", "Purpose", show=_label, kind="status", categorical=True),
+        _column("status", "Status", show=_label, kind="status", categorical=True),
+        _column("expiration", "Expiration", show=format_label, kind="status", categorical=True),
+        _column("expired_at", "Expired At", show=format_time, kind="time"),
+        _column("last_attempt_at", "Last Attempt Time", show=format_time, kind="time"),
+        _column("last_attempt_disposition", "Last Attempt Disposition", free_text=True),
+        _column("appointment_at", "Appointment", show=format_time, kind="time"),
     ),
 )
 
@@ -282,7 +347,12 @@ def run_duration(summary: Row, now: dt.datetime | None = None) -> str:
     return ""
 
 
-def summary_fields(summary: Row, now: dt.datetime | None = None) -> list[tuple[str, str]]:
+class SummaryField(NamedTuple):
+    field: str
+    value: str
+
+
+def summary_fields(summary: Row, now: dt.datetime | None = None) -> list[SummaryField]:
     """The Summary tab: the seed's fields in its order, then Expired and Error
     Message where they apply, then the as-of time every relative date counts from
     and, for a Customer Evaluation, the customer."""
@@ -312,7 +382,7 @@ def summary_fields(summary: Row, now: dt.datetime | None = None) -> list[tuple[s
     if summary.customer_id is not None:
         name = " ".join(part for part in (summary.customer_first_name, summary.customer_last_name) if part)
         fields.append(("Customer", f"{name} (id {summary.customer_id})" if name else f"id {summary.customer_id}"))
-    return fields
+    return [SummaryField(*pair) for pair in fields]
 
 
 def run_title(summary: Row) -> str:
@@ -338,14 +408,15 @@ class TableSource:
 
     def batches(self, conn: Connection, size: int) -> Iterator[list[list[str]]]:
         """The rows as shown, a batch at a time."""
-        format_row = self.table.format
         if self.listing is not None:
+            format_row = None
             for batch in self.listing.stream(conn, size):
-                yield [format_row(row) for row in batch]
+                format_row = format_row or self.table.formatter(batch[0]._fields)
+                yield list(map(format_row, batch))
         else:
             rows = self.read_all(conn)
             for start in range(0, len(rows), size):
-                yield [format_row(row) for row in rows[start : start + size]]
+                yield [self.table.format(row) for row in rows[start : start + size]]
 
 
 TAB_NAMES = ("summary", "events", "query-params", "potentials", "campaign-customers")

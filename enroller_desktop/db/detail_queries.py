@@ -300,8 +300,8 @@ class Listing:
         return left > right if later else left < right
 
     def count(self, conn: Connection) -> int:
-        inner = self._select().where(*self._where()).with_only_columns(self._id_column()).subquery()
-        return conn.execute(sa.select(sa.func.count()).select_from(inner)).scalar_one()
+        # Over the table alone: the joins only add names and vehicles, never rows.
+        return conn.execute(sa.select(sa.func.count()).select_from(self._id_column().table).where(*self._where())).scalar_one()
 
     def page_after(self, conn: Connection, key: tuple | None, limit: int) -> list[Row]:
         """The ``limit`` rows that follow ``key`` (None: the first rows)."""
@@ -321,8 +321,30 @@ class Listing:
         return rows
 
     def page_at(self, conn: Connection, offset: int, limit: int) -> list[Row]:
-        """The rows from position ``offset``: for a jump far from any loaded page."""
-        return list(conn.execute(self.query(conn.dialect.name).offset(offset).limit(limit)))
+        """The rows from position ``offset``: for a jump far from any loaded page.
+        The skipped rows are counted over the sort key alone (an index scan, no
+        joins), then the page continues by keyset from there."""
+        if offset <= 0:
+            return self.page_after(conn, None, limit)
+        dialect = conn.dialect.name
+        keys = self._key_query(dialect).offset(offset - 1).limit(1)
+        before = conn.execute(keys).one_or_none()
+        if before is None:
+            return []
+        return self.page_after(conn, self.key_of(before), limit)
+
+    def _key_from(self) -> sa.FromClause:
+        """The tables the sort keys need (the large table alone, unless a key is elsewhere)."""
+        return self._id_column().table
+
+    def _key_query(self, dialect: str) -> sa.Select:
+        ident = self._id_column()
+        key = self._sort_expression(dialect)
+        select = sa.select(ident.label("id")).select_from(self._key_from()).where(*self._where())
+        if key is None:
+            return select.order_by(ident.desc() if self.descending else ident)
+        select = select.add_columns(key.label("sort_key"))
+        return select.order_by(key.desc(), ident.desc()) if self.descending else select.order_by(key, ident)
 
     def stream(self, conn: Connection, batch_size: int) -> Iterator[list[Row]]:
         """Every row in order, in batches (a server-side cursor on PostgreSQL)."""
@@ -432,6 +454,9 @@ class CampaignCustomerListing(Listing):
 
     def _id_column(self):
         return _cc.id
+
+    def _key_from(self) -> sa.FromClause:
+        return campaign_customers.join(customers, customers.c.id == _cc.customer_id)
 
     def _where(self) -> list[ColumnElement[bool]]:
         enrolled = _cc.run_id == self.run_id

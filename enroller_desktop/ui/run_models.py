@@ -208,6 +208,9 @@ class PagedTableModel(QAbstractTableModel):
         return _cell_role(self._table.columns[column], text, role, self._tones)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if column < 0:  # no sort column: the order the rows were written
+            self.set_listing(dataclasses.replace(self._listing, sort=None, descending=False))
+            return
         key = self._table.columns[column].key
         if key not in self._listing.SORT_KEYS:
             return
@@ -223,13 +226,15 @@ class PagedTableModel(QAbstractTableModel):
 
     def _load(self) -> None:
         self._generation += 1
+        self._request(0)  # first in the pool's queue: the first rows show before the count
         self._start_count()
-        self._request(0)
 
     def _start_count(self) -> None:
         generation, listing, db = self._generation, self._listing, self._db
 
-        def count(state: JobState) -> tuple[int, int]:
+        def count(state: JobState) -> tuple[int, int | None]:
+            if generation != self._generation:
+                return generation, None  # the filter changed while this waited in the queue
             with db.read() as conn:
                 return generation, listing.count(conn)
 
@@ -237,7 +242,7 @@ class PagedTableModel(QAbstractTableModel):
 
     def _counted(self, result: tuple[int, int]) -> None:
         generation, count = result
-        if generation != self._generation:
+        if generation != self._generation or count is None:
             return
         self._count = count
         self._resize(count)
@@ -265,6 +270,8 @@ class PagedTableModel(QAbstractTableModel):
         next_key = after.first_key if after and after.generation == generation else None
 
         def read_page(state: JobState):
+            if generation != self._generation:
+                return generation, page_no, [], (None, None)  # no longer wanted
             with db.read() as conn:
                 if page_no == 0:
                     rows = listing.page_after(conn, None, PAGE_SIZE)
@@ -275,7 +282,8 @@ class PagedTableModel(QAbstractTableModel):
                 else:
                     rows = listing.page_at(conn, page_no * PAGE_SIZE, PAGE_SIZE)
             keys = (listing.key_of(rows[0]), listing.key_of(rows[-1])) if rows else (None, None)
-            return generation, page_no, [table.format(row) for row in rows], keys
+            texts = list(map(table.formatter(rows[0]._fields), rows)) if rows else []
+            return generation, page_no, texts, keys
 
         self._run(Job(read_page, name=f"page {page_no}"), self._page_read, lambda: self._pending.discard((generation, page_no)))
 
@@ -381,7 +389,7 @@ class EventTreeModel(QAbstractItemModel):
         self.beginResetModel()
         self._events = {stage: [] for stage in self._stages}
         for event in events:
-            self._events[event.stage].append(([column.text(event) for column in self.COLUMNS], event.level.value))
+            self._events[event.stage].append((EVENTS.format(event)[1:], event.level.value))
         self.endResetModel()
 
     def event_count(self, stage: RunStep) -> int:

@@ -166,6 +166,12 @@ def test_potentials_show_every_candidate_with_every_check(qtbot, db, purpose):
         assert column_texts(model, check) == [{1: "Passed", 0: "Failed", None: "NA"}[getattr(p, check)] for p in stored]
 
 
+def test_potentials_open_in_the_order_the_run_wrote_them(qtbot, db):
+    window = open_window(qtbot, db, build_run(db).run_id)
+    assert window.potentials_model.listing.sort is None
+    assert window.potentials_tab.view.horizontalHeader().sortIndicatorSection() == -1
+
+
 def test_checks_are_coloured_passed_failed_and_na(qtbot, db):
     window = open_window(qtbot, db, build_run(db).run_id)
     model = window.potentials_model
