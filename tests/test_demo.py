@@ -340,6 +340,30 @@ def test_loading_into_a_database_with_data_adds_a_second_set_beside_it(db):
     assert tuple(counts) == (10, 400)
 
 
+def foreign_keys(db) -> dict:
+    with db.read() as conn:
+        inspector = sa.inspect(conn)
+        return {table: inspector.get_foreign_keys(table) for table in inspector.get_table_names()}
+
+
+def test_foreign_keys_are_as_they_were_after_a_load(db):
+    before = foreign_keys(db)
+    demo.load_demo(db, customers=300, today=TODAY)
+    assert foreign_keys(db) == before
+
+
+def test_a_failed_load_leaves_the_database_as_it_was(db):
+    before = foreign_keys(db)
+
+    def fail_midway(fraction, message):
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        demo.load_demo(db, customers=300, today=TODAY, progress=fail_midway)
+    assert demo.is_empty(db)
+    assert foreign_keys(db) == before
+
+
 def test_summary_names_what_was_loaded(db):
     summary = demo.load_demo(db, customers=1_000, seed=4, today=TODAY)
     vehicles = rows(db, sa.select(sa.func.count()).select_from(m.Vehicle))[0][0]
