@@ -169,6 +169,8 @@ class ArrowItem(QGraphicsItem):
         self.fell_out = fell_out
         if fell_out is None:
             self.label = ""
+        elif fell_out == 0:
+            self.label = "none fell out"
         else:
             self.label = f"−{fell_out:,} fell out"
         self.setToolTip(f"Show in Potentials the {_number(fell_out)} candidates that fell out before {self.slice.box.label}")
