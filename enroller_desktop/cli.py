@@ -14,6 +14,8 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from sqlalchemy.exc import OperationalError
+
 from enroller_desktop import __version__
 from enroller_desktop.config import mask_url, password_of, resolve_db_url
 from enroller_desktop.db.enums import RunPurpose, RunStatus
@@ -205,6 +207,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("enroller-desktop: interrupted", file=sys.stderr)
         return 130
+    except OperationalError as exc:  # the database went away after it was opened
+        from enroller_desktop.db.engine import describe_error
+
+        log.exception("lost the database in %s on %s", args.command or "window", mask_url(url))
+        print(f"enroller-desktop: the database {mask_url(url)} stopped answering: {describe_error(exc, url)}",
+              file=sys.stderr)
+        return 2
     except Exception as exc:  # a crash still gets one line; the log keeps the traceback
         log.exception("unexpected error in %s on %s", args.command or "window", mask_url(url))
         message = scrub(f"{type(exc).__name__}: {exc}".splitlines()[0], password_of(url))
