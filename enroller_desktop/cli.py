@@ -207,12 +207,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("enroller-desktop: interrupted", file=sys.stderr)
         return 130
-    except OperationalError as exc:  # the database went away after it was opened
+    except OperationalError as exc:  # the database went away, or refused a write, after it was opened
         from enroller_desktop.db.engine import describe_error
 
         log.exception("lost the database in %s on %s", args.command or "window", mask_url(url))
-        print(f"enroller-desktop: the database {mask_url(url)} stopped answering: {describe_error(exc, url)}",
-              file=sys.stderr)
+        print(f"enroller-desktop: cannot use the database {mask_url(url)}: {describe_error(exc, url)}", file=sys.stderr)
         return 2
     except Exception as exc:  # a crash still gets one line; the log keeps the traceback
         log.exception("unexpected error in %s on %s", args.command or "window", mask_url(url))
