@@ -125,5 +125,9 @@ def test_an_empty_database_is_upgraded_from_nothing(db):
 def test_a_database_newer_than_the_program_is_refused_with_a_clear_message(db):
     with db.write() as conn:
         conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999_future'"))
-    with pytest.raises(DatabaseError, match="newer Enroller Desktop"):
-        open_database(db.url)
+    try:
+        with pytest.raises(DatabaseError, match="newer Enroller Desktop"):
+            open_database(db.url)
+    finally:  # the PostgreSQL database is shared by the session's tests
+        with db.write() as conn:
+            conn.execute(sa.text("UPDATE alembic_version SET version_num = :head"), {"head": migrations.head_revision()})

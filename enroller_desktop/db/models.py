@@ -143,7 +143,9 @@ class EnrollerRun(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     organization_id: Mapped[int] = mapped_column(Id, _fk("organizations.id"), index=True)
     campaign_id: Mapped[int] = mapped_column(Id, _fk("campaigns.id"), index=True)
-    customer_id: Mapped[int | None] = mapped_column(Id, _fk("customers.id"))
+    # No foreign key to customers: other systems must stay free to delete a
+    # customer who was once evaluated; the run keeps the id it was given.
+    customer_id: Mapped[int | None] = mapped_column(Id)
     purpose: Mapped[RunPurpose] = mapped_column(word_enum(RunPurpose, "run_purpose"), index=True)
     status: Mapped[RunStatus] = mapped_column(word_enum(RunStatus, "run_status"), index=True)
     step: Mapped[RunStep] = mapped_column(word_enum(RunStep, "run_step"), default=RunStep.MAIN)
@@ -172,7 +174,7 @@ class EnrollerRunQueryParam(Base):
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     run_id: Mapped[int] = mapped_column(Id, _fk("enroller_runs.id"), index=True)
-    query_param_id: Mapped[int] = mapped_column(Id, _fk("query_params.id"))
+    query_param_id: Mapped[int] = mapped_column(Id)  # no foreign key: see EnrollerRunCustomer
     process_order: Mapped[int] = mapped_column(sa.Integer)
     status: Mapped[RunStatus] = mapped_column(word_enum(RunStatus, "run_status"))
     total_customers: Mapped[int | None] = mapped_column(sa.Integer)
@@ -197,15 +199,22 @@ class EnrollerRunEvent(Base):
 
 
 class EnrollerRunCustomer(Base):
-    """A potential: one candidate of a run with the result of every check."""
+    """A potential: one candidate of a run with the result of every check.
+
+    A record of what a run saw, so it has no foreign keys: the customers,
+    vehicles and query params it names belong to other systems, which must stay
+    free to delete them, and checking four keys (with a row lock each on
+    PostgreSQL) for every one of a million candidates would double the funnel's
+    cost. The engine alone writes this table.
+    """
 
     __tablename__ = "enroller_run_customers"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    run_id: Mapped[int] = mapped_column(Id, _fk("enroller_runs.id"))
-    customer_id: Mapped[int] = mapped_column(Id, _fk("customers.id"))
-    vehicle_id: Mapped[int | None] = mapped_column(Id, _fk("vehicles.id"))
-    query_param_id: Mapped[int | None] = mapped_column(Id, _fk("query_params.id"))
+    run_id: Mapped[int] = mapped_column(Id)
+    customer_id: Mapped[int] = mapped_column(Id)
+    vehicle_id: Mapped[int | None] = mapped_column(Id)
+    query_param_id: Mapped[int | None] = mapped_column(Id)
     event_key: Mapped[str] = mapped_column(sa.Text, default="")
     first_name: Mapped[str | None] = mapped_column(sa.Text)
     last_name: Mapped[str | None] = mapped_column(sa.Text)

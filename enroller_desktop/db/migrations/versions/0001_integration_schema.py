@@ -103,7 +103,6 @@ def upgrade() -> None:
     sa.Column('expired', sa.Integer(), nullable=True),
     sa.Column('error_message', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_enroller_runs_campaign_id_campaigns')),
-    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_enroller_runs_customer_id_customers')),
     sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_enroller_runs_organization_id_organizations')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_enroller_runs'))
     )
@@ -200,10 +199,6 @@ def upgrade() -> None:
     sa.Column('opt_out_all', sa.SmallInteger(), nullable=True),
     sa.Column('marketing_exclusion', sa.SmallInteger(), nullable=True),
     sa.Column('validated_at', sa.DateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_enroller_run_customers_customer_id_customers')),
-    sa.ForeignKeyConstraint(['query_param_id'], ['query_params.id'], name=op.f('fk_enroller_run_customers_query_param_id_query_params')),
-    sa.ForeignKeyConstraint(['run_id'], ['enroller_runs.id'], name=op.f('fk_enroller_run_customers_run_id_enroller_runs')),
-    sa.ForeignKeyConstraint(['vehicle_id'], ['vehicles.id'], name=op.f('fk_enroller_run_customers_vehicle_id_vehicles')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_enroller_run_customers'))
     )
     with op.batch_alter_table('enroller_run_customers', schema=None) as batch_op:
@@ -237,7 +232,6 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('in_progress_at', sa.DateTime(), nullable=True),
     sa.Column('completed_at', sa.DateTime(), nullable=True),
-    sa.ForeignKeyConstraint(['query_param_id'], ['query_params.id'], name=op.f('fk_enroller_run_query_params_query_param_id_query_params')),
     sa.ForeignKeyConstraint(['run_id'], ['enroller_runs.id'], name=op.f('fk_enroller_run_query_params_run_id_enroller_runs')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_enroller_run_query_params'))
     )
