@@ -6,25 +6,29 @@ from __future__ import annotations
 import datetime as dt
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from enroller_desktop.db.enums import RunPurpose, RunStatus
-from enroller_desktop.engine.runs import create_run
+from enroller_desktop.engine.runs import cancel_run, claim, create_run
 from tests.engine.builders import (
     AS_OF,
+    ENROLLER,
+    EVERYONE,
+    RUNS,
     campaign,
     count_runs,
     customer,
+    enrollments,
     execute,
+    many_customers,
     organization,
     potentials,
+    query_param,
     run_row,
+    wait_for,
 )
 
-ENROLLER = Path(sys.executable).with_name("enroller-desktop")
 COUNT_KEYS = {"query_param_customers", "potential_customers", "potential_events", "eligible", "success", "expired"}
 
 
@@ -110,6 +114,7 @@ BAD_ARGUMENTS = {
     "unknown purpose": ["--campaign", "1", "--purpose", "everything"],
     "as-of not a time": ["--campaign", "1", "--as-of", "yesterday"],
     "at not a time": ["--campaign", "1", "--at", "soon"],
+    "customer for a default run": ["--campaign", "1", "--customer", "1"],
 }
 
 
@@ -137,6 +142,26 @@ def test_run_as_of_a_time_without_zone_takes_it_as_utc(db, campaign_id):
 def test_run_as_of_a_time_with_a_zone_is_stored_in_utc(db, campaign_id):
     result = enroller(db, "run", "--campaign", campaign_id, "--as-of", "2024-06-15T08:00:00-04:00", "--json")
     assert run_row(db, json.loads(result.stdout)["id"])["as_of"] == AS_OF
+
+
+def test_run_canceled_from_another_process_exits_0_and_enrolls_nobody(db):
+    org = organization(db)
+    campaign_id = campaign(db, org, criterion=None)
+    for order in range(8):
+        query_param(db, campaign_id, EVERYONE, process_order=order)
+    many_customers(db, org, 20_000)
+    process = subprocess.Popen([str(ENROLLER), "--db", db.url, "run", "--campaign", str(campaign_id), "--json"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def in_progress() -> bool:
+        assert process.poll() is None, "the run ended before it could be canceled"
+        return count_runs(db) == 1 and run_row(db, 1)["status"] == RunStatus.IN_PROGRESS
+
+    wait_for(in_progress)
+    assert cancel_run(db, 1) == RunStatus.IN_PROGRESS
+    out, err = process.communicate(timeout=120)
+    assert (process.returncode, json.loads(out)["status"]) == (0, "canceled"), err
+    assert enrollments(db) == []
 
 
 # -- runs -------------------------------------------------------------------------
@@ -189,6 +214,16 @@ def test_runs_prints_a_table_with_a_line_per_run(db, history):
     assert result.returncode == 0, result.stderr
     assert "Not Applicable" in result.stdout
     assert result.stdout.splitlines()[-1] == "1 run(s)"
+
+
+def test_runs_marks_a_run_whose_process_died_as_interrupted(db, campaign_id):
+    run_id = create_run(db, campaign_id=campaign_id)
+    claim(db, run_id)
+    stopped = run_row(db, run_id)["heartbeat_at"] - dt.timedelta(seconds=61)
+    with db.write() as conn:  # its process stopped beating more than 60 s ago
+        conn.execute(RUNS.update().where(RUNS.c.id == run_id).values(heartbeat_at=stopped))
+    (run,) = json.loads(enroller(db, "runs", "--json").stdout)
+    assert (run["status"], run["error_message"]) == ("error", "interrupted")
 
 
 def test_runs_with_an_unknown_status_exits_2(db):

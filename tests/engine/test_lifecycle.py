@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 
 import pytest
 
@@ -35,6 +34,7 @@ from tests.engine.builders import (
     potentials,
     run_in_progress,
     run_row,
+    wait_for,
 )
 
 SECOND = dt.timedelta(seconds=1)
@@ -67,14 +67,6 @@ def when(prefix: str, action):
             action()
     return progress
 
-
-def wait_for(condition, timeout: float = 10.0, interval: float = 0.02) -> None:
-    """Poll ``condition`` until it holds (a signal across processes has no other form)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(interval)
 
 
 # -- scheduling and claiming --------------------------------------------------------

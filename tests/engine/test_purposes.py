@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from enroller_desktop.db.enums import CampaignCustomerStatus, Expiration, PotentialStatus, RunPurpose, RunStatus, RunStep
+from enroller_desktop.db.enums import Expiration, PotentialStatus, RunPurpose, RunStatus, RunStep
 from enroller_desktop.engine.runs import create_run, execute_run
 from enroller_desktop.errors import UserError
 from tests.engine.builders import (
@@ -20,7 +20,6 @@ from tests.engine.builders import (
     campaign,
     count_runs,
     customer,
-    days_before,
     enrollment,
     enrollment_row,
     enrollments,
