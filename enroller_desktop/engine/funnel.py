@@ -500,6 +500,19 @@ def settle_potentials(conn: Connection, ctx: FunnelContext) -> int:
     return conn.execute(statement).rowcount
 
 
+def fail_eligible(conn: Connection, run_ids: list[int]) -> int:
+    """The eligible potentials of runs that ended in error while enrolling become
+    ``error``: their enrollment failed (SPEC 3), and ``pending`` would say they
+    may yet be enrolled."""
+    p = POTENTIALS
+    statement = (
+        sa.update(p)
+        .values(status=PotentialStatus.ERROR.value)
+        .where(p.c.run_id.in_(run_ids), p.c.is_valid == sa.true())
+    )
+    return conn.execute(statement).rowcount
+
+
 def count_any_match(conn: Connection, ctx: FunnelContext, conditions: list[ColumnElement[bool]]) -> int:
     """Distinct candidates matched by any of the params (Criterion Stats)."""
     return count_matches(conn, ctx, sa.or_(*conditions))

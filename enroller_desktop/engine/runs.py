@@ -191,12 +191,14 @@ def recover_interrupted(db: Database, *, now: dt.datetime | None = None) -> list
     now = now or utcnow()
     stale = sa.func.coalesce(RUNS.c.heartbeat_at, RUNS.c.in_progress_at, RUNS.c.created_at) < funnel._time(now - HEARTBEAT_TIMEOUT)
     with db.write() as conn:
-        ids = conn.execute(
+        interrupted = conn.execute(
             sa.update(RUNS)
             .where(RUNS.c.status == RunStatus.IN_PROGRESS.value, stale)
             .values(status=RunStatus.ERROR, error_message=INTERRUPTED, completed_at=now)
-            .returning(RUNS.c.id)
-        ).scalars().all()
+            .returning(RUNS.c.id, RUNS.c.step)
+        ).all()
+        ids = [run.id for run in interrupted]
+        funnel.fail_eligible(conn, [run.id for run in interrupted if run.step == RunStep.CAMPAIGN_CUSTOMERS])
         for run_id in ids:
             _close_params(conn, run_id, RunStatus.ERROR, now)
             _event(conn, run_id, RunStep.MAIN, EventLevel.ERROR,
@@ -396,6 +398,8 @@ class _Execution:
         def work(conn):
             _event(conn, self.run_id, self.step, EventLevel.ERROR, detail)
             self.finish(conn, RunStatus.ERROR, error_message=message)
+            if self.step is RunStep.CAMPAIGN_CUSTOMERS:
+                funnel.fail_eligible(conn, [self.run_id])
         try:
             self.write(work)
         except _Lost:
