@@ -181,3 +181,23 @@ def test_a_run_killed_mid_way_enrolls_nobody_and_becomes_interrupted(db):
     after = run_row(db, run["id"])
     assert (after["status"], after["error_message"]) == (RunStatus.ERROR, INTERRUPTED)
     assert enrollments(db) == []
+
+
+def test_eligible_potentials_of_a_run_interrupted_while_enrolling_end_in_error(db, crowded_campaign):
+    """The run's process died in its enrollment step (here: it stops answering
+    once there); when another client marks it interrupted, its eligible
+    potentials' enrollment has failed (SPEC 3 ``error``), as for any run in error."""
+    stalled = threading.Event()
+    run_id = create_run(db, campaign_id=crowded_campaign)
+
+    def stall_at_enrollment(fraction: float, message: str) -> None:
+        if message.startswith("Enrolling"):
+            heartbeat = run_row(db, run_id)["heartbeat_at"]
+            assert recover_interrupted(db, now=heartbeat + dt.timedelta(seconds=61)) == [run_id]
+            stalled.set()
+
+    outcome = execute_run(db, run_id, progress=stall_at_enrollment)
+    assert stalled.is_set()
+    assert (outcome.status, outcome.error_message) == (RunStatus.ERROR, INTERRUPTED)
+    assert {p["status"] for p in potentials(db, run_id)} == {PotentialStatus.ERROR}
+    assert enrollments(db) == []

@@ -351,6 +351,17 @@ def test_a_run_failing_at_enrollment_keeps_the_counts_of_the_stages_it_completed
     assert "refused" in events(db, outcome.id)[-1]["message"]
 
 
+def test_eligible_potentials_of_a_run_failing_at_enrollment_end_in_error(db, small_campaign, refuse_enrollments):
+    """SPEC 3: a potential is ``error`` when it was eligible but its enrollment
+    failed. A run that fails while enrolling failed every eligible potential's
+    enrollment: showing them ``pending`` would tell a user they may yet be
+    enrolled. The others stay ``pending``."""
+    refuse_enrollments()
+    outcome = execute(db, small_campaign)
+    assert sorted((p["is_valid"], p["status"]) for p in potentials(db, outcome.id)) == [
+        (False, PotentialStatus.PENDING), (True, PotentialStatus.ERROR), (True, PotentialStatus.ERROR)]
+
+
 def test_a_campaign_evaluation_failing_at_enrollment_expires_nothing(db, refuse_enrollments):
     org = organization(db)
     campaign_id = campaign(db, org, criterion=named("Ann"))
