@@ -10,6 +10,8 @@ import threading
 
 import pytest
 
+from enroller_desktop.db import engine as engine_module
+from enroller_desktop.db.engine import open_database
 from enroller_desktop.db.enums import EventLevel, RunPurpose, RunStatus, RunStep
 from enroller_desktop.engine import runs
 from enroller_desktop.engine.runs import (
@@ -33,6 +35,7 @@ from tests.engine.builders import (
     organization,
     potentials,
     run_in_progress,
+    run_params,
     run_row,
     wait_for,
 )
@@ -279,6 +282,42 @@ def test_a_run_marked_interrupted_never_completes_afterwards(db, campaign_id):
     outcome = execute_claimed(db, run_id)
     assert (outcome.status, outcome.error_message) == (RunStatus.ERROR, INTERRUPTED)
     assert enrollments(db) == []
+
+
+# -- faults -----------------------------------------------------------------------
+
+def test_a_query_param_waiting_too_long_for_a_lock_is_retried_and_its_attempts_counted(pg_db, monkeypatch):
+    """Another system holds the customers table while the first query param runs:
+    the statement's lock wait runs out, the attempt is retried after a backoff,
+    and ``query_attempts`` says 2. (The run's database waits 1 s for a lock here
+    instead of the product's 10 s, to keep the test short.)"""
+    monkeypatch.setattr(engine_module, "LOCK_WAIT_SECONDS", 1)
+    impatient = open_database(pg_db.url)
+    org = organization(pg_db)
+    campaign_id = campaign(pg_db, org)
+    customer(pg_db, org)
+    holder = pg_db.engine.connect()
+    holder_transaction = holder.begin()
+
+    def hold_the_customers_table():
+        holder.exec_driver_sql("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE")
+        releaser.start()
+
+    def release_after_the_first_attempt_gave_up():
+        wait_for(lambda: waiting_for_a_lock(pg_db))
+        wait_for(lambda: not waiting_for_a_lock(pg_db))
+        holder_transaction.commit()
+        holder.close()
+
+    releaser = threading.Thread(target=release_after_the_first_attempt_gave_up)
+    try:
+        outcome = execute(impatient, campaign_id, progress=when("Query param 1", hold_the_customers_table))
+    finally:
+        releaser.join(30)
+        impatient.dispose()
+    (param,) = run_params(pg_db, outcome.id)
+    assert (outcome.status, outcome.counts["success"]) == (RunStatus.COMPLETED, 1)
+    assert (param["query_attempts"], param["total_customers"]) == (2, 1)
 
 
 # -- what a user sees of a run ------------------------------------------------------
