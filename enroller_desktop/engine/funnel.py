@@ -24,6 +24,7 @@ Readings of the spec made here (a careful compliance officer's):
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -113,6 +114,23 @@ def moment(ctx: "FunnelContext", value) -> ColumnElement:
     """
     expr = _time(value) if isinstance(value, dt.datetime) else value
     return sa.func.julianday(expr) if ctx.dialect == "sqlite" else expr
+
+
+_STRICT = {operator.le: operator.lt, operator.ge: operator.gt, operator.gt: operator.gt, operator.lt: operator.lt}
+
+
+def compare_moments(ctx: "FunnelContext", left, op, right) -> ColumnElement[bool]:
+    """``left op right`` between timestamps (columns or Python times), to the microsecond.
+
+    SQLite's ``julianday`` keeps milliseconds only: a consent 1 µs after the as-of
+    time compared equal to it, and counted. Within one millisecond the stored
+    text decides, which is exact for the form we write.
+    """
+    a, b = moment(ctx, left), moment(ctx, right)
+    if ctx.dialect != "sqlite":
+        return op(a, b)
+    text_a, text_b = (_time(v) if isinstance(v, dt.datetime) else v for v in (left, right))
+    return sa.or_(_STRICT[op](a, b), sa.and_(a == b, op(text_a, text_b)))
 
 
 def _start_of_day(day: dt.date) -> dt.datetime:
@@ -368,8 +386,8 @@ def _customers_excluded(ctx: FunnelContext) -> sa.Subquery | None:
             sa.select(cc.c.customer_id)
             .select_from(cc.join(cp, cp.c.id == cc.c.campaign_id))
             .where(
-                moment(ctx, cc.c.enrolled_at) >= moment(ctx, since),
-                moment(ctx, cc.c.enrolled_at) <= moment(ctx, ctx.as_of),
+                compare_moments(ctx, cc.c.enrolled_at, operator.ge, since),
+                compare_moments(ctx, cc.c.enrolled_at, operator.le, ctx.as_of),
                 sa.or_(
                     cc.c.campaign_id == ctx.campaign_id,
                     sa.and_(cp.c.organization_id == ctx.organization_id, cp.c.exclusion_exempt == sa.false()),
@@ -383,19 +401,18 @@ def _customers_excluded(ctx: FunnelContext) -> sa.Subquery | None:
 
 
 def _casl(ctx: FunnelContext, c) -> ColumnElement[int]:
-    as_of = moment(ctx, ctx.as_of)
-    express_at, withdrawn_at = moment(ctx, c.c.casl_express_consent_at), moment(ctx, c.c.casl_withdrawn_at)
-    express = sa.and_(express_at.is_not(None), express_at <= as_of)
+    express_at, withdrawn_at = c.c.casl_express_consent_at, c.c.casl_withdrawn_at
+    express = sa.and_(express_at.is_not(None), compare_moments(ctx, express_at, operator.le, ctx.as_of))
     withdrawn = sa.and_(
         withdrawn_at.is_not(None),
-        withdrawn_at <= as_of,
-        ~sa.and_(express, express_at > withdrawn_at),
+        compare_moments(ctx, withdrawn_at, operator.le, ctx.as_of),
+        ~sa.and_(express, compare_moments(ctx, express_at, operator.gt, withdrawn_at)),
     )
 
     def within(column, days: int) -> ColumnElement[bool]:
-        since = moment(ctx, _start_of_day(ctx.as_of_date - dt.timedelta(days=days)))
-        at = moment(ctx, column)
-        return sa.and_(at.is_not(None), at >= since, at <= as_of)
+        since = _start_of_day(ctx.as_of_date - dt.timedelta(days=days))
+        return sa.and_(column.is_not(None), compare_moments(ctx, column, operator.ge, since),
+                       compare_moments(ctx, column, operator.le, ctx.as_of))
 
     implied = sa.or_(within(c.c.last_purchase_at, CASL_PURCHASE_DAYS), within(c.c.last_inquiry_at, CASL_INQUIRY_DAYS))
     return sa.case((withdrawn, FAILED), (sa.or_(express, implied), PASSED), else_=FAILED)
