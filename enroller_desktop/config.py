@@ -44,7 +44,7 @@ def mask_url(url: str) -> str:
     """The URL with any password replaced by ``***``; safe to print, log and show."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return _mask_unparsed(url)
     return parsed.render_as_string(hide_password=True)
 
@@ -64,5 +64,5 @@ def password_of(url: str) -> str | None:
     """The password a URL carries, so that error messages can be scrubbed of it."""
     try:
         return make_url(url).password or None
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return None

@@ -34,7 +34,7 @@ def normalize_url(url: str) -> URL:
     """Parse ``url``; a bare ``postgresql://`` means psycopg 3, the driver we ship."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         raise DatabaseError(f"Not a database URL: {mask_url(url)!s} (expected e.g. sqlite:///path/file.sqlite3 or postgresql://user@host/db)") from exc
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
