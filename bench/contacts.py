@@ -18,6 +18,7 @@ checks of every customer, with the query plans' verdict look-ups, on SQLite and 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import random
 import resource
@@ -34,7 +35,8 @@ from enroller_desktop.db.engine import Database, normalize_url, open_database  #
 from enroller_desktop.db.models import ContactVerdict, Customer, Organization  # noqa: E402
 from enroller_desktop.engine import contacts  # noqa: E402
 from enroller_desktop.engine.contact_rules import EMAIL, PHONE, judge  # noqa: E402
-from enroller_desktop.engine.contacts import check_expressions, ensure_verdicts  # noqa: E402
+from enroller_desktop.engine.contacts import ensure_verdicts  # noqa: E402
+from enroller_desktop.engine.funnel import FunnelContext, looked_up_channel_checks  # noqa: E402
 
 COUNTRY = "CA"
 CA_AREA_CODES = (416, 647, 437, 905, 289, 514, 438, 604, 778, 403, 587, 613, 343, 204, 306, 902)
@@ -127,14 +129,19 @@ def ensure(db: Database, processes: int) -> tuple[int, float, float]:
     return added, time.perf_counter() - started, cpu_seconds() - cpu
 
 
-def checks_query() -> sa.Select:
+def checks_query(dialect: str) -> sa.Select:
     c = customers.alias("c")
-    checks = check_expressions(c, country=COUNTRY, uses_email=True, uses_phone=True, uses_sms=True).values()
+    campaign = FunnelContext(
+        run_id=0, campaign_id=0, organization_id=0, country=COUNTRY, as_of=dt.datetime.now(dt.timezone.utc),
+        customer_id=None, uses_email=True, uses_phone=True, uses_sms=True,
+        marketing_exclusion_days=None, has_excluded_tags=False, dialect=dialect,
+    )
+    checks = looked_up_channel_checks(campaign, c).values()
     return sa.select(sa.func.count(), *(sa.func.sum(check) for check in checks)).select_from(c)
 
 
 def time_checks(db: Database) -> None:
-    query = checks_query()
+    query = checks_query(db.dialect)
     with db.read() as conn:
         literal = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
         if db.is_sqlite:

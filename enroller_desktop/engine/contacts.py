@@ -25,13 +25,12 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.sql.elements import ColumnElement
 
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.models import ContactVerdict, Customer
 from enroller_desktop.engine.contact_rules import EMAIL, PHONE, email_is_valid, judge, phone_verdict
 
-__all__ = ["check_expressions", "email_is_valid", "ensure_verdicts", "phone_verdict"]
+__all__ = ["email_is_valid", "ensure_verdicts", "phone_verdict"]
 
 #: Values judged per task: small enough that a cancel is honoured within a fraction
 #: of a second, large enough that handing work to a process costs little.
@@ -157,47 +156,3 @@ def _store(db: Database, kind: str, country: str, values: Sequence[str], verdict
         if rows:
             conn.execute(sa.insert(_verdicts), rows)
     return len(rows)
-
-
-def _has_verdict(kind: str, country: str, value: ColumnElement, customer, *, mobile: bool = False) -> ColumnElement[bool]:
-    """A passing verdict exists for ``value`` (a column of ``customer``): one hash-index probe."""
-    v = _verdicts.alias()
-    conditions = [v.c.value == value, v.c.kind == kind, v.c.country == country, v.c.valid]
-    if mobile:
-        conditions.append(v.c.mobile)
-    return sa.exists().where(*conditions).correlate(customer)
-
-
-def _check(applies: bool, passes: ColumnElement[bool]) -> ColumnElement:
-    if not applies:
-        return sa.cast(sa.null(), sa.SmallInteger)
-    return sa.case((passes, 1), else_=0)
-
-
-def check_expressions(customer, *, country: str, uses_email: bool, uses_phone: bool, uses_sms: bool) -> dict[str, ColumnElement]:
-    """SQL for the potentials' ``valid_email``, ``valid_phone`` and ``valid_message``.
-
-    Over ``customer`` (the customers table or an alias), each is 1 (passed), 0
-    (failed) or NULL when the campaign does not use the channel (SPEC 3 checks).
-    A NULL value has no verdict and fails. The verdicts must have been stored by
-    :func:`ensure_verdicts` for these customers first: a value without a verdict
-    fails too, so a missing step can only hold a customer back, never enroll one.
-    """
-    c = customer.c
-    return {
-        "valid_email": _check(
-            uses_email,
-            sa.and_(c.email_opt_out.is_(False), _has_verdict(EMAIL, "", c.email, customer)),
-        ),
-        "valid_phone": _check(
-            uses_phone,
-            sa.and_(
-                c.do_not_call.is_(False),
-                sa.or_(_has_verdict(PHONE, country, c.phone, customer), _has_verdict(PHONE, country, c.mobile, customer)),
-            ),
-        ),
-        "valid_message": _check(
-            uses_sms,
-            sa.and_(c.sms_opt_out.is_(False), _has_verdict(PHONE, country, c.mobile, customer, mobile=True)),
-        ),
-    }

@@ -145,6 +145,12 @@ def event_key_of(column) -> ColumnElement:
     return sa.func.coalesce(column, _NO_EVENT_KEY)
 
 
+def _set(flag) -> ColumnElement[bool]:
+    """A customer's flag (deleted, an opt-out) is set, or not known to be clear:
+    a NULL written by another system holds the customer back, never lets them through."""
+    return sa.or_(flag.is_(None), flag == sa.true())
+
+
 def _true(column) -> ColumnElement[bool]:
     return column == sa.true()
 
@@ -291,21 +297,21 @@ def channel_checks(ctx: FunnelContext, c, email: Verdict | None, phone: Verdict 
     checks: dict[str, ColumnElement] = {"valid_email": sa.null(), "valid_phone": sa.null(), "valid_message": sa.null()}
     if ctx.uses_email:
         checks["valid_email"] = sa.case(
-            (sa.or_(c.c.email.is_(None), _true(c.c.email_opt_out)), FAILED),
+            (sa.or_(c.c.email.is_(None), _set(c.c.email_opt_out)), FAILED),
             (~email.found, sa.null()),
             (email.valid, PASSED),
             else_=FAILED,
         )
     if ctx.uses_phone:
         checks["valid_phone"] = sa.case(
-            (sa.or_(_true(c.c.do_not_call), sa.and_(c.c.phone.is_(None), c.c.mobile.is_(None))), FAILED),
+            (sa.or_(_set(c.c.do_not_call), sa.and_(c.c.phone.is_(None), c.c.mobile.is_(None))), FAILED),
             (sa.or_(sa.and_(phone.found, phone.valid), sa.and_(mobile.found, mobile.valid)), PASSED),
             (sa.or_(_missing(c.c.phone, phone), _missing(c.c.mobile, mobile)), sa.null()),
             else_=FAILED,
         )
     if ctx.uses_sms:
         checks["valid_message"] = sa.case(
-            (sa.or_(c.c.mobile.is_(None), _true(c.c.sms_opt_out)), FAILED),
+            (sa.or_(c.c.mobile.is_(None), _set(c.c.sms_opt_out)), FAILED),
             (~mobile.found, sa.null()),
             (sa.and_(mobile.valid, mobile.mobile), PASSED),
             else_=FAILED,
@@ -338,11 +344,11 @@ def with_checks(ctx: FunnelContext, joined, c, v, event_key: ColumnElement):
     joined = joined.outerjoin(in_queue, in_queue.c.customer_id == c.c.id)
     checks = {
         **channel_checks(ctx, c, email, phone, mobile),
-        "deleted": _check(_true(c.c.deleted)),
+        "deleted": _check(_set(c.c.deleted)),
         "unique_event": _check(same_event.c.id.is_not(None)),
         "already_in_queue": _check(in_queue.c.customer_id.is_not(None)),
         "casl": _casl(ctx, c) if ctx.casl_applies else sa.null(),
-        "opt_out_all": _check(_true(c.c.opt_out_all)),
+        "opt_out_all": _check(_set(c.c.opt_out_all)),
         "marketing_exclusion": sa.literal(PASSED),
     }
     excluded = _customers_excluded(ctx)
@@ -437,15 +443,21 @@ def customers_missing_verdicts(ctx: FunnelContext) -> sa.Select:
     return sa.select(p.c.customer_id).where(p.c.run_id == ctx.run_id, _missing_verdict(ctx)).distinct()
 
 
-def repair_channel_checks(conn: Connection, ctx: FunnelContext, validated_at: dt.datetime) -> int:
-    """Recompute the channel checks that awaited a verdict; a verdict still missing fails."""
-    p, c = POTENTIALS, CUSTOMERS
-    checks = channel_checks(
+def looked_up_channel_checks(ctx: FunnelContext, c=CUSTOMERS) -> dict[str, ColumnElement]:
+    """The channel checks of customer ``c`` with each verdict looked up by a subquery
+    (for a few rows; the candidate INSERT joins them instead)."""
+    return channel_checks(
         ctx, c,
         _looked_up_verdict("email", "", c.c.email),
         _looked_up_verdict("phone", ctx.country, c.c.phone),
         _looked_up_verdict("phone", ctx.country, c.c.mobile),
     )
+
+
+def repair_channel_checks(conn: Connection, ctx: FunnelContext, validated_at: dt.datetime) -> int:
+    """Recompute the channel checks that awaited a verdict; a verdict still missing fails."""
+    p, c = POTENTIALS, CUSTOMERS
+    checks = looked_up_channel_checks(ctx, c)
     values = {name: sa.func.coalesce(expr, FAILED) for name, expr in checks.items() if _uses(ctx, name)}
     if not values:
         return 0
