@@ -117,6 +117,7 @@ def enroller(db, *args: str, **popen) -> subprocess.Popen:
                             text=True, **popen)
 
 
+@pytest.mark.slow
 def test_three_workers_execute_each_of_thirty_due_runs_exactly_once(db):
     org = organization(db)
     campaign_ids = [campaign(db, org, name=f"Campaign {n}") for n in range(3)]
@@ -152,6 +153,7 @@ def test_a_worker_executes_due_runs_by_scheduled_time_then_id(db):
 
 # -- a run killed mid-way -------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_run_killed_mid_way_enrolls_nobody_and_becomes_interrupted(db):
     org = organization(db)
     campaign_id = campaign(db, org, criterion=None)

@@ -17,6 +17,7 @@ import datetime as dt
 
 import email_validator
 import phonenumbers
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -225,6 +226,7 @@ SETTINGS = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(plan=campaign_plans)
 def test_the_runs_checks_are_spec_3s_table(db, plan):
@@ -234,6 +236,7 @@ def test_the_runs_checks_are_spec_3s_table(db, plan):
     assert found == expected_by_candidate(world)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(plan=campaign_plans)
 def test_nobody_is_enrolled_who_failed_consent_deletion_exclusion_or_every_channel(db, plan):

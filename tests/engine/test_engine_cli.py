@@ -144,6 +144,7 @@ def test_run_as_of_a_time_with_a_zone_is_stored_in_utc(db, campaign_id):
     assert run_row(db, json.loads(result.stdout)["id"])["as_of"] == AS_OF
 
 
+@pytest.mark.slow
 def test_run_canceled_from_another_process_exits_0_and_enrolls_nobody(db):
     org = organization(db)
     campaign_id = campaign(db, org, criterion=None)
