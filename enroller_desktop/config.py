@@ -50,14 +50,15 @@ def mask_url(url: str) -> str:
 
 
 def _mask_unparsed(text: str) -> str:
-    # A URL SQLAlchemy cannot parse may still hold "user:secret@": hide what sits
-    # between the first ':' after '//' and the last '@'.
-    scheme, sep, rest = text.partition("://")
-    if not sep or "@" not in rest:
+    # A URL SQLAlchemy cannot parse may still hold "user:secret@", with or without
+    # a scheme: hide what sits between the first ':' after '//' (or the start) and
+    # the last '@'.
+    scheme, sep, rest = text.partition("://") if "://" in text else ("", "", text)
+    if "@" not in rest:
         return text
     creds, _, host = rest.rpartition("@")
     user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}" if ":" in creds else text
+    return f"{scheme}{sep}{user}:***@{host}" if ":" in creds else text
 
 
 def password_of(url: str) -> str | None:
