@@ -284,7 +284,9 @@ class ContactVerdict(Base):
     ``kind`` is ``email`` (country '') or ``phone`` (per organization country);
     for a phone, ``valid`` is validity for the region and ``mobile`` whether its
     type is MOBILE or FIXED_LINE_OR_MOBILE. A value is looked up by equality, so
-    PostgreSQL gets a hash index (a B-tree refuses very long texts).
+    PostgreSQL gets a hash index (a B-tree refuses very long texts). Migration
+    0002 also makes (kind, country, value) unique — over ``md5(value)`` on
+    PostgreSQL — since the funnel joins verdicts to candidates.
     """
 
     __tablename__ = "contact_verdicts"

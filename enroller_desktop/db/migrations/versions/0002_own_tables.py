@@ -27,12 +27,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('contact_verdicts', schema=None) as batch_op:
         batch_op.create_index('ix_contact_verdicts_value', ['value'], unique=False, postgresql_using='hash')
+    # One verdict per value: the funnel joins them to candidates. A B-tree cannot
+    # hold PostgreSQL texts of any length, so there the key is the value's md5.
+    if op.get_context().dialect.name == "postgresql":
+        op.execute("CREATE UNIQUE INDEX uq_contact_verdicts_value ON contact_verdicts (kind, country, md5(value))")
+    else:
+        op.create_index("uq_contact_verdicts_value", "contact_verdicts", ["kind", "country", "value"], unique=True)
 
     with op.batch_alter_table("enroller_runs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("cancel_requested_at", sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
+    op.drop_index("uq_contact_verdicts_value", table_name="contact_verdicts")
     with op.batch_alter_table("enroller_runs", schema=None) as batch_op:
         batch_op.drop_column("cancel_requested_at")
     with op.batch_alter_table("contact_verdicts", schema=None) as batch_op:
