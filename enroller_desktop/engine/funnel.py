@@ -334,18 +334,27 @@ def with_checks(ctx: FunnelContext, joined, c, v, event_key: ColumnElement):
         joined = joined.outerjoin(cv, on)
 
     same_event = ENROLLMENTS.alias("same_event")
-    joined = joined.outerjoin(same_event, sa.and_(
+    same_key = sa.and_(
         same_event.c.campaign_id == ctx.campaign_id,
         same_event.c.customer_id == c.c.id,
         vehicle_key(same_event.c.vehicle_id) == vehicle_key(v.c.id),
         event_key_of(same_event.c.event_key) == event_key,
-    ))
+    )
+    if ctx.dialect == "sqlite":
+        # SQLite 3.40 (Debian 12's, and so Python's here) puts a Bloom filter on
+        # a LEFT JOIN through the expression index of the enrollment key and
+        # then misses matches: candidates already enrolled passed Unique Event.
+        # A correlated EXISTS is planned as a plain index probe.
+        already_enrolled = sa.exists().where(same_key)
+    else:
+        joined = joined.outerjoin(same_event, same_key)
+        already_enrolled = same_event.c.id.is_not(None)
     in_queue = _customers_in_queue(ctx)
     joined = joined.outerjoin(in_queue, in_queue.c.customer_id == c.c.id)
     checks = {
         **channel_checks(ctx, c, email, phone, mobile),
         "deleted": _check(_set(c.c.deleted)),
-        "unique_event": _check(same_event.c.id.is_not(None)),
+        "unique_event": _check(already_enrolled),
         "already_in_queue": _check(in_queue.c.customer_id.is_not(None)),
         "casl": _casl(ctx, c) if ctx.casl_applies else sa.null(),
         "opt_out_all": _check(_set(c.c.opt_out_all)),
