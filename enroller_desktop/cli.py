@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--db", metavar="URL", help="SQLAlchemy database URL (default: $ENROLLER_DB_URL, else a SQLite file in the user's data folder)")
     parser.add_argument("--smoke", action="store_true", help="open the window on demo data, open a run's detail window, and exit 0")
+    parser.add_argument("--palette", choices=("system", "light", "dark"), default="system", help="the window's colours (default: follow the system)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     sub.add_parser("init-db", help="create or upgrade the schema")
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--customers", type=_positive_int, default=20_000, metavar="N")
     demo.add_argument("--seed", type=int, default=1, metavar="S")
     demo.add_argument("--if-empty", action="store_true", help="load only into a database with no organizations")
+    demo.add_argument("--no-runs", action="store_true", help="load the data without a run history")
 
     run = sub.add_parser("run", help="execute one run now (or schedule it with --at)")
     run.add_argument("--campaign", type=_id, required=True, metavar="ID")
@@ -125,7 +127,7 @@ def cmd_demo(args) -> int:
     if args.if_empty and not demo.is_empty(db):
         print(f"{db.display_url} already has data: demo not loaded")
         return 0
-    summary = demo.load_demo(db, customers=args.customers, seed=args.seed, progress=_print_progress)
+    summary = demo.load_demo(db, customers=args.customers, seed=args.seed, progress=_print_progress, runs=not args.no_runs)
     print(summary)
     return 0
 
@@ -166,7 +168,7 @@ def cmd_export(args) -> int:
 def cmd_window(args) -> int:
     from enroller_desktop.ui.app import run_app
 
-    return run_app(resolve_db_url(args.db), smoke=args.smoke)
+    return run_app(resolve_db_url(args.db), smoke=args.smoke, palette=args.palette)
 
 
 def _print_progress(fraction: float, message: str) -> None:

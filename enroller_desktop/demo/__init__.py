@@ -8,8 +8,9 @@ downstream calling, email and texting systems have already moved along: every
 status and purpose, some expired for each reason, with attempts, dispositions
 and appointments.
 
-No enroller run is created: the run history is made by the real engine after
-:func:`load_data` (the enrollments here predate it and carry no ``run_id``).
+:func:`load_data` writes the data; :func:`load_demo` then has the real engine
+make a run history over it (``demo.history``). The enrollments written here
+predate the runs and carry no ``run_id``.
 Loading into a database that has data adds a second set beside it, with ids
 after the existing ones.
 """
@@ -125,7 +126,30 @@ def load_demo(
     seed: int = 1,
     progress: Progress | None = None,
     today: dt.date | None = None,
+    runs: bool = True,
 ) -> str:
-    """Load the demo data set and return a one-line summary of what was loaded."""
-    counts = load_data(db, customers=customers, seed=seed, today=today, progress=progress)
-    return f"{counts.summary()} (seed {seed})"
+    """Load the demo data set, then (``runs``) its run history made by the engine;
+    return a one-line summary of what was loaded."""
+    from enroller_desktop.demo.history import make_history
+
+    today = today or dt.datetime.now(dt.timezone.utc).date()
+    with db.read() as conn:
+        first_campaign_id = (conn.execute(sa.select(sa.func.max(_CAMPAIGNS.c.id))).scalar() or 0) + 1
+    data_share = 0.5 if runs else 1.0
+
+    def data_progress(fraction: float, message: str) -> None:
+        if progress:
+            progress(fraction * data_share, message)
+
+    counts = load_data(db, customers=customers, seed=seed, today=today, progress=data_progress)
+    summary = f"{counts.summary()} (seed {seed})"
+    if not runs:
+        return summary
+
+    def history_progress(fraction: float, message: str) -> None:
+        if progress:
+            progress(data_share + fraction * (1 - data_share), message)
+
+    made = make_history(db, first_campaign_id=first_campaign_id, customers=customers, seed=seed, today=today,
+                        progress=history_progress)
+    return f"{summary}; {made:,} runs executed by the engine"
