@@ -1,0 +1,40 @@
+"""Where the program's images and desktop file are: the ``resources/`` folder.
+
+It sits beside the package in the source tree and in an editable install, and
+at the top of the bundle in the frozen program (``enroller_desktop.spec`` puts
+it there; PyInstaller unpacks the bundle to ``sys._MEIPASS``). No Qt here:
+:mod:`enroller_desktop.ui.theme` turns these files into icons.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+APP_ICON = "enroller-desktop.svg"
+APP_ICON_SIZES = (16, 32, 48, 64, 128, 256)
+DESKTOP_FILE = "enroller-desktop.desktop"
+
+
+def resource_dir() -> Path:
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle is not None:
+        return Path(bundle) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
+def resource(*parts: str) -> Path:
+    """A file under ``resources/``; FileNotFoundError names it when it is missing
+    (a build that left it out must say what it left out)."""
+    path = resource_dir().joinpath(*parts)
+    if not path.is_file():
+        raise FileNotFoundError(f"resource missing: {path}")
+    return path
+
+
+def action_icon(name: str) -> Path:
+    return resource("icons", f"{name}.svg")
+
+
+def app_icon_png(size: int) -> Path:
+    return resource("png", f"enroller-desktop-{size}.png")
