@@ -1,4 +1,5 @@
-"""Starting the application: QApplication, the database, the main window."""
+"""Starting the application: QApplication, its look and its error dialog, the
+database, the main window."""
 
 from __future__ import annotations
 
@@ -11,27 +12,38 @@ from PySide6.QtWidgets import QApplication
 
 from enroller_desktop import __version__
 from enroller_desktop.config import mask_url
+from enroller_desktop.logs import setup_logging
 
 log = logging.getLogger(__name__)
 
 SMOKE_TIMEOUT_S = 30
 
 
-def make_application(argv: list[str] | None = None) -> QApplication:
+def make_application(argv: list[str] | None = None, *, palette: str = "system") -> QApplication:
+    """The QApplication: named (which places QSettings), with its icon, a palette that
+    follows the system (or ``palette``), and every unexpected exception shown and logged."""
+    from enroller_desktop.ui import theme
+    from enroller_desktop.ui.error_dialog import ErrorReporter
+
     app = QApplication.instance() or QApplication(argv or sys.argv[:1])
     app.setApplicationName("Enroller Desktop")
     app.setOrganizationName("EnrollerDesktop")
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("enroller-desktop")  # Wayland finds the icon through the .desktop file
+    app.setWindowIcon(theme.app_icon())
+    theme.Appearance(app, palette)
+    log_file = setup_logging()  # already set up by the command line: this finds its file
+    ErrorReporter(app, log_file=str(log_file) if log_file else None).install()
     return app
 
 
-def run_app(url: str, *, smoke: bool = False) -> int:
+def run_app(url: str, *, smoke: bool = False, palette: str = "system") -> int:
     """Open the main window on ``url``; with ``smoke``, load a small demo into an
     empty database, open a run's detail window, and quit with 0."""
     from enroller_desktop.db.engine import open_database
     from enroller_desktop.ui.main_window import MainWindow
 
-    app = make_application()
+    app = make_application(palette=palette)
     db = open_database(url)
     log.info("window opened on %s", mask_url(url))
     if smoke:
@@ -49,20 +61,27 @@ def run_app(url: str, *, smoke: bool = False) -> int:
 
 def _ensure_a_run(db) -> None:
     """The smoke test opens a run's window: execute one if the database has none."""
-    import sqlalchemy as sa
-
-    from enroller_desktop.db.models import Campaign, EnrollerRun
+    from enroller_desktop.db import run_queries
     from enroller_desktop.engine import runs
 
     with db.read() as conn:
-        if conn.execute(sa.select(EnrollerRun.id).limit(1)).first() is not None:
+        if run_queries.count_runs(conn, run_queries.RunFilter()):
             return
-        campaign_id = conn.execute(sa.select(Campaign.id).order_by(Campaign.id).limit(1)).scalar()
-    if campaign_id is not None:
-        runs.execute_run(db, runs.create_run(db, campaign_id=campaign_id))
+        campaigns = run_queries.campaign_choices(conn)
+    if campaigns:
+        runs.execute_run(db, runs.create_run(db, campaign_id=campaigns[0].id))
 
 
 def _smoke_then_quit(window, app: QApplication) -> None:
+    """Quit with 0 once a run window shows; with 1 at the first unexpected exception
+    (headless, nobody would close its dialog) or when no run window shows in time."""
+    from enroller_desktop.ui.error_dialog import ErrorReporter
+
+    reporter = app.findChild(ErrorReporter)
+    reporter.caught.connect(lambda *_: app.exit(1))
+    if reporter.caught_count:
+        app.exit(1)
+        return
     from enroller_desktop.ui.run_window import RunWindow
 
     window.open_first_run()

@@ -8,6 +8,9 @@ a key. Runs launched here execute on this window's own thread pool, at most
 
 When the database stops answering, the status bar says so, the rows on screen
 stay, and the next poll that gets an answer puts everything back.
+
+An empty database (no organization yet) opens on the welcome view instead of an
+empty table: load the demo data, or connect to another database.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QPoint, Qt, QThreadPool, QTimer, QUrl
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, QThreadPool, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,15 +29,15 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QStackedWidget,
     QTableView,
     QWidget,
 )
 
-from enroller_desktop import __version__
 from enroller_desktop.config import log_dir
 from enroller_desktop.db.engine import Database, open_database
 from enroller_desktop.db.run_queries import RunFilter, RunSort
-from enroller_desktop.ui import databases
+from enroller_desktop.ui import databases, help_dialogs, theme
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.filter_dock import FilterDock
 from enroller_desktop.ui.jobs import Job, start
@@ -50,6 +53,7 @@ from enroller_desktop.ui.runs_model import (
 )
 from enroller_desktop.ui.settings import Settings
 from enroller_desktop.ui.trends import TrendsDock
+from enroller_desktop.ui.welcome import WelcomeView
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +79,8 @@ class RunsView(QTableView):
 
 
 class MainWindow(QMainWindow):
+    emptinessKnown = Signal(bool)  # the database was read: True when the welcome view shows
+
     def __init__(self, db: Database, parent: QWidget | None = None, *, settings: Settings | None = None) -> None:
         super().__init__(parent)
         self.db = db
@@ -88,10 +94,17 @@ class MainWindow(QMainWindow):
         self._scroll_before_insert = 0
         self.resize(1400, 820)
 
+        self.setWindowIcon(theme.app_icon())
+
         self.model = RunsModel(db, self)
         self.view = RunsView()
         self._build_view()
-        self.setCentralWidget(self.view)
+        self.welcome = WelcomeView()
+        self.welcome.set_database(db)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.view)
+        self.pages.addWidget(self.welcome)
+        self.setCentralWidget(self.pages)
 
         self.filter_dock = FilterDock(self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.filter_dock)
@@ -100,7 +113,10 @@ class MainWindow(QMainWindow):
         self.trends_dock.hide()
 
         self.count_label = QLabel()
+        self.count_label.setAccessibleName("Runs shown")
         self.database_label = QLabel()
+        self.database_label.setAccessibleName("Database")
+        self.database_label.setMinimumWidth(1)  # a long URL is cut, not a floor under the window's width
         self.statusBar().addPermanentWidget(self.database_label)
         self.statusBar().addPermanentWidget(self.count_label)
         self._build_actions()
@@ -118,8 +134,12 @@ class MainWindow(QMainWindow):
         self.filter_dock.filterChanged.connect(self._filter_changed)
         self.filter_dock.choicesFailed.connect(self._database_failed)
         self.trends_dock.failed.connect(self._database_failed)
+        self.welcome.demoLoaded.connect(self._demo_loaded)
+        self.welcome.connectRequested.connect(self.choose_server)
+        self._follow_the_screen_in_tab_order()
 
         self._restore()
+        self._check_empty()
         self._show_database()
         self.poll_timer.start()
         self.recovery_timer.start()
@@ -131,6 +151,7 @@ class MainWindow(QMainWindow):
         view = self.view
         view.setModel(self.model)
         view.setObjectName("runsTable")
+        view.setAccessibleName("Runs")
         view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         view.setAlternatingRowColors(True)
@@ -195,7 +216,8 @@ class MainWindow(QMainWindow):
         self.cancel_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.refresh_action = action("&Refresh", self.refresh, QKeySequence.StandardKey.Refresh, "Read the runs again")
         self.reset_filters_action = action("Reset &Filters", self.filter_dock.reset, "Ctrl+R", "Show every run again")
-        self.about_action = action("&About Enroller Desktop", self.about, None, "About this program")
+        self.definitions_action = action("Column &Definitions", self.show_column_definitions, QKeySequence.StandardKey.HelpContents, "What each column of the runs table counts")
+        self.about_action = action("&About Enroller Desktop", self.about, None, "Versions, and where the data and logs live")
         self.log_folder_action = action("Open &Log Folder", self.open_log_folder, None, "Show the program's log files")
         self.view.open_action = self.open_run_action
         self.view.cancel_action = self.cancel_action
@@ -213,27 +235,102 @@ class MainWindow(QMainWindow):
             runs_menu.addAction(a)
         view_menu = menu.addMenu("&View")
         filters_toggle = self.filter_dock.toggleViewAction()
+        filters_toggle.setText("&Filters")
         filters_toggle.setShortcut(QKeySequence("Ctrl+Shift+F"))
         trends_toggle = self.trends_dock.toggleViewAction()
+        trends_toggle.setText("&Trends")
         trends_toggle.setShortcut(QKeySequence("Ctrl+T"))
+        self.filters_toggle, self.trends_toggle = filters_toggle, trends_toggle
         view_menu.addAction(filters_toggle)
         view_menu.addAction(trends_toggle)
         view_menu.addAction(self.reset_filters_action)
         self.columns_menu = view_menu.addMenu("&Columns")
         self.columns_menu.aboutToShow.connect(lambda: self._fill_columns_menu(self.columns_menu))
         help_menu = menu.addMenu("&Help")
+        help_menu.addAction(self.definitions_action)
         help_menu.addAction(self.log_folder_action)
+        help_menu.addSeparator()
         help_menu.addAction(self.about_action)
 
         toolbar = self.addToolBar("Runs")
         toolbar.setObjectName("runsToolbar")
+        toolbar.setAccessibleName("Runs toolbar")
         toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         for a in (self.new_run_action, self.open_run_action, self.cancel_action, self.refresh_action):
             toolbar.addAction(a)
         toolbar.addSeparator()
         toolbar.addAction(trends_toggle)
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
         self._selection_changed()
+        self._show_icons()
+
+    def _show_icons(self) -> None:
+        for a, name in (
+            (self.open_db_action, "open-database"),
+            (self.connect_action, "connect"),
+            (self.new_run_action, "new-run"),
+            (self.open_run_action, "view"),
+            (self.cancel_action, "cancel"),
+            (self.refresh_action, "refresh"),
+            (self.reset_filters_action, "filter"),
+            (self.filters_toggle, "filter"),
+            (self.trends_toggle, "trends"),
+            (self.definitions_action, "definitions"),
+            (self.about_action, "about"),
+        ):
+            a.setIcon(theme.icon(name))
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._show_icons()  # drawn in the text colour, which a light/dark switch changes
+        super().changeEvent(event)
+
+    def _follow_the_screen_in_tab_order(self) -> None:
+        """Tab walks the screen left to right: the filters, then the table (or the welcome)."""
+        dock = self.filter_dock
+        chain = [
+            dock.preset, dock.created_from, dock.created_to, dock.organization, dock.campaign,
+            *dock.purposes.values(), *dock.statuses.values(), dock.reset_button,
+            self.view, self.welcome.demo_button, self.welcome.connect_button,
+        ]
+        for first, second in zip(chain, chain[1:]):
+            QWidget.setTabOrder(first, second)
+
+    # -- the first run ----------------------------------------------------------------
+
+    def _check_empty(self) -> None:
+        """Show the welcome view when the database has no organization yet (off the interface thread)."""
+        db = self.db
+
+        def is_empty(_state) -> bool:
+            from enroller_desktop import demo
+
+            return demo.is_empty(db)
+
+        def known(empty: bool) -> None:
+            if db is self.db:  # not a database switched away from meanwhile
+                self.show_welcome(empty)
+                self.emptinessKnown.emit(empty)
+
+        self._tasks.run(is_empty, known, self._database_failed, name="is empty")
+
+    def show_welcome(self, shown: bool) -> None:
+        self.pages.setCurrentWidget(self.welcome if shown else self.view)
+        self.filter_dock.widget().setEnabled(not shown)
+        self.new_run_action.setEnabled(not shown)
+        if shown:
+            self.welcome.demo_button.setFocus()
+
+    @property
+    def welcome_shown(self) -> bool:
+        return self.pages.currentWidget() is self.welcome
+
+    def _demo_loaded(self, summary: str) -> None:
+        self.refresh()
+        self.show_welcome(False)
+        self.view.setFocus()
+        self.statusBar().showMessage(summary, 15000)
 
     # -- settings ---------------------------------------------------------------------
 
@@ -283,6 +380,7 @@ class MainWindow(QMainWindow):
         self.poll_timer.stop()
         self.recovery_timer.stop()
         self.save_settings()
+        self.welcome.shutdown()
         self.run_pool.waitForDone()
         self.model.shutdown()
         super().closeEvent(event)
@@ -556,6 +654,8 @@ class MainWindow(QMainWindow):
         old = self.db
         self.db = db
         self._due.clear()
+        self.welcome.set_database(db)
+        self._check_empty()
         databases.remember_recent(self.settings, db.url)
         self.model.set_database(db)
         self.filter_dock.load_choices(db)
@@ -567,15 +667,11 @@ class MainWindow(QMainWindow):
 
     # -- help -------------------------------------------------------------------------
 
-    def about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About Enroller Desktop",
-            f"<b>Enroller Desktop</b> {__version__}<br>"
-            "Launch, watch and explain the enroller runs of a dealership's campaigns.<br><br>"
-            f"Database: {self.db.display_url}<br>Logs: {log_dir()}<br>"
-            "Times are shown in UTC.",
-        )
+    def show_column_definitions(self) -> None:
+        help_dialogs.ColumnDefinitionsDialog(self).open()
+
+    def about(self) -> QMessageBox:
+        return help_dialogs.show_about(self, self.db)
 
     def open_log_folder(self) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(log_dir())))
