@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-fast qt-libs venv package bench clean
+.PHONY: run test test-fast qt-libs venv package package-smoke bench clean
 
 run: venv qt-libs
 	$(BIN)/enroller-desktop demo --if-empty
@@ -33,7 +33,11 @@ qt-libs:
 
 package: venv qt-libs
 	$(BIN)/python -m pip install --quiet -e '.[test,package]'
-	$(BIN)/pyinstaller --noconfirm --clean enroller_desktop.spec
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN enroller_desktop.spec
+
+# The frozen program started headless (CI runs this after the tests).
+package-smoke: package
+	scripts/package-smoke
 
 bench: venv
 	$(BIN)/python bench/demo.py
