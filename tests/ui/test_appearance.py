@@ -1,0 +1,111 @@
+"""Light and dark: the palette can be forced, icons follow its text colour, and
+screenshots of the welcome view, the main window and a run's window in both
+palettes are saved (to the test's folder and /tmp/shots) to be looked at."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QGuiApplication
+
+from enroller_desktop.ui import theme
+from enroller_desktop.ui.main_window import MainWindow
+from enroller_desktop.ui.settings import Settings
+
+SHOTS = Path("/tmp/shots")
+
+
+@pytest.fixture(params=["light", "dark"])
+def palette(request, qapp):
+    appearance = theme.Appearance(qapp, request.param)
+    yield request.param
+    appearance.set_choice("system")  # gives the platform's palette back
+    appearance.setParent(None)
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory):
+    from enroller_desktop import demo
+    from enroller_desktop.db.engine import open_database
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.sqlite3'}"
+    db = open_database(url)
+    demo.load_demo(db, customers=400, seed=1)
+    db.dispose()
+    return url
+
+
+def window_on(qtbot, db, tmp_path) -> MainWindow:
+    window = MainWindow(db, settings=Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)))
+    qtbot.addWidget(window)
+    window.resize(1500, 900)
+    with qtbot.waitSignal(window.emptinessKnown, timeout=10_000):
+        window.show()
+    return window
+
+
+def save(widget, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    assert widget.grab().save(str(path))
+    assert path.stat().st_size > 10_000
+    SHOTS.mkdir(exist_ok=True)
+    shutil.copy(path, SHOTS / name)
+    return path
+
+
+def test_a_forced_palette_is_dark_or_light_as_asked(palette):
+    assert theme.is_dark() == (palette == "dark")
+
+
+def test_action_icons_are_drawn_in_the_text_colour(palette):
+    image = theme.icon("refresh").pixmap(24, 24).toImage()
+    drawn = [image.pixelColor(x, y) for x in range(image.width()) for y in range(image.height())]
+    strokes = [c for c in drawn if c.alpha() > 200]
+    assert strokes
+    text = QGuiApplication.palette().windowText().color()
+    assert all(abs(c.lightness() - text.lightness()) < 40 for c in strokes)
+
+
+def test_a_screenshot_of_the_welcome_view(qtbot, palette, sqlite_db, tmp_path):
+    window = window_on(qtbot, sqlite_db, tmp_path)
+    assert window.welcome_shown
+    save(window, tmp_path, f"welcome_{palette}.png")
+    window.close()
+
+
+def test_a_screenshot_of_the_main_window_on_demo_data(qtbot, palette, demo_url, tmp_path):
+    from enroller_desktop.db.engine import open_database
+
+    db = open_database(demo_url)
+    window = window_on(qtbot, db, tmp_path)
+    qtbot.waitUntil(lambda: not window.model.busy and window.model.rowCount() > 0, timeout=10_000)
+    window.trends_dock.show()
+    with qtbot.waitSignal(window.trends_dock.updated, timeout=10_000):
+        window.trends_dock.refresh()
+    save(window, tmp_path, f"main_window_{palette}.png")
+    window.close()
+    db.dispose()
+
+
+def test_a_screenshot_of_a_run_window(qtbot, palette, demo_url, tmp_path):
+    from enroller_desktop.db.engine import open_database
+    from enroller_desktop.db.enums import RunPurpose, RunStatus
+    from enroller_desktop.ui.run_window import show_run_window
+
+    db = open_database(demo_url)
+    window = window_on(qtbot, db, tmp_path)
+    qtbot.waitUntil(lambda: not window.model.busy and window.model.rowCount() > 0, timeout=10_000)
+    completed = next(
+        run.id for run in map(window.model.run_at, range(window.model.rowCount()))
+        if run is not None and run.status is RunStatus.COMPLETED and run.purpose is RunPurpose.DEFAULT
+    )
+    run_window = show_run_window(db, completed, window)
+    qtbot.waitSignal(run_window.details_loaded, timeout=10_000).wait()
+    run_window.resize(1300, 820)
+    save(run_window, tmp_path, f"run_window_{palette}.png")
+    run_window.close()
+    window.close()
+    db.dispose()
