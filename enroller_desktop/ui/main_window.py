@@ -58,6 +58,7 @@ from enroller_desktop.ui.welcome import WelcomeView
 log = logging.getLogger(__name__)
 
 RECOVERY_INTERVAL_MS = 30_000
+DATABASE_LABEL_WIDTH = 520  # pixels of the status bar's database line
 
 
 class RunsView(QTableView):
@@ -116,7 +117,6 @@ class MainWindow(QMainWindow):
         self.count_label.setAccessibleName("Runs shown")
         self.database_label = QLabel()
         self.database_label.setAccessibleName("Database")
-        self.database_label.setMinimumWidth(1)  # a long URL is cut, not a floor under the window's width
         self.statusBar().addPermanentWidget(self.database_label)
         self.statusBar().addPermanentWidget(self.count_label)
         self._build_actions()
@@ -215,7 +215,7 @@ class MainWindow(QMainWindow):
         self.cancel_action = action("&Cancel Run", self.cancel_selected_runs, QKeySequence.StandardKey.Delete, "Cancel the selected scheduled or in-progress runs")
         self.cancel_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.refresh_action = action("&Refresh", self.refresh, QKeySequence.StandardKey.Refresh, "Read the runs again")
-        self.reset_filters_action = action("Reset &Filters", self.filter_dock.reset, "Ctrl+R", "Show every run again")
+        self.reset_filters_action = action("&Reset Filters", self.filter_dock.reset, "Ctrl+R", "Show every run again")
         self.definitions_action = action("Column &Definitions", self.show_column_definitions, QKeySequence.StandardKey.HelpContents, "What each column of the runs table counts")
         self.about_action = action("&About Enroller Desktop", self.about, None, "Versions, and where the data and logs live")
         self.log_folder_action = action("Open &Log Folder", self.open_log_folder, None, "Show the program's log files")
@@ -603,14 +603,17 @@ class MainWindow(QMainWindow):
         self._database_answered()
 
     def _database_failed(self, message: str) -> None:
-        self.database_label.setText(f"⚠ Database not answering: {message} — retrying")
-        self.database_label.setStyleSheet("color: #b91c1c")
-        self.database_label.setToolTip("What is shown stays; the window reconnects by itself.")
+        self._show_database_state(f"⚠ Database not answering: {message} — retrying", alarm=True)
 
     def _database_answered(self) -> None:
-        self.database_label.setText(f"Connected to {self.db.display_url}")
-        self.database_label.setStyleSheet("")
-        self.database_label.setToolTip("")
+        self._show_database_state(f"Connected to {self.db.display_url}")
+
+    def _show_database_state(self, text: str, *, alarm: bool = False) -> None:
+        # Cut in the middle: a long URL or message must not push the run count out of the status bar.
+        label = self.database_label
+        label.setText(label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, DATABASE_LABEL_WIDTH))
+        label.setToolTip(f"{text}\nWhat is shown stays; the window reconnects by itself." if alarm else text)
+        label.setStyleSheet(f"color: {'#ff7b72' if theme.is_dark() else '#b91c1c'}" if alarm else "")
 
     def choose_sqlite_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a SQLite database", "", "SQLite databases (*.sqlite3 *.sqlite *.db);;All files (*)")

@@ -49,7 +49,12 @@ class TrendsDock(QDockWidget):
         import pyqtgraph as pg
 
         self._pg = pg
-        pg.setConfigOptions(antialias=True, background="w", foreground="#334155")
+        palette = self.palette()  # light or dark, as the window is when the charts are first shown
+        pg.setConfigOptions(
+            antialias=True,
+            background=palette.color(palette.ColorRole.Base),
+            foreground=palette.color(palette.ColorRole.Text),
+        )
         self.charts = pg.GraphicsLayoutWidget()
         self.runs_plot = self.charts.addPlot(row=0, col=0, axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
         self.runs_plot.setTitle("Runs per day, by status (UTC)")

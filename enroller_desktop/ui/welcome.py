@@ -68,8 +68,7 @@ class WelcomeView(QWidget):
 
         self.demo_button = QCommandLinkButton(
             "Load demo data",
-            "Five dealerships with their campaigns, customers and vehicles, and a history of runs "
-            "executed by the enroller — to try everything without touching real data.",
+            "Five dealerships with campaigns, customers and runs, to try everything safely.",
         )
         self.demo_button.setAccessibleName("Load demo data")
         self.connect_button = QCommandLinkButton(
