@@ -58,6 +58,15 @@ def preset_range(preset: str, today: dt.date) -> tuple[dt.date | None, dt.date |
     return today - dt.timedelta(days=days), today
 
 
+class DateEdit(QDateEdit):
+    """Tab leaves the field. QDateEdit's own Tab walks its sections instead, and on
+    the "Any" text (no sections to walk) never lets go: a trap for the keyboard.
+    Left and Right still move between year, month and day."""
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002 - Qt's name
+        return QWidget.focusNextPrevChild(self, next)
+
+
 class FilterDock(QDockWidget):
     filterChanged = Signal(object)  # RunFilter, after the pause
     choicesFailed = Signal(str)
@@ -121,7 +130,7 @@ class FilterDock(QDockWidget):
         self.reset_button.clicked.connect(self.reset)
 
     def _date_edit(self, tip: str) -> QDateEdit:
-        edit = QDateEdit()
+        edit = DateEdit()
         edit.setCalendarPopup(True)
         edit.setDisplayFormat("yyyy-MM-dd")
         edit.setMinimumDate(_NO_DATE)
