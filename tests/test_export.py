@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from enroller_desktop import export, run_tables
 from enroller_desktop.db import detail_queries
@@ -16,9 +18,13 @@ from enroller_desktop.db.detail_queries import FunnelBox, FunnelSlice, Potential
 from enroller_desktop.db.enums import Check, RunPurpose
 from enroller_desktop.engine.runs import CancelToken
 from enroller_desktop.errors import UserError
-from tests.detail_data import build_run
+from enroller_desktop.db.models import EnrollerRunCustomer
+from tests.detail_data import T0, build_run
 
 TABS = run_tables.TAB_NAMES
+#: Exports of :func:`pinned_run` as they were written before the export read raw
+#: driver rows: whatever makes the export faster must not change a byte of them.
+PINNED = Path(__file__).parent / "export_pinned"
 
 
 def read_csv(path: Path) -> list[list[str]]:
@@ -45,6 +51,34 @@ def shown_rows(db, source: run_tables.TableSource) -> list[list[str]]:
 
 def unguarded(cell: str) -> str:
     return cell[1:] if cell.startswith("'") else cell
+
+
+def pinned_run(db) -> int:
+    """:func:`build_run`'s awkward run, where one validation time carries
+    microseconds (shown cut to the second) and one is empty."""
+    built = build_run(db, purpose=RunPurpose.CAMPAIGN_EVALUATION_AND_EXPIRE)
+    potentials = EnrollerRunCustomer.__table__
+    with db.write() as conn:
+        ids = conn.execute(sa.select(potentials.c.id).where(potentials.c.run_id == built.run_id).order_by(potentials.c.id)).scalars().all()
+        conn.execute(sa.update(potentials).where(potentials.c.id == ids[1]).values(validated_at=T0 + dt.timedelta(seconds=59.999999)))
+        conn.execute(sa.update(potentials).where(potentials.c.id == ids[2]).values(validated_at=None))
+    return built.run_id
+
+
+@pytest.mark.parametrize("tab", TABS)
+def test_each_tab_exports_the_pinned_bytes(db, tmp_path, tab):
+    run_id = pinned_run(db)
+    out = tmp_path / f"{tab}.csv"
+    export.export_run_tab(db, run_id, tab, out)
+    assert out.read_bytes() == (PINNED / f"{tab}.csv").read_bytes()
+
+
+def test_sorted_potentials_export_the_pinned_bytes(db, tmp_path):
+    run_id = pinned_run(db)
+    source = run_tables.run_tab_source(summary_of(db, run_id), "potentials", sort="validated_at", descending=True)
+    out = tmp_path / "potentials-by-validation.csv"
+    export.export_source(db, source, out)
+    assert out.read_bytes() == (PINNED / "potentials-by-validation.csv").read_bytes()
 
 
 @pytest.mark.parametrize("tab", TABS)
