@@ -27,7 +27,7 @@ from tests.conftest import IN_CI, PG_URL
 from tests.reliability.data import Population, load_population
 
 #: Size of the population the kill trials run over: a run lasts a second or more.
-KILL_CUSTOMERS = {"sqlite": 15_000, "postgresql": 8_000}
+KILL_CUSTOMERS = {"sqlite": 30_000, "postgresql": 12_000}
 
 
 class OwnDatabases:

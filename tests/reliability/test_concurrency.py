@@ -79,7 +79,7 @@ def assert_executed_once(conn, run) -> None:
 def test_three_workers_and_a_window_execute_each_of_50_runs_exactly_once(own_pg, cli_env):
     url = own_pg.url(own_pg.create("workers"))
     db = open_database(url)
-    population = load_population(db, customers=1_500, seed=3)
+    population = load_population(db, customers=500, seed=3)
     rng = random.Random("workers")
     run_ids = [
         create_run(db, campaign_id=rng.choice(population.campaign_ids), purpose=PURPOSES[index % len(PURPOSES)],
@@ -138,7 +138,7 @@ def test_two_processes_running_the_same_campaign_on_one_sqlite_file_both_finish_
         tmp_path, cli_env):
     url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
     db = open_database(url)
-    population = load_population(db, customers=4_000, seed=5)
+    population = load_population(db, customers=1_500, seed=5)
     clean_url = f"sqlite:///{tmp_path / 'clean.sqlite3'}"
     db.dispose()
     (tmp_path / "clean.sqlite3").write_bytes((tmp_path / "shared.sqlite3").read_bytes())

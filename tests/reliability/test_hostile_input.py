@@ -19,7 +19,7 @@ import math
 
 import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from enroller_desktop.db import models as m
@@ -161,6 +161,7 @@ def test_a_valid_criterion_of_any_shape_runs_to_completion(db, campaign_over_hos
 @given(text=json_values.map(_hostile_criterion_text) | odd_texts)
 def test_any_criterion_text_completes_or_ends_in_error_naming_the_fault(db, campaign_over_hostile_data, text):
     campaign_id, param_id = campaign_over_hostile_data
+    assume(db.is_sqlite or "\x00" not in text)  # PostgreSQL text cannot hold it (see above)
     try:
         criteria.parse(text)
         fault = None

@@ -35,6 +35,7 @@ TRIALS = 20
 PURPOSES = (RunPurpose.DEFAULT, RunPurpose.CAMPAIGN_EVALUATION_AND_EXPIRE)
 #: Where each trial's kill landed, per backend: the step the run was in, or "completed".
 KILL_STEPS: dict[str, Counter] = {}
+CLEAN_SECONDS: dict[str, dict[str, float]] = {}
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +58,7 @@ def clean_runs(population_template):
                 template.discard(db.url)
                 assert outcome.status is RunStatus.COMPLETED
                 found[backend][purpose] = (outcome.counts, seconds)
+                CLEAN_SECONDS.setdefault(backend, {})[purpose.value] = round(seconds, 2)
         return found[backend]
     return get
 
@@ -65,7 +67,8 @@ def clean_runs(population_template):
 def report_kill_steps():
     yield
     for backend, steps in KILL_STEPS.items():
-        print(f"\nkill trials on {backend}: {sum(steps.values())}, landed in {dict(steps)}")
+        print(f"\nkill trials on {backend}: {sum(steps.values())}, landed in {dict(steps)}; "
+              f"clean run lengths {CLEAN_SECONDS.get(backend)}")
 
 
 def _in_progress(db):
