@@ -50,7 +50,7 @@ def run_app(url: str, *, smoke: bool = False, palette: str = "system") -> int:
         from enroller_desktop import demo
 
         if demo.is_empty(db):
-            demo.load_demo(db, customers=300, seed=1)
+            demo.load_demo(db, customers=300, seed=1, runs=False)  # _ensure_a_run executes the one it opens
         _ensure_a_run(db)
     window = MainWindow(db)
     window.show()
