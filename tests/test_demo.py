@@ -19,7 +19,7 @@ from email_validator import EmailNotValidError, validate_email
 from enroller_desktop import demo
 from enroller_desktop.db import models as m
 from enroller_desktop.db.engine import open_database
-from enroller_desktop.db.enums import CampaignCustomerPurpose, CampaignCustomerStatus, Expiration
+from enroller_desktop.db.enums import CampaignCustomerPurpose, CampaignCustomerStatus, Expiration, RunPurpose, RunStatus
 from enroller_desktop.engine.criteria import parse, validate_event_key
 
 TODAY = dt.date(2026, 3, 16)
@@ -74,7 +74,7 @@ def demo_db(request, tmp_path_factory, sqlite_template, pg_server):
             admin.dispose()
 
     database = open_database(url)
-    demo.load_demo(database, customers=CUSTOMERS, seed=1, today=TODAY)
+    demo.load_data(database, customers=CUSTOMERS, seed=1, today=TODAY)
     yield database
     database.dispose()
     if drop:
@@ -85,24 +85,24 @@ def demo_db(request, tmp_path_factory, sqlite_template, pg_server):
 
 
 def test_same_seed_on_the_same_day_gives_identical_rows(db):
-    demo.load_demo(db, customers=800, seed=7, today=TODAY)
+    demo.load_data(db, customers=800, seed=7, today=TODAY)
     first = digest(db)
     wipe(db)
-    demo.load_demo(db, customers=800, seed=7, today=TODAY)
+    demo.load_data(db, customers=800, seed=7, today=TODAY)
     assert digest(db) == first
 
 
 def test_different_seeds_give_different_rows(db):
-    demo.load_demo(db, customers=800, seed=7, today=TODAY)
+    demo.load_data(db, customers=800, seed=7, today=TODAY)
     first = digest(db)
     wipe(db)
-    demo.load_demo(db, customers=800, seed=8, today=TODAY)
+    demo.load_data(db, customers=800, seed=8, today=TODAY)
     assert digest(db) != first
 
 
 def test_sqlite_and_postgresql_hold_the_same_rows_for_a_seed(sqlite_db, pg_db):
-    demo.load_demo(sqlite_db, customers=800, seed=5, today=TODAY)
-    demo.load_demo(pg_db, customers=800, seed=5, today=TODAY)
+    demo.load_data(sqlite_db, customers=800, seed=5, today=TODAY)
+    demo.load_data(pg_db, customers=800, seed=5, today=TODAY)
     assert digest(sqlite_db) == digest(pg_db)
 
 
@@ -317,12 +317,12 @@ def test_no_enroller_runs_are_created(demo_db):
 
 def test_a_fresh_database_is_empty_and_a_loaded_one_is_not(db):
     assert demo.is_empty(db)
-    demo.load_demo(db, customers=10, today=TODAY)
+    demo.load_data(db, customers=10, today=TODAY)
     assert not demo.is_empty(db)
 
 
 def test_rows_added_after_the_demo_get_new_ids(db):
-    demo.load_demo(db, customers=50, today=TODAY)
+    demo.load_data(db, customers=50, today=TODAY)
     with db.session() as session:
         organization = m.Organization(name="Northside Kia", country="US", timezone="America/Denver")
         session.add(organization)
@@ -331,8 +331,8 @@ def test_rows_added_after_the_demo_get_new_ids(db):
 
 
 def test_loading_into_a_database_with_data_adds_a_second_set_beside_it(db):
-    demo.load_demo(db, customers=200, today=TODAY)
-    demo.load_demo(db, customers=200, today=TODAY)
+    demo.load_data(db, customers=200, today=TODAY)
+    demo.load_data(db, customers=200, today=TODAY)
     counts = rows(db, sa.select(
         sa.select(sa.func.count()).select_from(m.Organization).scalar_subquery(),
         sa.select(sa.func.count()).select_from(m.Customer).scalar_subquery(),
@@ -348,7 +348,7 @@ def foreign_keys(db) -> dict:
 
 def test_foreign_keys_are_as_they_were_after_a_load(db):
     before = foreign_keys(db)
-    demo.load_demo(db, customers=300, today=TODAY)
+    demo.load_data(db, customers=300, today=TODAY)
     assert foreign_keys(db) == before
 
 
@@ -359,21 +359,36 @@ def test_a_failed_load_leaves_the_database_as_it_was(db):
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
-        demo.load_demo(db, customers=300, today=TODAY, progress=fail_midway)
+        demo.load_data(db, customers=300, today=TODAY, progress=fail_midway)
     assert demo.is_empty(db)
     assert foreign_keys(db) == before
 
 
 def test_summary_names_what_was_loaded(db):
-    summary = demo.load_demo(db, customers=1_000, seed=4, today=TODAY)
+    summary = demo.load_demo(db, customers=1_000, seed=4, today=TODAY, runs=False)
     vehicles = rows(db, sa.select(sa.func.count()).select_from(m.Vehicle))[0][0]
     assert summary.startswith(f"Loaded 1,000 customers, {vehicles:,} vehicles, 14 campaigns")
     assert summary.endswith("(seed 4)")
 
 
+def test_the_run_history_is_made_by_the_engine_with_every_purpose_and_finished_status(db):
+    summary = demo.load_demo(db, customers=300, seed=2, today=TODAY)
+    runs = rows(db, sa.select(m.EnrollerRun.purpose, m.EnrollerRun.status, m.EnrollerRun.created_at, m.EnrollerRun.error_message))
+    assert summary.endswith(f"; {len(runs):,} runs executed by the engine")
+    assert len(runs) >= 200
+    assert {purpose for purpose, *_ in runs} == set(RunPurpose)
+    assert {status for _, status, *_ in runs} == set(RunStatus) - {RunStatus.IN_PROGRESS}
+    today = dt.datetime.combine(TODAY, dt.time(), tzinfo=dt.timezone.utc)
+    past = [created for _, status, created, _ in runs if status is not RunStatus.SCHEDULED]
+    assert min(past) >= today - dt.timedelta(days=91) and max(past) < today + dt.timedelta(days=1)
+    assert all(created.date() == TODAY for _, status, created, _ in runs if status is RunStatus.SCHEDULED)
+    errors = [message for _, status, _, message in runs if status is RunStatus.ERROR]
+    assert len(errors) == 1 and "vehicle.colour" in errors[0]
+
+
 def test_progress_is_reported_up_to_the_whole(db):
     reports = []
-    demo.load_demo(db, customers=12_000, today=TODAY, progress=lambda fraction, message: reports.append(fraction))
+    demo.load_data(db, customers=12_000, today=TODAY, progress=lambda fraction, message: reports.append(fraction))
     assert len(reports) >= 3
     assert reports == sorted(reports) and reports[-1] == 1.0
 
@@ -388,13 +403,13 @@ def run_cli(db_url, *args):
 
 
 def test_demo_command_loads_and_prints_its_summary(db_url):
-    done = run_cli(db_url, "--customers", "500", "--seed", "3")
+    done = run_cli(db_url, "--customers", "500", "--seed", "3", "--no-runs")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("Loaded 500 customers")
 
 
 def test_demo_command_with_if_empty_loads_nothing_into_a_loaded_database(db_url):
-    assert run_cli(db_url, "--customers", "100", "--if-empty").returncode == 0
+    assert run_cli(db_url, "--customers", "100", "--if-empty", "--no-runs").returncode == 0
     database = open_database(db_url)
     before = digest(database)
     done = run_cli(db_url, "--customers", "100", "--if-empty")

@@ -81,8 +81,11 @@ def make_history(db: Database, *, first_campaign_id: int, customers: int, seed: 
     _move_to(db, run_id, at)
     canceled = create_run(db, campaign_id=runnable[0].id, scheduled_for=_day(today, -1, 9))
     cancel_run(db, canceled)
+    _set_times(db, canceled, created_at=_day(today, -1, 8), completed_at=_day(today, -1, 8, 40))
+    now = dt.datetime.combine(today, dt.datetime.now(dt.timezone.utc).time(), tzinfo=dt.timezone.utc)
     for days_ahead in (1, 3, 7):
-        create_run(db, campaign_id=rng.choice(runnable).id, scheduled_for=_day(today, days_ahead, 6))
+        scheduled = create_run(db, campaign_id=rng.choice(runnable).id, scheduled_for=_day(today, days_ahead, 6))
+        _set_times(db, scheduled, created_at=now)
     if progress:
         progress(1.0, "Run history complete")
     return len(plan) + 5
@@ -123,6 +126,11 @@ def _add_draft_campaign(db: Database, organization_id: int) -> int:
             campaign_id=campaign_id, process_order=1, name="Red cars since 2020",
             criterion=json.dumps(DRAFT_CRITERION), event_key=None, active=True))
     return campaign_id
+
+
+def _set_times(db: Database, run_id: int, **times: dt.datetime) -> None:
+    with db.write() as conn:
+        conn.execute(sa.update(_RUNS).where(_RUNS.c.id == run_id).values(**times))
 
 
 def _move_to(db: Database, run_id: int, as_of: dt.datetime) -> None:
