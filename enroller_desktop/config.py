@@ -29,7 +29,10 @@ def log_dir() -> Path:
 
 
 def default_db_url() -> str:
-    return f"sqlite:///{data_dir() / DB_FILE_NAME}"
+    """The SQLite file in the user's data folder, which is made on first use."""
+    folder = data_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / DB_FILE_NAME}"
 
 
 def resolve_db_url(cli_value: str | None = None) -> str:
