@@ -15,9 +15,10 @@ Measured in a child process (so its peak memory is its own):
 - peak memory with the tab open, scrolled to the middle and filtered (300 MB);
 - export: every potential to CSV through the window's export (titles, values as
   shown, formula guard, BOM) against the ``sqlite3`` command-line shell writing
-  the same rows of the same query with ``-csv`` (target: at least half its speed).
+  the same rows of the same query with ``-csv`` (target: at least half its speed),
+  and next to both the floor: plain ``sqlite3`` and ``csv.writer``, no formatting.
 
-Usage: python bench/detail.py [--rows 1000000] [--keep DIR]
+Usage: python bench/detail.py [--rows 1000000] [--keep DIR] [--part window|export]
 Needs the ``sqlite3`` shell (Debian package ``sqlite3``).
 """
 
@@ -144,6 +145,13 @@ def measure_window(url: str) -> dict:
 
 
 def measure_export(url: str, folder: Path, db_path: Path) -> dict:
+    """Our export against the shell writing the same query's rows with ``-csv``, and
+    the floor of Python here: the plain ``sqlite3`` module and ``csv.writer`` with no
+    formatting at all. The shell runs first and last, and its two times are averaged,
+    so that a change in the machine's load during the run weighs on both sides.
+    CPU seconds are given too: on a shared machine they move less than wall time."""
+    import csv
+
     from enroller_desktop import export, run_tables
     from enroller_desktop.db import detail_queries
     from enroller_desktop.db.engine import open_database
@@ -152,23 +160,58 @@ def measure_export(url: str, folder: Path, db_path: Path) -> dict:
     with db.read() as conn:
         summary = detail_queries.run_summary(conn, 1)
     source = run_tables.run_tab_source(summary, "potentials")
-    started = time.perf_counter()
-    written = export.export_source(db, source, folder / "potentials.csv")
-    ours = time.perf_counter() - started
+    query = source.listing.export_query("sqlite", source.table.fields)
+    sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
 
-    query = source.listing.query("sqlite").compile(db.engine, compile_kwargs={"literal_binds": True})
-    sql = str(query)
-    started = time.perf_counter()
-    with open(folder / "shell.csv", "wb") as out:
-        subprocess.run(["sqlite3", "-csv", "-header", str(db_path), sql], stdout=out, check=True)
-    shell = time.perf_counter() - started
+    def shell() -> tuple[float, float]:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        with open(folder / "shell.csv", "wb") as out:
+            subprocess.run(["sqlite3", "-csv", "-header", str(db_path), sql], stdout=out, check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.perf_counter() - started, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+    def timed(work) -> tuple[float, float]:
+        started, cpu = time.perf_counter(), time.process_time()
+        work()
+        return time.perf_counter() - started, time.process_time() - cpu
+
+    def floor() -> None:
+        conn = sqlite3.connect(db_path)
+        cursor = conn.execute(sql)
+        with open(folder / "floor.csv", "w", encoding="utf-8-sig", newline="") as out:
+            writer = csv.writer(out)
+            writer.writerow([column[0] for column in cursor.description])
+            while batch := cursor.fetchmany(export.BATCH_SIZE):
+                writer.writerows(batch)
+        conn.close()
+
+    written = 0
+
+    def ours() -> None:
+        nonlocal written
+        written = export.export_source(db, source, folder / "potentials.csv")
+
+    shell_first = shell()
+    ours_s, ours_cpu = timed(ours)
+    floor_s, floor_cpu = timed(floor)
+    shell_last = shell()
+    shell_s = (shell_first[0] + shell_last[0]) / 2
+    shell_cpu = (shell_first[1] + shell_last[1]) / 2
     return {
         "export_rows": written,
-        "export_s": ours,
-        "export_rows_per_s": written / ours,
-        "shell_s": shell,
-        "shell_rows_per_s": written / shell,
-        "speed_vs_shell": shell / ours,
+        "load_average": os.getloadavg()[0],
+        "export_s": ours_s,
+        "export_cpu_s": ours_cpu,
+        "export_rows_per_s": written / ours_s,
+        "shell_s": shell_s,
+        "shell_cpu_s": shell_cpu,
+        "shell_rows_per_s": written / shell_s,
+        "floor_s": floor_s,
+        "floor_cpu_s": floor_cpu,
+        "speed_vs_shell": shell_s / ours_s,
+        "cpu_speed_vs_shell": shell_cpu / ours_cpu,
+        "floor_speed_vs_shell": shell_s / floor_s,
         "export_mb": (folder / "potentials.csv").stat().st_size / 1e6,
         "peak_mb_export": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -183,6 +226,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="build (or reuse) the database in this folder")
+    parser.add_argument("--part", choices=("window", "export"), action="append", help="measure only this part (repeatable; default: both)")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -199,7 +243,7 @@ def main() -> None:
         print(f"built {args.rows:,} potentials in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     url = f"sqlite:///{db_path}"
     results = {"rows": args.rows}
-    for kind in ("window", "export"):
+    for kind in args.part or ("window", "export"):
         done = subprocess.run([sys.executable, __file__, "--child", kind, url, str(folder), str(db_path)], capture_output=True, text=True, check=True)
         results.update(json.loads(done.stdout.strip().splitlines()[-1]))
     print(json.dumps(results, indent=2))

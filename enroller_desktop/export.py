@@ -10,20 +10,32 @@ return gets a leading ``'``, so a spreadsheet never runs it as a formula.
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import os
+import re
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import itemgetter
 from pathlib import Path
+from typing import TextIO
 
 from enroller_desktop import run_tables
 from enroller_desktop.db import detail_queries
 from enroller_desktop.db.engine import Database
+from enroller_desktop.run_tables import Column
 from enroller_desktop.errors import UserError
 
 ProgressCallback = Callable[[float, str], None]
 BATCH_SIZE = 5000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: What makes csv.writer (default dialect, minimal quoting) quote a field.
+_QUOTED = ',"\r\n'
+_NEEDS_QUOTES = re.compile(f"[{_QUOTED}]")
+#: What makes a free-text cell differ from its text: a formula start, or quoting.
+_NOT_AS_IS = re.compile(f"\\A[{re.escape(''.join(FORMULA_STARTS))}]|[{_QUOTED}]")
+#: Distinct values a column keeps the text of; past it the column starts afresh,
+#: so a column of all-different values costs bounded memory.
+_KEPT_TEXTS = 65_536
 
 
 class ExportCanceled(Exception):
@@ -44,20 +56,111 @@ def guard_formula(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def write_csv(
-    path: str | os.PathLike,
-    titles: Sequence[str],
-    batches: Iterable[list[list[str]]],
-    *,
-    guarded_columns: Sequence[int] = (),
-    total: int | None = None,
-    progress: ProgressCallback | None = None,
-    cancel=None,
-) -> int:
-    """Write ``titles`` then every row of ``batches`` (lists of text cells) to
-    ``path``; return the number of rows. ``cancel`` (anything with ``cancelled``)
-    is polled between batches. Raises :class:`UserError` for a place that cannot be
-    written and :class:`ExportCanceled`; either way no file appears."""
+def csv_field(text: str) -> str:
+    """``text`` as :func:`csv.writer` writes a field of a line of several: in
+    quotes, its quotes doubled, when it holds a comma, a quote or a line break;
+    as it is otherwise. Lines are put together here rather than by csv.writer
+    because most of a line is the same from row to row (see :class:`_LineWriter`)."""
+    return '"' + text.replace('"', '""') + '"' if _NEEDS_QUOTES.search(text) else text
+
+
+def _field(text: str, guarded: bool) -> str:
+    return csv_field(guard_formula(text) if guarded else text)
+
+
+def _plain_field(value: str | None) -> str:
+    """A cell whose text is its value (not :attr:`~run_tables.Cell.derived`)."""
+    return "" if value is None else csv_field(value)
+
+
+def _guarded_field(value: str | None) -> str:
+    """A free-text cell whose text is its value, formula-guarded."""
+    if value is None:
+        return ""
+    if _NOT_AS_IS.search(value) is None:  # nearly every name: one search instead of two
+        return value
+    return csv_field(guard_formula(value))
+
+
+class _KeptTexts(dict):
+    """Texts by value, each worked out on first sight by ``make``."""
+
+    def __init__(self, make: Callable) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, value) -> str:
+        if len(self) >= _KEPT_TEXTS:
+            self.clear()
+        text = self[value] = self.make(value)
+        return text
+
+
+class _LineWriter:
+    """A table's rows as CSV lines, a batch at a time, built column by column.
+
+    A line is its segments joined by commas. A cell that is not categorical is a
+    segment of its own, worked out, guarded and quoted once per distinct value
+    (a name, a time, a vehicle). A run of neighbouring categorical columns
+    (statuses, checks) is one segment, its cells already joined, worked out once
+    per distinct combination of their fields. The formula guard applies only to
+    free-text columns: a closed set of shown values never starts with a formula
+    character."""
+
+    def __init__(self, reader: run_tables.TableReader) -> None:
+        table = reader.table
+        cells = {cell.index: cell for cell in reader.cells}
+        runs: list[list[Column]] = []
+        self.segments: list[Callable[[Sequence, list], Iterable[str]]] = []
+        for index, column in enumerate(table.columns):
+            if not column.categorical:
+                self.segments.append(_cell_segment(cells[index]))
+            elif index and table.columns[index - 1].categorical:
+                runs[-1].append(column)
+            else:
+                runs.append([column])
+                self.segments.append(_run_segment(len(runs) - 1))
+        self.category_key = reader.category_key
+
+        def combination(key) -> tuple[str, ...]:
+            texts = dict(zip(table.columns, reader.category_texts(key)))
+            return tuple(",".join(_field(texts[column], column.free_text) for column in run) for run in runs)
+
+        self.combinations = _KeptTexts(combination)
+
+    def lines(self, batch: Sequence[Sequence]) -> str:
+        combinations = list(map(self.combinations.__getitem__, map(self.category_key, batch))) if self.category_key else []
+        return "\r\n".join(map(",".join, zip(*(segment(batch, combinations) for segment in self.segments)))) + "\r\n"
+
+
+def _cell_segment(cell: run_tables.Cell) -> Callable[[Sequence, list], Iterable[str]]:
+    guarded = cell.column.free_text
+    if cell.derived:
+        encode = _KeptTexts(lambda value: _field(cell.text(value), guarded)).__getitem__
+    else:
+        encode = _KeptTexts(_guarded_field if guarded else _plain_field).__getitem__
+    values = cell.values
+    return lambda batch, combinations: map(encode, map(values, batch))
+
+
+def _run_segment(run: int) -> Callable[[Sequence, list], Iterable[str]]:
+    texts = itemgetter(run)
+    return lambda batch, combinations: map(texts, combinations)
+
+
+def _csv_batches(table: run_tables.RunTable, rows: detail_queries.DriverRows) -> Iterator[tuple[int, str]]:
+    """Each batch of ``rows`` as its count and its CSV lines."""
+    writer = None
+    for batch in rows.batches:
+        writer = writer or _LineWriter(table.reader(rows.fields, rows.decoders))
+        yield len(batch), writer.lines(batch)
+
+
+@contextlib.contextmanager
+def _whole_file(path: str | os.PathLike) -> Iterator[tuple[Path, TextIO]]:
+    """A text file that appears at ``path`` only once the block ends without an
+    error; until then it is written beside under a temporary name. Raises
+    :class:`UserError` for a place that cannot be written."""
     target = Path(path).expanduser().absolute()
     folder = target.parent
     if target.is_dir():
@@ -68,23 +171,9 @@ def write_csv(
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".part")
     except OSError as exc:
         raise _unwritable(target, exc) from None
-    written = 0
     try:
         with open(handle, "w", encoding="utf-8-sig", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(titles)
-            for batch in batches:
-                if cancel is not None and cancel.cancelled:
-                    raise ExportCanceled
-                for index in guarded_columns:
-                    for row in batch:
-                        row[index] = guard_formula(row[index])
-                writer.writerows(batch)
-                written += len(batch)
-                if progress is not None:
-                    progress(written / total if total else 0.0, f"{written:,} rows written")
-            if cancel is not None and cancel.cancelled:
-                raise ExportCanceled
+            yield target, out
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temporary, _FILE_MODE)
@@ -94,8 +183,31 @@ def write_csv(
         if isinstance(exc, OSError):
             raise _unwritable(target, exc) from None
         raise
-    if progress is not None:
-        progress(1.0, f"{written:,} rows written to {target.name}")
+
+
+def write_csv(
+    out: TextIO,
+    titles: Sequence[str],
+    batches: Iterable[tuple[int, str]],
+    *,
+    total: int | None = None,
+    progress: ProgressCallback | None = None,
+    cancel=None,
+) -> int:
+    """Write the line of ``titles``, then each batch's lines (a batch being its
+    row count and its text); return the number of rows. ``cancel`` (anything
+    with ``cancelled``) is polled between batches: :class:`ExportCanceled`."""
+    out.write(",".join(map(csv_field, titles)) + "\r\n")
+    written = 0
+    for count, lines in batches:
+        if cancel is not None and cancel.cancelled:
+            raise ExportCanceled
+        out.write(lines)
+        written += count
+        if progress is not None:
+            progress(written / total if total else 0.0, f"{written:,} rows written")
+    if cancel is not None and cancel.cancelled:
+        raise ExportCanceled
     return written
 
 
@@ -123,18 +235,16 @@ def export_source(
     cancel=None,
 ) -> int:
     """Export every row of ``source`` (its whole filter and sort, not only what a
-    window has loaded) as shown, in one read transaction."""
-    with db.read() as conn:
+    window has loaded) as shown, in one read transaction. Raises
+    :class:`UserError` for a place that cannot be written and
+    :class:`ExportCanceled`; either way no file appears."""
+    with _whole_file(path) as (target, out), db.read() as conn:
         total = source.count(conn)
-        return write_csv(
-            path,
-            source.table.titles,
-            source.batches(conn, BATCH_SIZE),
-            guarded_columns=source.table.free_text_columns,
-            total=total,
-            progress=progress,
-            cancel=cancel,
-        )
+        with source.rows(conn, BATCH_SIZE) as rows:
+            written = write_csv(out, source.table.titles, _csv_batches(source.table, rows), total=total, progress=progress, cancel=cancel)
+    if progress is not None:
+        progress(1.0, f"{written:,} rows written to {target.name}")
+    return written
 
 
 def export_run_tab(db: Database, run_id: int, tab: str, out: str | os.PathLike, *, progress: ProgressCallback | None = None, cancel=None) -> int:

@@ -17,11 +17,12 @@ Readings:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from operator import itemgetter
 
 from sqlalchemy.engine import Connection, Row
@@ -179,11 +180,19 @@ class RunTable:
         return [column.title for column in self.columns]
 
     @property
-    def free_text_columns(self) -> tuple[int, ...]:
-        return tuple(index for index, column in enumerate(self.columns) if column.free_text)
+    def fields(self) -> frozenset[str]:
+        """Every field a column shows."""
+        return frozenset(name for column in self.columns for name in column.fields)
 
     def column_index(self, key: str) -> int:
         return next(index for index, column in enumerate(self.columns) if column.key == key)
+
+    def reader(self, fields: Sequence[str], decoders: Sequence[Callable | None] | None = None) -> TableReader:
+        """How to read this table's texts from rows whose values are in the order
+        of ``fields`` (a query result's keys). ``decoders`` (see
+        :class:`~enroller_desktop.db.detail_queries.DriverRows`) turn raw driver
+        values into what a SQLAlchemy Row holds; without them the rows are Rows."""
+        return TableReader(self, tuple(fields), None if decoders is None else tuple(decoders))
 
     def formatter(self, fields: Sequence[str]) -> Callable[[Sequence], list[str]]:
         """A function giving the shown texts of a row whose values are in the order
@@ -195,38 +204,89 @@ class RunTable:
         return self.formatter(row._fields)(row)
 
 
+@dataclass(frozen=True)
+class Cell:
+    """One column that is not categorical, as read from a row: ``values`` picks
+    its field's value from the row (a tuple of them for several fields) and
+    ``text`` turns that into the shown text. ``derived`` says the text is worked
+    out from the value, so a reader of many rows gains by keeping it per
+    distinct value; otherwise the text is the value itself."""
+
+    index: int
+    column: Column
+    values: Callable[[Sequence], Any]
+    text: Callable[[Any], str]
+    derived: bool
+
+
+class TableReader:
+    """A table's texts read from rows of given fields: the categorical columns
+    through one key per row (:attr:`category_key`, None when the table has no
+    categorical column) whose texts :meth:`category_texts` works out, and the
+    other columns as :attr:`cells`."""
+
+    def __init__(self, table: RunTable, fields: tuple[str, ...], decoders: tuple[Callable | None, ...] | None) -> None:
+        self.table = table
+        position = {name: index for index, name in enumerate(fields)}
+
+        def getter(names: tuple[str, ...]):
+            return itemgetter(*(position[name] for name in names))
+
+        def decoder(name: str):
+            return None if decoders is None else decoders[position[name]]
+
+        categorical = [column for column in table.columns if column.categorical]
+        self._category_fields = tuple(dict.fromkeys(name for column in categorical for name in column.fields))
+        self._category_decoders = tuple(decoder(name) for name in self._category_fields)
+        self.category_key = getter(self._category_fields) if self._category_fields else None
+        self.cells = tuple(
+            _cell(index, column, getter(column.fields), tuple(decoder(name) for name in column.fields))
+            for index, column in enumerate(table.columns)
+            if not column.categorical
+        )
+
+    def category_texts(self, key) -> list[str]:
+        """Every column's text for a category ``key``: the categorical columns'
+        shown texts, and "" where a column is not categorical."""
+        raw = key if len(self._category_fields) > 1 else (key,)
+        values = {name: value if decode is None else decode(value) for name, value, decode in zip(self._category_fields, raw, self._category_decoders)}
+        return [column.show(*(values[name] for name in column.fields)) if column.categorical else "" for column in self.table.columns]
+
+
+def _cell(index: int, column: Column, values: Callable, decoders: tuple[Callable | None, ...]) -> Cell:
+    show = column.show
+    if len(column.fields) > 1:
+        if any(decoders):
+            decoders = tuple(decode or _as_is for decode in decoders)
+            return Cell(index, column, values, lambda raw: show(*(decode(value) for decode, value in zip(decoders, raw))), True)
+        return Cell(index, column, values, lambda several: show(*several), True)
+    decode = decoders[0]
+    if decode is not None:
+        return Cell(index, column, values, lambda raw: show(decode(raw)), True)
+    return Cell(index, column, values, show, show is not format_text)
+
+
+def _as_is(value):
+    return value
+
+
 @functools.lru_cache(maxsize=64)
 def _formatter(table: RunTable, fields: tuple[str, ...]) -> Callable[[Sequence], list[str]]:
-    position = {name: index for index, name in enumerate(fields)}
-
-    def getter(names: tuple[str, ...]):
-        return itemgetter(*(position[name] for name in names))
-
-    categorical = [column for column in table.columns if column.categorical]
-    category_fields = tuple(dict.fromkeys(name for column in categorical for name in column.fields))
-    category_of = getter(category_fields) if category_fields else None
-    cells = [
-        (index, getter(column.fields), column.show, len(column.fields) > 1)
-        for index, column in enumerate(table.columns)
-        if not column.categorical
-    ]
+    reader = table.reader(fields)
+    category_key, cells = reader.category_key, reader.cells
     known: dict = {}
 
-    def texts_of_category(key) -> list[str]:
-        values = dict(zip(category_fields, key if len(category_fields) > 1 else (key,)))
-        return [column.show(*(values[name] for name in column.fields)) if column.categorical else "" for column in table.columns]
-
     def format_row(row) -> list[str]:
-        if category_of is None:
+        if category_key is None:
             texts = [""] * len(table.columns)
         else:
-            key = category_of(row)
+            key = category_key(row)
             base = known.get(key)
             if base is None:
-                base = known[key] = texts_of_category(key)
+                base = known[key] = reader.category_texts(key)
             texts = base.copy()
-        for index, get, show, several in cells:
-            texts[index] = show(*get(row)) if several else show(get(row))
+        for cell in cells:
+            texts[cell.index] = cell.text(cell.values(row))
         return texts
 
     return format_row
@@ -406,17 +466,17 @@ class TableSource:
     def count(self, conn: Connection) -> int | None:
         return self.listing.count(conn) if self.listing is not None else None
 
-    def batches(self, conn: Connection, size: int) -> Iterator[list[list[str]]]:
-        """The rows as shown, a batch at a time."""
+    @contextlib.contextmanager
+    def rows(self, conn: Connection, size: int) -> Iterator[detail_queries.DriverRows]:
+        """Every row, a batch at a time: a large table's straight from the driver,
+        a small one's as the Rows it reads."""
         if self.listing is not None:
-            format_row = None
-            for batch in self.listing.stream(conn, size):
-                format_row = format_row or self.table.formatter(batch[0]._fields)
-                yield list(map(format_row, batch))
-        else:
-            rows = self.read_all(conn)
-            for start in range(0, len(rows), size):
-                yield [self.table.format(row) for row in rows[start : start + size]]
+            with self.listing.driver_rows(conn, size, self.table.fields) as rows:
+                yield rows
+            return
+        every = self.read_all(conn)
+        fields = every[0]._fields if every else ()
+        yield detail_queries.DriverRows(fields, (None,) * len(fields), (every[start : start + size] for start in range(0, len(every), size)))
 
 
 TAB_NAMES = ("summary", "events", "query-params", "potentials", "campaign-customers")
