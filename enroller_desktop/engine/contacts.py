@@ -8,12 +8,12 @@ to ask on every run over a million customers. So each distinct value is judged o
 simply has a new value, judged at the next run; old verdicts stay true facts.
 
 Two processes may judge the same new value at the same time; only one stores it.
-PostgreSQL cannot enforce uniqueness over texts of any length (its B-tree refuses
-long values, its hash indexes cannot be unique), so the writers take turns instead:
-each chunk is stored in a transaction that holds the verdict writers' lock (SQLite's
-write lock; a transaction advisory lock on PostgreSQL) and inserts only the values
-still without a verdict. A value therefore has at most one verdict row, and the
-funnel may join verdicts to candidates without repeating a candidate.
+The database keeps one verdict per (kind, country, value) with a unique index (over
+``md5(value)`` on PostgreSQL, whose B-tree refuses long texts), and each chunk is
+inserted with ON CONFLICT DO NOTHING, so the funnel may join verdicts to candidates
+without ever repeating a candidate. (Asking first which values are stored cost a
+scan of the whole table per chunk on a PostgreSQL without fresh statistics:
+validation of 166,000 values took 400 s instead of 15.)
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.models import ContactVerdict, Customer
@@ -41,8 +42,6 @@ POOL_THRESHOLD = 10_000
 #: Above this many new verdicts, PostgreSQL's statistics of the table are refreshed
 #: at once, so that the very next run's plan knows how large it has grown.
 ANALYZE_THRESHOLD = 10_000
-#: The PostgreSQL advisory lock that verdict writers take turns on ("verdicts" as a number).
-STORE_LOCK = int.from_bytes(b"verdicts", "big")
 
 _verdicts = ContactVerdict.__table__
 _customers = Customer.__table__
@@ -143,16 +142,10 @@ def _judged_in_pool(tasks: list[tuple[str, str, list[str]]], workers: int):
 
 def _store(db: Database, kind: str, country: str, values: Sequence[str], verdicts: Sequence[tuple[bool, bool]]) -> int:
     """Insert the verdicts of ``values`` that no other writer stored first; how many."""
-    v = _verdicts.c
+    rows = [
+        {"kind": kind, "country": country, "value": value, "valid": valid, "mobile": mobile}
+        for value, (valid, mobile) in zip(values, verdicts)
+    ]
+    insert = (postgresql.insert if db.dialect == "postgresql" else sqlite.insert)(_verdicts)
     with db.write() as conn:
-        if not db.is_sqlite:
-            conn.execute(sa.select(sa.func.pg_advisory_xact_lock(STORE_LOCK)))
-        stored = set(conn.scalars(sa.select(v.value).where(v.kind == kind, v.country == country, v.value.in_(values))))
-        rows = [
-            {"kind": kind, "country": country, "value": value, "valid": valid, "mobile": mobile}
-            for value, (valid, mobile) in zip(values, verdicts)
-            if value not in stored
-        ]
-        if rows:
-            conn.execute(sa.insert(_verdicts), rows)
-    return len(rows)
+        return len(conn.execute(insert.on_conflict_do_nothing().returning(_verdicts.c.id), rows).all())
