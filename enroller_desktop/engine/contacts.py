@@ -148,4 +148,6 @@ def _store(db: Database, kind: str, country: str, values: Sequence[str], verdict
     ]
     insert = (postgresql.insert if db.dialect == "postgresql" else sqlite.insert)(_verdicts)
     with db.write() as conn:
-        return len(conn.execute(insert.on_conflict_do_nothing().returning(_verdicts.c.id), rows).all())
+        # rowcount, not RETURNING: returning ids halves PostgreSQL's insert speed.
+        statement = insert.on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+        return conn.execute(statement, rows).rowcount
