@@ -160,7 +160,7 @@ def measure_export(url: str, folder: Path, db_path: Path) -> dict:
     with db.read() as conn:
         summary = detail_queries.run_summary(conn, 1)
     source = run_tables.run_tab_source(summary, "potentials")
-    query = source.listing.export_query("sqlite", source.table.fields)
+    query, _ = source.listing.export_query("sqlite", source.table.fields)  # the fields as stored, none packed
     sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
 
     def shell() -> tuple[float, float]:

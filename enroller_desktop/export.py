@@ -6,6 +6,12 @@ failed export leaves nothing behind (and an existing file at the target stays as
 it was). Text is UTF-8 with a byte-order mark, so spreadsheet programs read accents
 right; a text cell that begins with ``=``, ``+``, ``-``, ``@``, tab or carriage
 return gets a leading ``'``, so a spreadsheet never runs it as a formula.
+
+Speed (issue 5: a million potentials at no less than half the speed of the
+``sqlite3`` shell): rows come straight from the driver's cursor, the columns of
+few values packed into one integer by SQL; every distinct value's text is worked
+out and quoted once; lines are put together column by column a batch at a time.
+The bytes are those csv.writer wrote (``tests/export_pinned``).
 """
 
 from __future__ import annotations
@@ -22,7 +28,6 @@ from typing import TextIO
 from enroller_desktop import run_tables
 from enroller_desktop.db import detail_queries
 from enroller_desktop.db.engine import Database
-from enroller_desktop.run_tables import Column
 from enroller_desktop.errors import UserError
 
 ProgressCallback = Callable[[float, str], None]
@@ -110,7 +115,7 @@ class _LineWriter:
     def __init__(self, reader: run_tables.TableReader) -> None:
         table = reader.table
         cells = {cell.index: cell for cell in reader.cells}
-        runs: list[list[Column]] = []
+        runs: list[list[run_tables.Column]] = []
         self.segments: list[Callable[[Sequence, list], Iterable[str]]] = []
         for index, column in enumerate(table.columns):
             if not column.categorical:
@@ -152,7 +157,7 @@ def _csv_batches(table: run_tables.RunTable, rows: detail_queries.DriverRows) ->
     """Each batch of ``rows`` as its count and its CSV lines."""
     writer = None
     for batch in rows.batches:
-        writer = writer or _LineWriter(table.reader(rows.fields, rows.decoders))
+        writer = writer or _LineWriter(table.reader(rows.fields, rows.decoders, rows.packing))
         yield len(batch), writer.lines(batch)
 
 

@@ -187,12 +187,19 @@ class RunTable:
     def column_index(self, key: str) -> int:
         return next(index for index, column in enumerate(self.columns) if column.key == key)
 
-    def reader(self, fields: Sequence[str], decoders: Sequence[Callable | None] | None = None) -> TableReader:
+    @property
+    def category_fields(self) -> frozenset[str]:
+        """The fields only categorical columns show."""
+        shown_as_they_are = {name for column in self.columns if not column.categorical for name in column.fields}
+        return frozenset(name for column in self.columns if column.categorical for name in column.fields) - shown_as_they_are
+
+    def reader(self, fields: Sequence[str], decoders: Sequence[Callable | None] | None = None, packing: detail_queries.Packing | None = None) -> TableReader:
         """How to read this table's texts from rows whose values are in the order
-        of ``fields`` (a query result's keys). ``decoders`` (see
-        :class:`~enroller_desktop.db.detail_queries.DriverRows`) turn raw driver
-        values into what a SQLAlchemy Row holds; without them the rows are Rows."""
-        return TableReader(self, tuple(fields), None if decoders is None else tuple(decoders))
+        of ``fields`` (a query result's keys). ``decoders`` and ``packing`` (see
+        :class:`~enroller_desktop.db.detail_queries.DriverRows`) say how raw
+        driver values become what a SQLAlchemy Row holds; without them the rows
+        are Rows."""
+        return TableReader(self, tuple(fields), None if decoders is None else tuple(decoders), packing)
 
     def formatter(self, fields: Sequence[str]) -> Callable[[Sequence], list[str]]:
         """A function giving the shown texts of a row whose values are in the order
@@ -209,8 +216,8 @@ class Cell:
     """One column that is not categorical, as read from a row: ``values`` picks
     its field's value from the row (a tuple of them for several fields) and
     ``text`` turns that into the shown text. ``derived`` says the text is worked
-    out from the value, so a reader of many rows gains by keeping it per
-    distinct value; otherwise the text is the value itself."""
+    out from the value; otherwise it is the value itself (empty for NULL), which
+    a reader of many rows may take as it comes."""
 
     index: int
     column: Column
@@ -225,7 +232,7 @@ class TableReader:
     categorical column) whose texts :meth:`category_texts` works out, and the
     other columns as :attr:`cells`."""
 
-    def __init__(self, table: RunTable, fields: tuple[str, ...], decoders: tuple[Callable | None, ...] | None) -> None:
+    def __init__(self, table: RunTable, fields: tuple[str, ...], decoders: tuple[Callable | None, ...] | None, packing: detail_queries.Packing | None = None) -> None:
         self.table = table
         position = {name: index for index, name in enumerate(fields)}
 
@@ -236,9 +243,13 @@ class TableReader:
             return None if decoders is None else decoders[position[name]]
 
         categorical = [column for column in table.columns if column.categorical]
-        self._category_fields = tuple(dict.fromkeys(name for column in categorical for name in column.fields))
+        packed = packing.fields if packing is not None else ()
+        self._packing = packing
+        self._category_fields = tuple(dict.fromkeys(name for column in categorical for name in column.fields if name not in packed))
         self._category_decoders = tuple(decoder(name) for name in self._category_fields)
-        self.category_key = getter(self._category_fields) if self._category_fields else None
+        key_fields = self._category_fields + ((detail_queries.PACKED,) if packed else ())
+        self._key_length = len(key_fields)
+        self.category_key = getter(key_fields) if key_fields else None
         self.cells = tuple(
             _cell(index, column, getter(column.fields), tuple(decoder(name) for name in column.fields))
             for index, column in enumerate(table.columns)
@@ -248,8 +259,10 @@ class TableReader:
     def category_texts(self, key) -> list[str]:
         """Every column's text for a category ``key``: the categorical columns'
         shown texts, and "" where a column is not categorical."""
-        raw = key if len(self._category_fields) > 1 else (key,)
+        raw = key if self._key_length > 1 else (key,)
         values = {name: value if decode is None else decode(value) for name, value, decode in zip(self._category_fields, raw, self._category_decoders)}
+        if self._packing is not None:
+            values.update(zip(self._packing.fields, self._packing.unpack(raw[-1])))
         return [column.show(*(values[name] for name in column.fields)) if column.categorical else "" for column in self.table.columns]
 
 
@@ -471,7 +484,7 @@ class TableSource:
         """Every row, a batch at a time: a large table's straight from the driver,
         a small one's as the Rows it reads."""
         if self.listing is not None:
-            with self.listing.driver_rows(conn, size, self.table.fields) as rows:
+            with self.listing.driver_rows(conn, size, self.table.fields, pack=self.table.category_fields) as rows:
                 yield rows
             return
         every = self.read_all(conn)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
+import itertools
 import os
 import subprocess
 import sys
@@ -232,3 +234,43 @@ def test_command_line_export_of_a_missing_run_exits_2_with_one_line(db_url, db, 
     assert done.returncode == 2
     assert done.stderr.strip() == "enroller-desktop: No enroller run with id 99"
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_texts_kept_per_value_are_forgotten_past_the_limit_without_changing_a_byte(db, tmp_path, monkeypatch):
+    monkeypatch.setattr(export, "_KEPT_TEXTS", 2)
+    monkeypatch.setattr(export, "BATCH_SIZE", 3)
+    run_id = pinned_run(db)
+    for tab in ("potentials", "campaign-customers"):
+        out = tmp_path / f"{tab}.csv"
+        export.export_run_tab(db, run_id, tab, out)
+        assert out.read_bytes() == (PINNED / f"{tab}.csv").read_bytes()
+
+
+def test_a_check_value_the_program_does_not_know_stops_the_export_with_no_file(db, tmp_path):
+    built = build_run(db)
+    potentials = EnrollerRunCustomer.__table__
+    with db.write() as conn:
+        conn.execute(sa.update(potentials).where(potentials.c.last_name == "Zola").values(casl=7))
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    with pytest.raises(UserError, match="a row's casl holds a value this program does not know"):
+        export.export_run_tab(db, built.run_id, "potentials", folder / "potentials.csv")
+    assert list(folder.iterdir()) == []
+
+
+def test_a_driver_error_while_exporting_is_raised_as_sqlalchemy_s(db):
+    missing = sa.table("no_such_table", sa.column("id"))
+    with pytest.raises(sa.exc.DBAPIError, match="no_such_table"):
+        with db.read() as conn, detail_queries.driver_rows(conn, sa.select(missing.c.id), 10):
+            pass
+
+
+def test_csv_fields_are_written_as_csv_writer_writes_them():
+    texts = ["".join(chars) for length in range(4) for chars in itertools.product('a,"\r\n =\'é', repeat=length)]
+    lines = io.StringIO(newline="")
+    writer = csv.writer(lines)
+    ours = []
+    for row in zip(texts, reversed(texts)):
+        writer.writerow(row)
+        ours.append(",".join(map(export.csv_field, row)) + "\r\n")
+    assert "".join(ours) == lines.getvalue()

@@ -348,15 +348,23 @@ class Listing:
         select = select.add_columns(key.label("sort_key"))
         return select.order_by(key.desc(), ident.desc()) if self.descending else select.order_by(key, ident)
 
-    def export_query(self, dialect: str, fields: Collection[str]) -> sa.Select:
-        """All rows in order with only the ``fields`` named: what an export
-        shows, not the keys it is ordered by."""
+    def export_query(self, dialect: str, fields: Collection[str], pack: Collection[str] = ()) -> tuple[sa.Select, Packing | None]:
+        """All rows in order with only the ``fields`` named (what an export shows,
+        not the keys it is ordered by), those of ``pack`` that take few values
+        read as one (see :class:`Packing`)."""
         query = self.query(dialect)
-        return query.with_only_columns(*(column for column in query.selected_columns if column.key in fields))
+        columns = [column for column in query.selected_columns if column.key in fields]
+        packing = Packing.of([column for column in columns if column.key in pack])
+        if packing is not None:
+            columns = [column for column in columns if column.key not in packing.fields] + [packing.column]
+        return query.with_only_columns(*columns), packing
 
-    def driver_rows(self, conn: Connection, batch_size: int, fields: Collection[str]) -> contextlib.AbstractContextManager[DriverRows]:
+    @contextlib.contextmanager
+    def driver_rows(self, conn: Connection, batch_size: int, fields: Collection[str], pack: Collection[str] = ()) -> Iterator[DriverRows]:
         """The :meth:`export_query`'s rows as the driver gives them (see :class:`DriverRows`)."""
-        return driver_rows(conn, self.export_query(conn.dialect.name, fields), batch_size)
+        query, packing = self.export_query(conn.dialect.name, fields, pack)
+        with driver_rows(conn, query, batch_size) as rows:
+            yield dataclasses.replace(rows, packing=packing)
 
 
 _p = potentials.c
@@ -502,6 +510,64 @@ class DriverRows:
     fields: tuple[str, ...]
     decoders: tuple[Callable[[Any], Any] | None, ...]
     batches: Iterator[Sequence[Sequence]]
+    packing: Packing | None = None
+
+
+@dataclass(frozen=True)
+class Packing:
+    """Fields that take few values each (a word enum, a boolean, a check result),
+    read as one integer per row (the field :data:`PACKED`): an export then reads
+    one value where it would read a dozen, and works out their texts once per
+    distinct integer. Each field is a digit: 0 for NULL, then its values in
+    order, then one for a value this program does not know, which
+    :meth:`unpack` refuses rather than show it as something else."""
+
+    fields: tuple[str, ...]
+    domains: tuple[tuple, ...]
+    column: ColumnElement
+
+    @classmethod
+    def of(cls, columns: Sequence[ColumnElement]) -> Packing | None:
+        """The packing of those of ``columns`` whose values are known; None if
+        fewer than two are."""
+        known = [(column, domain) for column in columns if (domain := _few_values(column)) is not None]
+        if len(known) < 2:
+            return None
+        code, radix = None, 1
+        for column, domain in known:
+            digit = sa.case(
+                (column.is_(None), 0),
+                *((column == sa.literal(value, column.type), index) for index, value in enumerate(domain, start=1)),
+                else_=len(domain) + 1,
+            )
+            code = digit if code is None else code + digit * radix
+            radix *= len(domain) + 2
+        return cls(tuple(column.key for column, _ in known), tuple(domain for _, domain in known), code.label(PACKED))
+
+    def unpack(self, code: int) -> tuple:
+        """The fields' values (as a Row holds them) from a packed integer."""
+        values = []
+        for field, domain in zip(self.fields, self.domains):
+            code, digit = divmod(code, len(domain) + 2)
+            if digit > len(domain):
+                raise UserError(f"Cannot export: a row's {field} holds a value this program does not know")
+            values.append(None if digit == 0 else domain[digit - 1])
+        return tuple(values)
+
+
+#: The field of an export's rows that holds the packed ones (see :class:`Packing`).
+PACKED = "packed"
+_CHECK_FIELDS = frozenset(check.value for check in Check)
+
+
+def _few_values(column) -> tuple | None:
+    if isinstance(column.type, sa.Enum) and column.type.enum_class is not None:
+        return tuple(column.type.enum_class)
+    if isinstance(column.type, sa.Boolean):
+        return (False, True)
+    if getattr(column, "table", None) is potentials and column.key in _CHECK_FIELDS:
+        return (0, 1)  # failed, passed (SPEC 3); NULL, not applicable, is every digit's 0
+    return None
 
 
 #: Names for PostgreSQL's server-side cursors, unique within a connection.
