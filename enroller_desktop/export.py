@@ -25,8 +25,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TextIO
 
-from enroller_desktop import run_tables
-from enroller_desktop.db import detail_queries
+from enroller_desktop import run_index, run_tables
+from enroller_desktop.db import detail_queries, run_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.errors import UserError
 
@@ -260,3 +260,44 @@ def export_run_tab(db: Database, run_id: int, tab: str, out: str | os.PathLike, 
     with db.read() as conn:
         summary = detail_queries.run_summary(conn, run_id)
     return export_source(db, run_tables.run_tab_source(summary, tab), out, progress=progress, cancel=cancel)
+
+
+def export_runs(
+    db: Database,
+    run_filter: run_queries.RunFilter,
+    run_sort: run_queries.RunSort,
+    columns: Sequence[run_index.Column],
+    path: str | os.PathLike,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel=None,
+) -> int:
+    """The main window's runs table: every run of ``run_filter`` in ``run_sort``
+    (not only the rows the window has loaded), the ``columns`` the user sees in
+    the order they see them, as shown. Read in one transaction by keyset pages up
+    to the newest run when the export starts, so a run created meanwhile neither
+    shifts a page nor half-appears. Raises :class:`UserError` for a place that
+    cannot be written and :class:`ExportCanceled`; either way no file appears."""
+    columns = tuple(columns)
+    with _whole_file(path) as (target, out), db.read() as conn:
+        watermark = run_queries.max_run_id(conn)
+        total = run_queries.count_runs(conn, run_filter, watermark=watermark)
+        batches = _run_batches(conn, run_filter, run_sort, columns, watermark)
+        written = write_csv(out, [column.title for column in columns], batches, total=total, progress=progress, cancel=cancel)
+    if progress is not None:
+        progress(1.0, f"{written:,} rows written to {target.name}")
+    return written
+
+
+def _run_batches(conn, run_filter: run_queries.RunFilter, run_sort: run_queries.RunSort, columns: tuple[run_index.Column, ...], watermark: int) -> Iterator[tuple[int, str]]:
+    guarded = [column.free_text for column in columns]
+    after = None
+    while True:
+        size = BATCH_SIZE
+        runs = run_queries.page(conn, run_filter, run_sort, limit=size, after=after, watermark=watermark)
+        if runs:
+            lines = (",".join(map(_field, run_index.shown_texts(run, columns), guarded)) for run in runs)
+            yield len(runs), "\r\n".join(lines) + "\r\n"
+        if len(runs) < size:
+            return
+        after = runs[-1].sort_key

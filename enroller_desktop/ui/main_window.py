@@ -34,11 +34,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from enroller_desktop import export
 from enroller_desktop.config import log_dir
 from enroller_desktop.db.engine import Database, open_database
 from enroller_desktop.db.run_queries import RunFilter, RunSort
 from enroller_desktop.ui import databases, help_dialogs, theme
+from enroller_desktop.run_index import Column
 from enroller_desktop.ui.background import Tasks
+from enroller_desktop.ui.exporting import ExportProgress, choose_export_path
 from enroller_desktop.ui.filter_dock import FilterDock
 from enroller_desktop.ui.jobs import Job, start
 from enroller_desktop.ui.runs_model import (
@@ -93,6 +96,7 @@ class MainWindow(QMainWindow):
         self._due: dict[int, dt.datetime] = {}  # runs scheduled here, executed here when due
         self.confirm_cancel = True
         self._scroll_before_insert = 0
+        self._export_folder = Path.home()
         self.resize(1400, 820)
 
         self.setWindowIcon(theme.app_icon())
@@ -119,6 +123,7 @@ class MainWindow(QMainWindow):
         self.database_label.setAccessibleName("Database")
         self.statusBar().addPermanentWidget(self.database_label)
         self.statusBar().addPermanentWidget(self.count_label)
+        self.export_status = ExportProgress(self)
         self._build_actions()
 
         self.poll_timer = QTimer(self, interval=self.settings.get("runs/poll_interval_ms"))
@@ -180,7 +185,7 @@ class MainWindow(QMainWindow):
         for column, spec in enumerate(COLUMNS):
             width = max(metrics.horizontalAdvance(spec.title) + 28, 70)
             if spec.key in ("created_at", "in_progress_at", "completed_at"):
-                width = metrics.horizontalAdvance("2026-12-31 23:59:59") + 20
+                width = metrics.horizontalAdvance("2026-12-31T23:59:59Z") + 20
             elif spec.key == "organization":
                 width = 170
             elif spec.key == "campaign":
@@ -208,6 +213,7 @@ class MainWindow(QMainWindow):
 
         self.open_db_action = action("&Open Database…", self.choose_sqlite_file, QKeySequence.StandardKey.Open, "Open a SQLite database file")
         self.connect_action = action("&Connect…", self.choose_server, "Ctrl+Shift+O", "Connect to a database server by URL")
+        self.export_action = action("&Export Runs…", self.export_runs, "Ctrl+E", "Export the runs of the current filter and sort to CSV")
         self.quit_action = action("&Quit", self.close, QKeySequence.StandardKey.Quit, "Close the window")
         self.new_run_action = action("&New Run…", self.new_run, QKeySequence.StandardKey.New, "Launch or schedule a run")
         self.open_run_action = action("&Open Run", self.open_selected_run, "Return", "Open the selected run's details")
@@ -228,6 +234,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.connect_action)
         self.recent_menu = file_menu.addMenu("&Recent Databases")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         runs_menu = menu.addMenu("&Runs")
@@ -260,7 +268,9 @@ class MainWindow(QMainWindow):
         for a in (self.new_run_action, self.open_run_action, self.cancel_action, self.refresh_action):
             toolbar.addAction(a)
         toolbar.addSeparator()
+        toolbar.addAction(self.export_action)
         toolbar.addAction(trends_toggle)
+        self.export_status.runningChanged.connect(lambda running: self.export_action.setEnabled(not running))
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
         self._selection_changed()
         self._show_icons()
@@ -273,6 +283,7 @@ class MainWindow(QMainWindow):
             (self.open_run_action, "view"),
             (self.cancel_action, "cancel"),
             (self.refresh_action, "refresh"),
+            (self.export_action, "export"),
             (self.reset_filters_action, "filter"),
             (self.filters_toggle, "filter"),
             (self.trends_toggle, "trends"),
@@ -379,6 +390,7 @@ class MainWindow(QMainWindow):
                 job.cancel()
         self.poll_timer.stop()
         self.recovery_timer.stop()
+        self.export_status.cancel()  # a closed window leaves no half-written file
         self.save_settings()
         self.welcome.shutdown()
         self.run_pool.waitForDone()
@@ -499,6 +511,33 @@ class MainWindow(QMainWindow):
             a.setCheckable(True)
             a.setChecked(not header.isSectionHidden(column))
             a.toggled.connect(lambda shown, c=column: header.setSectionHidden(c, not shown))
+
+    # -- export -----------------------------------------------------------------------
+
+    def exported_columns(self) -> list[Column]:
+        """The columns the user sees, in the order they see them (the header's
+        sections can be moved and hidden); the view icon is not data."""
+        header = self.view.horizontalHeader()
+        logical = (header.logicalIndex(visual) for visual in range(header.count()))
+        return [COLUMNS[c] for c in logical if not header.isSectionHidden(c) and COLUMNS[c].exported]
+
+    def export_runs(self) -> None:
+        """File ▸ Export Runs: every run of the current filter and sort, not only those loaded."""
+        if self.export_status.running:
+            self.statusBar().showMessage("An export is already running; cancel it or wait for it to finish", 5000)
+            return
+        path = choose_export_path(self, self._export_folder / "enroller-runs.csv")
+        if path:
+            self.start_export(path)
+
+    def start_export(self, path: str) -> None:
+        self._export_folder = Path(path).expanduser().parent
+        db, run_filter, run_sort, columns = self.db, self.model.run_filter, self.model.run_sort, self.exported_columns()
+        self.export_status.start(
+            lambda state: export.export_runs(db, run_filter, run_sort, columns, path, progress=state.progress, cancel=state),
+            "the runs",
+            path,
+        )
 
     # -- runs launched here -----------------------------------------------------------
 

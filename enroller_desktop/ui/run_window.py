@@ -23,14 +23,11 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
-    QMessageBox,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QTableView,
@@ -46,8 +43,10 @@ from enroller_desktop.db import detail_queries
 from enroller_desktop.db.detail_queries import FunnelBox, FunnelSlice, PotentialFilter
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose
+from enroller_desktop.ui import theme
+from enroller_desktop.ui.exporting import ExportProgress, choose_export_path
 from enroller_desktop.ui.funnel import FunnelScene, FunnelView
-from enroller_desktop.ui.jobs import Job, JobState, start
+from enroller_desktop.ui.jobs import Job, start
 from enroller_desktop.ui.query_param_chart import QueryParamChart
 from enroller_desktop.ui.run_models import EventTreeModel, PagedTableModel, RowsTableModel, keep_until_finished
 
@@ -71,12 +70,6 @@ def show_run_window(db: Database, run_id: int, parent: QWidget | None = None) ->
     window.raise_()
     window.activateWindow()
     return window
-
-
-def choose_export_path(parent: QWidget, suggested: Path) -> str | None:
-    """Ask where to write a CSV; None when the user cancels."""
-    path, _ = QFileDialog.getSaveFileName(parent, "Export to CSV", str(suggested), "CSV files (*.csv);;All files (*)")
-    return path or None
 
 
 def _details(db: Database, run_id: int) -> dict:
@@ -117,7 +110,7 @@ def _table_view(model, *, sortable: bool = False) -> QTableView:
 
 
 def _export_button(window: RunWindow) -> QPushButton:
-    button = QPushButton("Export…")
+    button = QPushButton(theme.icon("export"), "Export…")
     button.setToolTip("Export this table to CSV (Ctrl+E): every row of the current filter and sort")
     button.clicked.connect(window.export_current_tab)
     window._export_buttons.append(button)
@@ -170,7 +163,6 @@ class RunWindow(QMainWindow):
         with db.read() as conn:
             self.summary: Row = detail_queries.run_summary(conn, run_id)
         self._export_buttons: list[QPushButton] = []
-        self._export_job: Job | None = None
         self._details_job: Job | None = None
         self._export_folder = Path.home()
 
@@ -348,15 +340,12 @@ class RunWindow(QMainWindow):
         self.tabs.addTab(tab, "Campaign Customers")
 
     def _build_status_bar(self) -> None:
-        self.export_label = QLabel()
-        self.export_progress = QProgressBar()
-        self.export_progress.setRange(0, 1000)
-        self.export_progress.setMaximumWidth(220)
-        self.export_cancel = QPushButton("Cancel")
-        self.export_cancel.clicked.connect(self.cancel_export)
-        for widget in (self.export_label, self.export_progress, self.export_cancel):
-            self.statusBar().addPermanentWidget(widget)
-            widget.hide()
+        self.export_status = ExportProgress(self)
+        self.export_progress = self.export_status.progress
+        self.export_cancel = self.export_status.cancel_button
+        self.export_status.finished.connect(self.export_finished)
+        self.export_status.failed.connect(self.export_failed)
+        self.export_status.runningChanged.connect(self._set_exporting)
 
     # -- the run and its updates ----------------------------------------------------
 
@@ -472,7 +461,7 @@ class RunWindow(QMainWindow):
         return run_tables.run_tab_source(self.summary, tab), tab
 
     def export_current_tab(self) -> None:
-        if self._export_job is not None:
+        if self.exporting:
             self.statusBar().showMessage("An export is already running; cancel it or wait for it to finish", 5000)
             return
         source, tab = self.current_table_source()
@@ -483,56 +472,16 @@ class RunWindow(QMainWindow):
     def start_export(self, source: run_tables.TableSource, path: str) -> None:
         self._export_folder = Path(path).expanduser().parent
         db = self.db
-
-        def write(state: JobState):
-            try:
-                return export.export_source(db, source, path, progress=state.progress, cancel=state)
-            except export.ExportCanceled:
-                return None
-
-        job = Job(write, name=f"export {Path(path).name}")
-        self._export_job = job
-        keep_until_finished(job)
-        job.signals.progress.connect(self._export_progressed)
-        job.signals.succeeded.connect(self._export_done)
-        job.signals.failed.connect(self._export_error)
-        job.signals.finished.connect(self._export_ended)
-        self.export_label.setText(f"Exporting {source.table.title} to {Path(path).name}")
-        self.export_progress.setValue(0)
-        for widget in (self.export_label, self.export_progress, self.export_cancel):
-            widget.show()
-        self._set_exporting(True)
-        start(job)
+        self.export_status.start(
+            lambda state: export.export_source(db, source, path, progress=state.progress, cancel=state), source.table.title, path
+        )
 
     def cancel_export(self) -> None:
-        if self._export_job is not None:
-            self._export_job.cancel()
-            self.export_label.setText("Canceling the export…")
+        self.export_status.cancel()
 
     @property
     def exporting(self) -> bool:
-        return self._export_job is not None
-
-    def _export_progressed(self, fraction: float, message: str) -> None:
-        self.export_progress.setValue(int(fraction * 1000))
-        self.export_progress.setFormat(message)
-
-    def _export_done(self, written) -> None:
-        if written is None:
-            self.statusBar().showMessage("Export canceled; no file was written", 8000)
-        else:
-            self.statusBar().showMessage(f"Exported {written:,} rows", 8000)
-        self.export_finished.emit(written)
-
-    def _export_error(self, message: str, details: str) -> None:
-        self.export_failed.emit(message)
-        QMessageBox.warning(self, "Export failed", message)
-
-    def _export_ended(self) -> None:
-        self._export_job = None
-        for widget in (self.export_label, self.export_progress, self.export_cancel):
-            widget.hide()
-        self._set_exporting(False)
+        return self.export_status.running
 
     def _set_exporting(self, exporting: bool) -> None:
         for button in self._export_buttons:
@@ -542,8 +491,7 @@ class RunWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._poll.stop()
-        if self._export_job is not None:
-            self._export_job.cancel()  # a closed window leaves no half-written file
+        self.export_status.cancel()  # a closed window leaves no half-written file
         _open_windows.pop((self.db.url, self.run_id), None)
         super().closeEvent(event)
 

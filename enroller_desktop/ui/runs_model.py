@@ -4,8 +4,9 @@ The model knows how many runs match (one COUNT) and holds a slot per row; a row
 is read when the view first paints it, a page at a time, by keyset from a
 neighbouring row (:mod:`enroller_desktop.db.run_queries`). Nothing is sorted or
 filtered in Python. ``data()`` does almost nothing: each column's formatter is
-built once. Every query runs on a thread pool; the interface thread only places
-rows that arrived.
+built once, from the column definitions of :mod:`enroller_desktop.run_index`
+(which the CSV export reads too). Every query runs on a thread pool; the
+interface thread only places rows that arrived.
 
 Live: :meth:`RunsModel.poll` re-reads the visible runs that are not finished
 (and those this window executes), and asks for runs created since the last look.
@@ -17,10 +18,8 @@ place is somewhere in the middle, so the model only counts them
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
@@ -40,6 +39,14 @@ from enroller_desktop.db import run_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.run_queries import NEWEST_FIRST, RunFilter, RunRow, RunSort
+from enroller_desktop.run_index import (  # noqa: F401 - the window and its tests know them from here
+    COLUMN_OF_KEY,
+    COLUMNS,
+    STATUS_COLUMN,
+    VIEW_COLUMN,
+    format_count,
+    format_duration,
+)
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.jobs import JobState
 
@@ -53,119 +60,6 @@ ProgressRole = Qt.ItemDataRole.UserRole + 3  # fraction 0..1 of a run this windo
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-
-
-def format_time(value: dt.datetime | None) -> str | None:
-    """A stored time as shown everywhere in the window: UTC, to the second."""
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S") if value else None
-
-
-def format_count(value: int | None) -> str | None:
-    return f"{value:,}" if value is not None else None
-
-
-def format_duration(value: dt.timedelta | None) -> str | None:
-    """h:mm:ss (hours keep counting past 24, as a stopwatch does)."""
-    if value is None:
-        return None
-    seconds = max(0, int(value.total_seconds()))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str  # a run_queries.SORT_KEYS value
-    title: str
-    definition: str  # the header's tooltip: the seed's words
-    display: Callable[[RunRow], Any]
-    raw: Callable[[RunRow], Any]
-    numeric: bool = False
-
-
-def _count_column(key: str, title: str, definition: str) -> Column:
-    def raw(row: RunRow):
-        return getattr(row, key)
-
-    return Column(key, title, definition, lambda row: format_count(raw(row)), raw, numeric=True)
-
-
-# The seed's columns in its order; each definition is quoted from its index page.
-COLUMNS: tuple[Column, ...] = (
-    Column("id", "", "Link to expand enroller run details", lambda row: None, lambda row: row.id),
-    Column(
-        "created_at",
-        "Created",
-        "Created: date/time stamp of enrollment activity (UTC)",
-        lambda row: format_time(row.created_at),
-        lambda row: row.created_at,
-    ),
-    Column("organization", "Organization", "Organization", lambda row: row.organization, lambda row: row.organization),
-    Column("campaign", "Campaign", "Campaign", lambda row: row.campaign, lambda row: row.campaign),
-    Column(
-        "purpose",
-        "Purpose",
-        "Purpose: campaign evaluation and expire, campaign simulation, criterion stats, customer evaluation, default",
-        lambda row: row.purpose.label,
-        lambda row: row.purpose,
-    ),
-    Column(
-        "status",
-        "Status",
-        "Status: canceled, completed, error, in progress, not applicable, scheduled",
-        lambda row: row.status.label,
-        lambda row: row.status,
-    ),
-    _count_column(
-        "query_param_customers",
-        "Query Param Customers",
-        "Query Param Customers: count of customers who qualified for the campaign based on the query parameters",
-    ),
-    _count_column(
-        "potential_customers",
-        "Potential Customers",
-        "Potential Customers: of those who met the query parameter criteria, count of customers who qualified "
-        "for the campaign based on sufficient contact information",
-    ),
-    _count_column(
-        "potential_events",
-        "Potential Events",
-        "Potential Events: of those who met the query parameter and potential customer criteria, count of "
-        "customers who qualified for the campaign based on the unique event check",
-    ),
-    _count_column(
-        "eligible",
-        "Eligible",
-        "Eligible: of those who met the query parameter, potential customer, and potential event criteria, count "
-        "of customers who qualified for the campaign based on marketing exclusion and communication preferences",
-    ),
-    _count_column("success", "Success", "Success: count of customers who were enrolled successfully into the campaign"),
-    Column(
-        "in_progress_at",
-        "In Progress At",
-        "In Progress At: date/time stamp of when enroller run began (UTC)",
-        lambda row: format_time(row.in_progress_at),
-        lambda row: row.in_progress_at,
-    ),
-    Column(
-        "completed_at",
-        "Completed At",
-        "Completed At: date/time stamp of when enroller run finished (UTC)",
-        lambda row: format_time(row.completed_at),
-        lambda row: row.completed_at,
-    ),
-    Column(
-        "duration",
-        "Duration",
-        "Duration: time from enroller run start to enroller run finish",
-        lambda row: format_duration(row.duration),
-        lambda row: row.duration,
-        numeric=True,
-    ),
-)
-
-VIEW_COLUMN = 0
-STATUS_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.key == "status")
-COLUMN_OF_KEY = {c.key: i for i, c in enumerate(COLUMNS)}
 
 
 class RunsModel(QAbstractTableModel):

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from enroller_desktop import export, run_tables
 from enroller_desktop.db import detail_queries
@@ -421,7 +421,7 @@ def test_cancel_stops_the_export_and_leaves_no_file(qtbot, db, tmp_path, monkeyp
 def test_an_export_to_a_vanished_folder_says_so(qtbot, db, tmp_path, monkeypatch):
     window = open_window(qtbot, db, build_run(db).run_id)
     monkeypatch.setattr(run_window_module, "choose_export_path", lambda parent, suggested: str(tmp_path / "gone" / "x.csv"))
-    monkeypatch.setattr(run_window_module.QMessageBox, "warning", lambda *args: None)  # no modal box in a test
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: None)  # no modal box in a test
     with qtbot.waitSignal(window.export_failed, timeout=10_000) as failed:
         window.export_current_tab()
     assert "does not exist" in failed.args[0]

@@ -1,0 +1,107 @@
+"""A CSV export as a window shows it: written on the thread pool, with what is
+being written, a progress bar and Cancel in the window's status bar, while the
+window stays usable. The writing itself is :mod:`enroller_desktop.export`'s; a
+canceled or failed export leaves no file (SPEC 8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QWidget
+
+from enroller_desktop import export
+from enroller_desktop.ui.jobs import Job, JobState, start
+from enroller_desktop.ui.run_models import keep_until_finished
+
+
+def choose_export_path(parent: QWidget, suggested: Path) -> str | None:
+    """Ask where to write a CSV; None when the user cancels."""
+    path, _ = QFileDialog.getSaveFileName(parent, "Export to CSV", str(suggested), "CSV files (*.csv);;All files (*)")
+    return path or None
+
+
+class ExportProgress(QObject):
+    """One export at a time for a window, shown in its status bar."""
+
+    finished = Signal(object)  # rows written, or None when canceled
+    failed = Signal(str)  # a one-line message, also shown in a message box
+    runningChanged = Signal(bool)
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self._job: Job | None = None
+        self.label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumWidth(220)
+        self.progress.setAccessibleName("Export progress")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the export; no file is written")
+        self.cancel_button.clicked.connect(self.cancel)
+        for widget in (self.label, self.progress, self.cancel_button):
+            window.statusBar().addPermanentWidget(widget)
+            widget.hide()
+
+    @property
+    def running(self) -> bool:
+        return self._job is not None
+
+    def start(self, write: Callable[[JobState], int], title: str, path: str) -> bool:
+        """Run ``write(state)`` (an :mod:`~enroller_desktop.export` function given
+        ``progress=state.progress, cancel=state``) on the thread pool; False when
+        an export is already running."""
+        if self._job is not None:
+            self._window.statusBar().showMessage("An export is already running; cancel it or wait for it to finish", 5000)
+            return False
+
+        def written(state: JobState):
+            try:
+                return write(state)
+            except export.ExportCanceled:
+                return None
+
+        job = Job(written, name=f"export {Path(path).name}")
+        self._job = job
+        keep_until_finished(job)
+        job.signals.progress.connect(self._progressed)
+        job.signals.succeeded.connect(self._done)
+        job.signals.failed.connect(self._error)
+        job.signals.finished.connect(self._ended)
+        self.label.setText(f"Exporting {title} to {Path(path).name}")
+        self.progress.setValue(0)
+        self.progress.setFormat("%p%")
+        for widget in (self.label, self.progress, self.cancel_button):
+            widget.show()
+        self.runningChanged.emit(True)
+        start(job)
+        return True
+
+    def cancel(self) -> None:
+        if self._job is not None:
+            self._job.cancel()
+            self.label.setText("Canceling the export…")
+
+    def _progressed(self, fraction: float, message: str) -> None:
+        self.progress.setValue(int(fraction * 1000))
+        self.progress.setFormat(message)
+
+    def _done(self, written) -> None:
+        if written is None:
+            self._window.statusBar().showMessage("Export canceled; no file was written", 8000)
+        else:
+            self._window.statusBar().showMessage(f"Exported {written:,} rows", 8000)
+        self.finished.emit(written)
+
+    def _error(self, message: str, _details: str) -> None:
+        self.failed.emit(message)
+        QMessageBox.warning(self._window, "Export failed", message)
+
+    def _ended(self) -> None:
+        self._job = None
+        for widget in (self.label, self.progress, self.cancel_button):
+            widget.hide()
+        self.runningChanged.emit(False)

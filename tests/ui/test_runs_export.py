@@ -1,0 +1,188 @@
+"""File ▸ Export Runs (SPEC 8): every run of the current filter and sort, the
+visible columns as shown, a whole file or none."""
+
+from __future__ import annotations
+
+import csv
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from enroller_desktop import export
+from enroller_desktop.db.enums import RunStatus
+from enroller_desktop.db.models import Organization
+from enroller_desktop.ui import main_window as main_window_module
+from enroller_desktop.ui.main_window import MainWindow
+from enroller_desktop.ui.runs_model import COLUMN_OF_KEY, VIEW_COLUMN
+
+from .runs_data import NOW, add_organizations, add_run, add_runs
+from .test_main_window import change_filter, click_header, make_settings, open_window
+
+SHOTS = Path("/tmp/shots")
+
+
+@pytest.fixture
+def window(qtbot, db, tmp_path):
+    ids = add_organizations(db)
+    add_runs(db, ids, 450)
+    w = open_window(qtbot, db, make_settings(tmp_path))
+    yield w
+    w.close()
+
+
+def export_to(qtbot, window: MainWindow, monkeypatch, out: Path, *, by_keyboard: bool = True):
+    monkeypatch.setattr(main_window_module, "choose_export_path", lambda parent, suggested: str(out))
+    with qtbot.waitSignal(window.export_status.finished, timeout=20_000) as finished:
+        if by_keyboard:
+            qtbot.keyClick(window.view, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+        else:
+            window.export_action.trigger()
+    return finished.args[0]
+
+
+def read_csv(path: Path) -> list[list[str]]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def every_shown_row(qtbot, window: MainWindow, columns: list[int]) -> list[list[str]]:
+    """What a user scrolling to the bottom sees, page by page, in ``columns``."""
+    model = window.model
+
+    def all_there() -> bool:
+        for row in range(model.rowCount()):
+            if model.run_at(row) is None:
+                model.data(model.index(row, 1))
+                return False
+        return True
+
+    qtbot.waitUntil(all_there, timeout=20_000)
+    return [[model.index(row, c).data() or "" for c in columns] for row in range(model.rowCount())]
+
+
+def test_ctrl_e_exports_every_run_of_the_filter_and_sort_as_shown(qtbot, window, tmp_path, monkeypatch):
+    dock = window.filter_dock
+    change_filter(qtbot, window, lambda: dock.statuses[RunStatus.SCHEDULED].setChecked(False))
+    with qtbot.waitSignal(window.model.reloaded, timeout=10_000):
+        click_header(qtbot, window, COLUMN_OF_KEY["campaign"])
+    assert window.model.run_sort.key == "campaign"
+    assert window.model.run_at(window.model.rowCount() - 1) is None  # not loaded: the export reads it itself
+
+    written = export_to(qtbot, window, monkeypatch, tmp_path / "runs.csv")
+
+    header, *rows = read_csv(tmp_path / "runs.csv")
+    data_columns = [c for c in range(window.model.columnCount()) if c != VIEW_COLUMN]
+    assert header == [window.model.headerData(c, Qt.Orientation.Horizontal) for c in data_columns]
+    assert rows == every_shown_row(qtbot, window, data_columns)
+    assert written == len(rows) == window.model.rowCount()
+    assert "Scheduled" not in {row[header.index("Status")] for row in rows}
+
+
+def test_the_export_has_the_columns_the_user_sees_in_their_order(qtbot, window, tmp_path, monkeypatch):
+    header_view = window.view.horizontalHeader()
+    header_view.setSectionHidden(COLUMN_OF_KEY["potential_events"], True)
+    header_view.moveSection(header_view.visualIndex(COLUMN_OF_KEY["status"]), 1)
+
+    export_to(qtbot, window, monkeypatch, tmp_path / "runs.csv", by_keyboard=False)
+
+    header = read_csv(tmp_path / "runs.csv")[0]
+    assert header[:2] == ["Status", "Created"]
+    assert "Potential Events" not in header and len(header) == window.model.columnCount() - 2
+
+
+def test_times_are_iso_8601_utc_and_counts_as_shown(qtbot, window, tmp_path, monkeypatch):
+    export_to(qtbot, window, monkeypatch, tmp_path / "runs.csv")
+    header, *rows = read_csv(tmp_path / "runs.csv")
+    newest = dict(zip(header, rows[0]))
+    assert newest["Created"] == NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
+    counts = [row[header.index("Query Param Customers")] for row in rows]
+    assert any("," in count for count in counts)  # thousands separators, as on screen
+
+
+def test_a_name_that_looks_like_a_formula_is_exported_as_text(qtbot, db, tmp_path, monkeypatch):
+    ids = add_organizations(db)
+    with db.write() as conn:
+        conn.execute(sa.update(Organization.__table__).where(Organization.id == ids["Maple Motors"]).values(name='=HYPERLINK("x"), "Ünïcode"'))
+    add_run(db, ids, created_at=NOW)
+    window = open_window(qtbot, db, make_settings(tmp_path))
+    export_to(qtbot, window, monkeypatch, tmp_path / "runs.csv")
+    window.close()
+
+    raw = (tmp_path / "runs.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    header, row = read_csv(tmp_path / "runs.csv")
+    assert row[header.index("Organization")] == '\'=HYPERLINK("x"), "Ünïcode"'
+
+
+def unwritable_folder(tmp_path: Path) -> Path:
+    """A folder this process cannot create a file in (root ignores permissions:
+    it gets a read-only file system's folder)."""
+    if os.geteuid() != 0:
+        folder = tmp_path / "locked"
+        folder.mkdir(mode=0o500)
+        return folder
+    try:
+        handle, name = tempfile.mkstemp(dir="/sys")
+    except PermissionError:
+        return Path("/sys")
+    os.close(handle)
+    os.unlink(name)
+    pytest.skip("no folder here refuses a file")
+
+
+def test_an_unwritable_folder_gives_a_clear_message_and_no_file(qtbot, window, tmp_path, monkeypatch):
+    folder = unwritable_folder(tmp_path)
+    before = set(os.listdir(folder))
+    monkeypatch.setattr(main_window_module, "choose_export_path", lambda parent, suggested: str(folder / "runs.csv"))
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: None)  # no modal box in a test
+    with qtbot.waitSignal(window.export_status.failed, timeout=10_000) as failed:
+        window.export_runs()
+    assert failed.args[0] == f"Cannot export to {folder / 'runs.csv'}: no permission to write in {folder}"
+    assert set(os.listdir(folder)) == before
+    qtbot.waitUntil(lambda: window.export_action.isEnabled())
+
+
+def test_a_folder_that_does_not_exist_gives_a_clear_message(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.setattr(main_window_module, "choose_export_path", lambda parent, suggested: str(tmp_path / "gone" / "runs.csv"))
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: None)
+    with qtbot.waitSignal(window.export_status.failed, timeout=10_000) as failed:
+        window.export_runs()
+    assert "does not exist" in failed.args[0]
+    assert not (tmp_path / "gone").exists()
+
+
+def test_cancel_stops_the_export_and_leaves_no_file(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.setattr(export, "BATCH_SIZE", 1)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    monkeypatch.setattr(main_window_module, "choose_export_path", lambda parent, suggested: str(folder / "runs.csv"))
+    window.export_status.progress.valueChanged.connect(lambda value: window.export_status.cancel_button.click())
+    with qtbot.waitSignal(window.export_status.finished, timeout=10_000) as finished:
+        window.export_runs()
+    assert finished.args == [None]
+    assert list(folder.iterdir()) == []
+    qtbot.waitUntil(lambda: window.export_action.isEnabled())  # Export is offered again
+
+
+def test_a_screenshot_of_the_export_in_progress(qtbot, sqlite_db, tmp_path, monkeypatch):
+    ids = add_organizations(sqlite_db)
+    add_runs(sqlite_db, ids, 60)
+    window = open_window(qtbot, sqlite_db, make_settings(tmp_path))
+    monkeypatch.setattr(export, "BATCH_SIZE", 20)
+    SHOTS.mkdir(exist_ok=True)
+    shots = []
+
+    def grab_once(value: int) -> None:
+        if value > 0 and not shots:
+            shots.append(window.grab())
+
+    window.export_status.progress.valueChanged.connect(grab_once)
+    export_to(qtbot, window, monkeypatch, tmp_path / "runs.csv")
+    window.close()
+    for folder in (tmp_path, SHOTS):
+        assert shots[0].save(str(folder / "main_window_exporting.png"))
