@@ -167,6 +167,28 @@ def candidate_source(ctx: FunnelContext, c=CUSTOMERS, v=VEHICLES):
     return joined, sa.and_(*where)
 
 
+#: Customers per candidate INSERT on SQLite (see :func:`customer_batches`).
+SQLITE_BATCH = 100_000
+
+
+def customer_batches(conn: Connection, ctx: FunnelContext) -> list[tuple[int, int] | None]:
+    """The customer id ranges a query param's candidates are inserted by.
+
+    SQLite has one writer at a time: a single INSERT over a million customers
+    holds the lock for a minute, long enough for the run's own heartbeat to miss
+    and for another client to think the run dead. On SQLite the inserts go by
+    ranges of customer ids, each a few seconds; PostgreSQL locks rows, not the
+    database, and hashes the verdicts once for the whole set, so it takes one.
+    """
+    if ctx.dialect != "sqlite" or ctx.customer_id is not None:
+        return [None]
+    c = CUSTOMERS.c
+    low, high = conn.execute(sa.select(sa.func.min(c.id), sa.func.max(c.id)).where(c.organization_id == ctx.organization_id)).one()
+    if low is None:
+        return [None]
+    return [(start, min(start + SQLITE_BATCH - 1, high)) for start in range(low, high + 1, SQLITE_BATCH)]
+
+
 def compile_param(ctx: FunnelContext, node, c=CUSTOMERS, v=VEHICLES) -> ColumnElement[bool]:
     return criteria.compile_criterion(
         node, customer=c, vehicle=v, customer_tags=TAGS, as_of=ctx.as_of_date, dialect=ctx.dialect
@@ -196,11 +218,14 @@ def insert_candidates(
     event_key_field: str | None,
     first: bool,
     validated_at: dt.datetime,
+    ids: tuple[int, int] | None = None,
 ) -> int:
     """Insert the candidates ``condition`` matches that no earlier param credited,
-    with every check; returns how many."""
+    with every check (only customers with ids in ``ids``, when given); returns how many."""
     c, v = CUSTOMERS, VEHICLES
     joined, where = candidate_source(ctx, c, v)
+    if ids is not None:
+        where = sa.and_(where, c.c.id.between(*ids))
     event_key = criteria.event_key_sql(event_key_field, customer=c, vehicle=v, dialect=ctx.dialect)
     joined, checks = with_checks(ctx, joined, c, v, event_key)
     columns = {

@@ -512,32 +512,42 @@ class _Execution:
         self.write(create)
         return parsed
 
-    def _run_param(self, param: _Param, index: int, total: int, work: Callable[[Connection], int]) -> int:
-        """Evaluate one query param with its bookkeeping; returns its total customers."""
+    def _run_param(self, param: _Param, index: int, total: int, batches: list[Callable[[Connection], int]]) -> int:
+        """Evaluate one query param, batch by batch, with its bookkeeping; returns
+        its total customers. ``query_attempts`` is 1 plus every retry of a batch."""
         self.checkpoint()
         self.progress(0.05 + 0.5 * index / max(total, 1), f"Query param {index + 1} of {total}: {param.name}")
-        attempts = 0
+        retries = 0
+        attempts_of_batch = 0
 
         def count_attempt(n: int) -> None:
-            nonlocal attempts
-            attempts = n
+            nonlocal attempts_of_batch
+            attempts_of_batch = n
 
         started_at = utcnow()
         self.write(lambda conn: conn.execute(
             sa.update(RUN_PARAMS).where(RUN_PARAMS.c.id == param.run_param_id)
             .values(status=RunStatus.IN_PROGRESS, in_progress_at=started_at)))
         clock = time.perf_counter()
+        matched = 0
         try:
-            matched = self.write(work, on_attempt=count_attempt)
+            for done, batch in enumerate(batches):
+                if done:
+                    self.checkpoint()
+                    self.progress(0.05 + 0.5 * (index + done / len(batches)) / max(total, 1),
+                                  f"Query param {index + 1} of {total}: {param.name} ({done:,} of {len(batches):,} parts)")
+                matched += self.write(batch, on_attempt=count_attempt)
+                retries += attempts_of_batch - 1
         except Exception:
+            retries += max(attempts_of_batch - 1, 0)
             self.write(lambda conn: conn.execute(
                 sa.update(RUN_PARAMS).where(RUN_PARAMS.c.id == param.run_param_id)
-                .values(status=RunStatus.ERROR, query_attempts=attempts, completed_at=utcnow())))
+                .values(status=RunStatus.ERROR, query_attempts=1 + retries, completed_at=utcnow())))
             raise
         duration_ms = (time.perf_counter() - clock) * 1000
         self.write(lambda conn: conn.execute(
             sa.update(RUN_PARAMS).where(RUN_PARAMS.c.id == param.run_param_id)
-            .values(status=RunStatus.COMPLETED, total_customers=matched, query_attempts=attempts,
+            .values(status=RunStatus.COMPLETED, total_customers=matched, query_attempts=1 + retries,
                     average_potential_duration_ms=duration_ms / matched if matched else None,
                     completed_at=utcnow())))
         return matched
@@ -547,7 +557,7 @@ class _Execution:
         ctx = self.ctx
         for index, param in enumerate(params):
             condition = funnel.compile_param(ctx, param.node)
-            self._run_param(param, index, len(params), lambda conn, c=condition: funnel.count_matches(conn, ctx, c))
+            self._run_param(param, index, len(params), [lambda conn, c=condition: funnel.count_matches(conn, ctx, c)])
         self.checkpoint()
         conditions = [funnel.compile_param(ctx, p.node) for p in params]
         with self.db.read() as conn:
@@ -563,14 +573,21 @@ class _Execution:
         started = time.perf_counter()
         ctx = self.ctx
         validated_at = utcnow()
+        with self.db.read() as conn:
+            id_ranges = funnel.customer_batches(conn, ctx)
         for index, param in enumerate(params):
-            def work(conn, param=param, first=index == 0):
-                inserted = funnel.insert_candidates(
+            first = index == 0
+
+            def insert(conn, ids, param=param, first=first):
+                return funnel.insert_candidates(
                     conn, ctx, query_param_id=param.id, condition=funnel.compile_param(ctx, param.node),
-                    event_key_field=param.event_key, first=first, validated_at=validated_at)
-                also = 0 if first else funnel.count_credited_matches(conn, ctx, query_param_id=param.id, node=param.node)
-                return inserted + also
-            self._run_param(param, index, len(params), work)
+                    event_key_field=param.event_key, first=first, validated_at=validated_at, ids=ids)
+
+            batches = [lambda conn, ids=ids, insert=insert: insert(conn, ids) for ids in id_ranges]
+            if not first:
+                batches.append(lambda conn, param=param: funnel.count_credited_matches(
+                    conn, ctx, query_param_id=param.id, node=param.node))
+            self._run_param(param, index, len(params), batches)
             self.write(lambda conn: funnel.analyze_potentials(conn, ctx))
         self.checkpoint()
 
