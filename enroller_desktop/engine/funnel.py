@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -237,7 +238,9 @@ def insert_candidates(
         "first_name": c.c.first_name,
         "last_name": c.c.last_name,
         "status": sa.literal(PotentialStatus.PENDING.value),
-        "is_valid": sa.false(),
+        # A check awaiting its verdict is NULL here, so is_valid is false until
+        # repair_channel_checks completes the row.
+        "is_valid": sa.func.coalesce(eligible(checks), sa.false()),
         **checks,
         "validated_at": _time(validated_at),
     }
@@ -495,9 +498,12 @@ def repair_channel_checks(conn: Connection, ctx: FunnelContext, validated_at: dt
     values = {name: sa.func.coalesce(expr, FAILED) for name, expr in checks.items() if _uses(ctx, name)}
     if not values:
         return 0
+    # SET sees the old row: is_valid is decided from the new channel checks and
+    # the row's other checks.
+    row = {column.name: column for column in p.c} | values
     statement = (
         sa.update(p)
-        .values(**values, validated_at=_time(validated_at))
+        .values(**values, is_valid=sa.func.coalesce(eligible(row), sa.false()), validated_at=_time(validated_at))
         .where(p.c.customer_id == c.c.id, p.c.run_id == ctx.run_id, _missing_verdict(ctx))
     )
     return conn.execute(statement).rowcount
@@ -507,11 +513,10 @@ def _uses(ctx: FunnelContext, check: str) -> bool:
     return {"valid_email": ctx.uses_email, "valid_phone": ctx.uses_phone, "valid_message": ctx.uses_sms}[check]
 
 
-def mark_valid(conn: Connection, run_id: int) -> int:
-    """``is_valid`` = eligible (SPEC 3), set on the eligible rows only."""
-    p = POTENTIALS
-    statement = sa.update(p).values(is_valid=True).where(p.c.run_id == run_id, stage_condition(Stage.ELIGIBLE, p))
-    return conn.execute(statement).rowcount
+def eligible(checks: dict[str, ColumnElement]) -> ColumnElement[bool]:
+    """``is_valid`` (SPEC 3) over check expressions, by the one funnel rule of
+    ``db.stages`` (which reads the checks as columns of a row)."""
+    return stage_condition(Stage.ELIGIBLE, SimpleNamespace(c=SimpleNamespace(**checks)))
 
 
 FUNNEL_STAGES = (Stage.QUERY_PARAM_CUSTOMERS, Stage.POTENTIAL_CUSTOMERS, Stage.POTENTIAL_EVENTS, Stage.ELIGIBLE)
@@ -549,7 +554,9 @@ def enroll(conn: Connection, ctx: FunnelContext) -> int:
 
 
 def settle_potentials(conn: Connection, ctx: FunnelContext) -> int:
-    """Eligible potentials become ``success`` when this run enrolled them, else ``error``."""
+    """Eligible potentials become ``success`` when this run enrolled them, else
+    ``error``. Two statements whose conditions sit in WHERE, so PostgreSQL joins
+    the enrollments once instead of probing them row by row."""
     p, cc = POTENTIALS, ENROLLMENTS
     enrolled_here = sa.exists().where(
         cc.c.campaign_id == ctx.campaign_id,
@@ -558,9 +565,11 @@ def settle_potentials(conn: Connection, ctx: FunnelContext) -> int:
         event_key_of(cc.c.event_key) == p.c.event_key,
         cc.c.run_id == ctx.run_id,
     )
-    status = sa.case((enrolled_here, PotentialStatus.SUCCESS.value), else_=PotentialStatus.ERROR.value)
-    statement = sa.update(p).values(status=status).where(p.c.run_id == ctx.run_id, p.c.is_valid == sa.true())
-    return conn.execute(statement).rowcount
+    eligible = sa.and_(p.c.run_id == ctx.run_id, p.c.is_valid == sa.true())
+    enrolled = conn.execute(sa.update(p).values(status=PotentialStatus.SUCCESS.value).where(eligible, enrolled_here)).rowcount
+    conn.execute(sa.update(p).values(status=PotentialStatus.ERROR.value)
+                 .where(eligible, p.c.status == PotentialStatus.PENDING.value))
+    return enrolled
 
 
 def fail_eligible(conn: Connection, run_ids: list[int]) -> int:

@@ -620,7 +620,6 @@ class _Execution:
         started = self.enter(RunStep.CUSTOMER_VALIDATION, 0.82, "Counting the funnel")
 
         def work(conn):
-            funnel.mark_valid(conn, self.run_id)
             counts = funnel.count_stages(conn, self.run_id)
             self.update_run(conn, **counts)
             self.log_event(started, f"{counts['eligible']:,} eligible of {counts['query_param_customers']:,} candidates",
