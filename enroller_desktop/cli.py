@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy.exc import OperationalError
 
 from enroller_desktop import __version__
-from enroller_desktop.config import mask_url, password_of, resolve_db_url
+from enroller_desktop.config import given_db_url, mask_url, password_of, resolve_db_url
 from enroller_desktop.db.enums import RunPurpose, RunStatus
 from enroller_desktop.errors import UserError, scrub
 
@@ -168,7 +168,7 @@ def cmd_export(args) -> int:
 def cmd_window(args) -> int:
     from enroller_desktop.ui.app import run_app
 
-    return run_app(resolve_db_url(args.db), smoke=args.smoke, palette=args.palette)
+    return run_app(given_db_url(args.db), smoke=args.smoke, palette=args.palette)
 
 
 def _print_progress(fraction: float, message: str) -> None:

@@ -35,12 +35,17 @@ def default_db_url() -> str:
     return f"sqlite:///{folder / DB_FILE_NAME}"
 
 
-def resolve_db_url(cli_value: str | None = None) -> str:
-    """The URL to open: the command line's, the environment's, or the default file."""
+def given_db_url(cli_value: str | None = None) -> str | None:
+    """The URL the user named for this launch: the command line's, else the
+    environment's; None when neither names one."""
     if cli_value:
         return cli_value
-    env = os.environ.get(ENV_DB_URL, "").strip()
-    return env or default_db_url()
+    return os.environ.get(ENV_DB_URL, "").strip() or None
+
+
+def resolve_db_url(cli_value: str | None = None) -> str:
+    """The URL to open: the command line's, the environment's, or the default file."""
+    return given_db_url(cli_value) or default_db_url()
 
 
 def mask_url(url: str) -> str:

@@ -1,5 +1,13 @@
 """Starting the application: QApplication, its look and its error dialog, the
-database, the main window."""
+database, the main window.
+
+Which database: the one named for this launch (``--db`` or ``ENROLLER_DB_URL``),
+else the one the window showed when it last closed, else the default file (SPEC
+7). A last database that cannot be opened any more (a file moved away, a server
+down, a password the keyring no longer holds) gives way to the default with a
+message saying why, never to a crash, and a moved SQLite file is never recreated
+empty at its old path.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +18,14 @@ import time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
 from enroller_desktop import __version__
-from enroller_desktop.config import mask_url
+from enroller_desktop.config import default_db_url, mask_url
+from enroller_desktop.db.engine import Database, open_database
+from enroller_desktop.errors import DatabaseError
 from enroller_desktop.logs import setup_logging
 
 log = logging.getLogger(__name__)
@@ -37,26 +51,72 @@ def make_application(argv: list[str] | None = None, *, palette: str = "system") 
     return app
 
 
-def run_app(url: str, *, smoke: bool = False, palette: str = "system") -> int:
-    """Open the main window on ``url``; with ``smoke``, load a small demo into an
-    empty database, open a run's detail window, and quit with 0."""
-    from enroller_desktop.db.engine import open_database
-    from enroller_desktop.ui.main_window import MainWindow
+def startup_database(given: str | None, settings) -> tuple[Database, str | None]:
+    """The database to open (see the module's doc) and, when the last one used
+    could not be opened, a message saying so."""
+    if given is not None:
+        return open_database(given), None
+    default = default_db_url()
+    last = settings.get("databases/last")
+    if not last or last == default:
+        return open_database(default), None
+    try:
+        return open_database(_openable(last)), None
+    except Exception as exc:  # noqa: BLE001 - whatever stops it, the default opens instead
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        log.warning("last database %s not opened: %s", mask_url(last), reason)
+        return open_database(default), f"The last database used could not be opened, so the default one is shown. {reason}"
+
+
+def _openable(last: str) -> str:
+    """The last URL with its password from the keyring (a server that wants one
+    and has none in the keyring says so when it refuses); a file that is gone raises."""
+    from enroller_desktop.ui import databases
+
+    parsed = make_url(last)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        if not Path(parsed.database).is_file():
+            raise DatabaseError(f"The file {parsed.database} no longer exists.")
+    if databases.needs_password(last):
+        return databases.with_password(last, databases.stored_password(last))
+    return last
+
+
+def run_app(url: str | None, *, smoke: bool = False, palette: str = "system") -> int:
+    """Open the main window on ``url`` (None: the last database used, see the
+    module's doc); with ``smoke``, load a small demo into an empty database (the
+    default one unless ``url`` names another), open a run's detail window, and
+    quit with 0."""
+    from enroller_desktop.ui.settings import Settings
 
     app = make_application(palette=palette)
-    db = open_database(url)
-    log.info("window opened on %s", mask_url(url))
+    window = open_main_window(url, Settings(), smoke=smoke)
+    if smoke:
+        QTimer.singleShot(0, lambda: _smoke_then_quit(window, app))
+    return app.exec()
+
+
+def open_main_window(url: str | None, settings, *, smoke: bool = False):
+    """The main window shown on the database to open (see :func:`run_app`), with
+    a message when the last database used could not be opened."""
+    from enroller_desktop.ui.main_window import MainWindow
+
+    if smoke:  # never the user's own last database: the smoke test may load a demo into it
+        db, problem = open_database(url or default_db_url()), None
+    else:
+        db, problem = startup_database(url, settings)
+    log.info("window opened on %s", db.display_url)
     if smoke:
         from enroller_desktop import demo
 
         if demo.is_empty(db):
             demo.load_demo(db, customers=300, seed=1, runs=False)  # _ensure_a_run executes the one it opens
         _ensure_a_run(db)
-    window = MainWindow(db)
+    window = MainWindow(db, settings=settings)
     window.show()
-    if smoke:
-        QTimer.singleShot(0, lambda: _smoke_then_quit(window, app))
-    return app.exec()
+    if problem:
+        window.warn("Last database not opened", problem)
+    return window
 
 
 def _ensure_a_run(db) -> None:

@@ -1,9 +1,10 @@
 """The summary's funnel flowchart: Query Param Customers → Potential Customers →
 Valid Potentials → Enrolled, drawn in a :class:`QGraphicsScene`.
 
-Each box's width is proportional to its count (never thinner than a sliver, so an
-empty stage still shows); its text gives the count and the share of the box
-before. Each arrow says how many fell out between two boxes. Clicking a box or an
+Each box's bar is as wide as its count's share of the widest (never thinner than
+a sliver, so a small stage still shows; none at all for a stage of 0, whose box
+outline and "0" say it, rather than a sliver drawn across its text); its text
+gives the count and the share of the box before. Each arrow says how many fell out between two boxes. Clicking a box or an
 arrow emits the :class:`FunnelSlice` of the potentials it stands for.
 
 The scene has a fixed logical size and the view fits it to the window, so the
@@ -71,7 +72,12 @@ class BoxItem(QGraphicsItem):
         self.prepareGeometryChange()
         self.count = count
         full = self._rect.width()
-        width = full if count is None or not widest else max(MIN_BAR_WIDTH, full * count / widest)
+        if count is None or not widest:
+            width = full
+        elif count == 0:
+            width = 0.0
+        else:
+            width = max(MIN_BAR_WIDTH, full * count / widest)
         self._bar = QRectF(self._rect.center().x() - width / 2, self._rect.top(), width, BOX_HEIGHT)
         if self.box.previous is None:
             detail = "the candidates of the query params"
@@ -99,12 +105,15 @@ class BoxItem(QGraphicsItem):
         if self.count is None:
             outline.setStyle(Qt.PenStyle.DashLine)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(palette.color(QPalette.ColorRole.Mid), 1.0))
+        empty = self._bar.width() == 0
+        # The whole (the widest box's width); a stage of 0 shows its selection on it.
+        painter.setPen(outline if empty and self.selected_slice else QPen(palette.color(QPalette.ColorRole.Mid), 1.0))
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRoundedRect(self._rect, 6, 6)  # the whole: the widest box's width
-        painter.setPen(outline)
-        painter.setBrush(QBrush(fill) if self.count is not None else Qt.BrushStyle.NoBrush)
-        painter.drawRoundedRect(self._bar, 6, 6)
+        painter.drawRoundedRect(self._rect, 6, 6)
+        if not empty:
+            painter.setPen(outline)
+            painter.setBrush(QBrush(fill) if self.count is not None else Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(self._bar, 6, 6)
         painter.setPen(palette.color(QPalette.ColorRole.Text))
         title_rect = QRectF(self._rect.left(), self._rect.top() + 8, self._rect.width(), 24)
         detail_rect = QRectF(self._rect.left(), self._rect.top() + 32, self._rect.width(), 22)

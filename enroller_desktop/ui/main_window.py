@@ -374,6 +374,7 @@ class MainWindow(QMainWindow):
         s.set("table/header_state", self.view.horizontalHeader().saveState())
         s.set("table/sort_key", self.model.run_sort.key)
         s.set("table/sort_descending", self.model.run_sort.descending)
+        s.set("databases/last", databases.without_password(self.db.url))
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -471,7 +472,7 @@ class MainWindow(QMainWindow):
         from enroller_desktop.ui.run_window import show_run_window
 
         try:
-            show_run_window(self.db, run_id, self)
+            show_run_window(self.db, run_id, self, settings=self.settings)
         except Exception as exc:  # noqa: BLE001 - a run that cannot be shown is a message, not a crash
             log.exception("cannot open run %s", run_id)
             self.statusBar().showMessage(f"Cannot open run {run_id}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", 10000)
@@ -685,6 +686,13 @@ class MainWindow(QMainWindow):
         """Open another database (off the interface thread) and show its runs."""
         self.statusBar().showMessage(f"Opening {databases.without_password(url)}…")
         self._tasks.run(lambda _s: open_database(url), self.switch_database, self._open_failed, name="open database")
+
+    def warn(self, title: str, message: str) -> QMessageBox:
+        """A warning that leaves the window usable behind it (not a nested event loop)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
 
     def _open_failed(self, message: str) -> None:
         self.statusBar().clearMessage()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -49,21 +49,23 @@ from enroller_desktop.ui.funnel import FunnelScene, FunnelView
 from enroller_desktop.ui.jobs import Job, start
 from enroller_desktop.ui.query_param_chart import QueryParamChart
 from enroller_desktop.ui.run_models import EventTreeModel, PagedTableModel, RowsTableModel, keep_until_finished
+from enroller_desktop.ui.settings import Settings
 
 POLL_INTERVAL_MS = 1500
 SEARCH_DELAY_MS = 300
+FILTER_MIN_WIDTH = 90  # pixels a filter of the Potentials tab may shrink to
 
 _open_windows: dict[tuple[str, int], RunWindow] = {}
 
 
-def show_run_window(db: Database, run_id: int, parent: QWidget | None = None) -> RunWindow:
+def show_run_window(db: Database, run_id: int, parent: QWidget | None = None, *, settings: Settings | None = None) -> RunWindow:
     """Open the run's window, or raise and activate the one already open.
 
     A run that does not exist raises :class:`~enroller_desktop.errors.UserError`."""
     key = (db.url, run_id)
     window = _open_windows.get(key)
     if window is None:
-        window = RunWindow(db, run_id, parent)
+        window = RunWindow(db, run_id, parent, settings=settings)
         _open_windows[key] = window
         window.destroyed.connect(lambda: _open_windows.pop(key, None))
     window.show()
@@ -155,9 +157,12 @@ class RunWindow(QMainWindow):
     export_finished = Signal(object)  # rows written, or None when canceled
     export_failed = Signal(str)
 
-    def __init__(self, db: Database, run_id: int, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Database, run_id: int, parent: QWidget | None = None, *, settings: Settings | None = None) -> None:
+        """``settings`` (the main window's) remember the window's size and place;
+        without them it opens at its default size and remembers nothing."""
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.settings = settings
         self.db = db
         self.run_id = run_id
         with db.read() as conn:
@@ -193,6 +198,8 @@ class RunWindow(QMainWindow):
             self._poll.start()
         self._load_details()
         self.resize(1320, 820)
+        if settings is not None and not (geometry := settings.get("run_window/geometry")).isEmpty():
+            self.restoreGeometry(geometry)
 
     # -- building -------------------------------------------------------------------
 
@@ -302,7 +309,7 @@ class RunWindow(QMainWindow):
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search by name")
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(200)
+        self.search.setMinimumWidth(FILTER_MIN_WIDTH)
         self._search_delay = QTimer(self)
         self._search_delay.setSingleShot(True)
         self._search_delay.setInterval(SEARCH_DELAY_MS)
@@ -312,6 +319,9 @@ class RunWindow(QMainWindow):
         clear = QPushButton("Clear filters")
         clear.clicked.connect(self.clear_potential_filters)
         for label, widget in (("Status", self.status_filter), ("Check", self.check_filter), ("Funnel", self.funnel_filter)):
+            # As wide as their longest choice when there is room; narrower (the open
+            # list still shows every choice whole) rather than keep the window wide.
+            widget.setMinimumWidth(FILTER_MIN_WIDTH)
             tab.bar.addWidget(QLabel(label))
             tab.bar.addWidget(widget)
             widget.currentIndexChanged.connect(self._apply_potential_filter)
@@ -489,9 +499,17 @@ class RunWindow(QMainWindow):
 
     # -- lifetime -------------------------------------------------------------------
 
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            for button in self._export_buttons:  # drawn in the text colour, which a light/dark switch changes
+                button.setIcon(theme.icon("export"))
+        super().changeEvent(event)
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self._poll.stop()
         self.export_status.cancel()  # a closed window leaves no half-written file
+        if self.settings is not None:
+            self.settings.set("run_window/geometry", self.saveGeometry())
         _open_windows.pop((self.db.url, self.run_id), None)
         super().closeEvent(event)
 

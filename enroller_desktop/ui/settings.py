@@ -35,8 +35,13 @@ DEFAULTS: dict[str, Any] = {
     "table/header_state": QByteArray(),
     "window/geometry": QByteArray(),
     "window/state": QByteArray(),
+    # A run's detail window: the size and place of the last one closed.
+    "run_window/geometry": QByteArray(),
     # Databases opened before, newest first, without passwords.
     "databases/recent": [],
+    # The database the main window showed when it closed, without its password:
+    # opened again at the next launch that names none.
+    "databases/last": "",
 }
 
 
