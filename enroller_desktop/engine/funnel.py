@@ -361,22 +361,13 @@ def with_checks(ctx: FunnelContext, joined, c, v, event_key: ColumnElement):
         cv, on, mobile = _joined_verdict("phone", ctx.country, c.c.mobile, "mobile_verdict")
         joined = joined.outerjoin(cv, on)
 
-    same_event = ENROLLMENTS.alias("same_event")
-    same_key = sa.and_(
-        same_event.c.campaign_id == ctx.campaign_id,
+    same_event = _enrolled_events(ctx)
+    joined = joined.outerjoin(same_event, sa.and_(
         same_event.c.customer_id == c.c.id,
-        vehicle_key(same_event.c.vehicle_id) == vehicle_key(v.c.id),
-        event_key_of(same_event.c.event_key) == event_key,
-    )
-    if ctx.dialect == "sqlite":
-        # SQLite 3.40 (Debian 12's, and so Python's here) puts a Bloom filter on
-        # a LEFT JOIN through the expression index of the enrollment key and
-        # then misses matches: candidates already enrolled passed Unique Event.
-        # A correlated EXISTS is planned as a plain index probe.
-        already_enrolled = sa.exists().where(same_key)
-    else:
-        joined = joined.outerjoin(same_event, same_key)
-        already_enrolled = same_event.c.id.is_not(None)
+        same_event.c.vehicle_key == vehicle_key(v.c.id),
+        same_event.c.event_key == event_key,
+    ))
+    already_enrolled = same_event.c.customer_id.is_not(None)
     in_queue = _customers_in_queue(ctx)
     joined = joined.outerjoin(in_queue, in_queue.c.customer_id == c.c.id)
     checks = {
@@ -397,6 +388,20 @@ def with_checks(ctx: FunnelContext, joined, c, v, event_key: ColumnElement):
 
 def _check(failed_when: ColumnElement[bool]) -> ColumnElement[int]:
     return sa.case((failed_when, FAILED), else_=PASSED)
+
+
+def _enrolled_events(ctx: FunnelContext) -> sa.Subquery:
+    """Every (customer, vehicle or none, event key) enrolled in this campaign, any
+    status, expired or not (Unique Event), once each.
+
+    Joined as a derived set, never through the expression index of the
+    enrollment key: SQLite 3.40 (Debian 12's, and so Python's here) put a Bloom
+    filter on a join through that index and missed matches, so candidates
+    already enrolled passed Unique Event.
+    """
+    cc = ENROLLMENTS.alias("enrolled")
+    key = (cc.c.customer_id, vehicle_key(cc.c.vehicle_id).label("vehicle_key"), event_key_of(cc.c.event_key).label("event_key"))
+    return sa.select(*key).where(cc.c.campaign_id == ctx.campaign_id).distinct().subquery("same_event")
 
 
 def _customers_in_queue(ctx: FunnelContext) -> sa.Subquery:
