@@ -43,7 +43,8 @@ RECENT_LIMIT = 8
 def without_password(url: str) -> str:
     """The URL as the recent list and the keyring key hold it."""
     try:
-        return make_url(url).set(password=None).render_as_string(hide_password=False)
+        # Not URL.set(password=None): set() takes None for "leave as it is".
+        return make_url(url)._replace(password=None).render_as_string(hide_password=False)
     except ArgumentError:
         return url
 

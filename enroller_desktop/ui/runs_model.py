@@ -78,6 +78,7 @@ class RunsModel(QAbstractTableModel):
         self._filter = RunFilter()
         self._sort = NEWEST_FIRST
         self._generation = 0
+        self._placed_generation = 0  # the generation whose rows and watermark are held
         self._rows: list[RunRow | None] = []
         self._watermark = 0
         self._shift = 0  # rows put on top since the last reload: moves pages in flight
@@ -235,6 +236,7 @@ class RunsModel(QAbstractTableModel):
             self._pending_pages.clear()
             self._failed_pages.clear()
             self._reload_failed = False
+            self._placed_generation = generation
             self.endResetModel()
             self.countChanged.emit(total)
             self.reloaded.emit()
@@ -302,6 +304,10 @@ class RunsModel(QAbstractTableModel):
         """Re-read the visible unfinished runs and the ``watched`` ones, and look
         for new runs. A poll still waiting for the database is not doubled."""
         if self._polling:
+            return
+        if self._placed_generation != self._generation and not self._reload_failed:
+            # A reload is on its way: the watermark held is the old filter's or
+            # database's, and newer_runs() over it would put runs on top twice.
             return
         self._polling = True
         generation, run_filter, run_sort, watermark = self._generation, self._filter, self._sort, self._watermark
