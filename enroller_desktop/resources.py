@@ -1,9 +1,10 @@
 """Where the program's images and desktop file are: the ``resources/`` folder.
 
-It sits beside the package in the source tree and in an editable install, and
-at the top of the bundle in the frozen program (``enroller_desktop.spec`` puts
-it there; PyInstaller unpacks the bundle to ``sys._MEIPASS``). No Qt here:
-:mod:`enroller_desktop.ui.theme` turns these files into icons.
+It sits beside the package in the source tree and in an editable install; at the
+top of the bundle in the frozen program (``enroller_desktop.spec`` puts it there;
+PyInstaller unpacks the bundle to ``sys._MEIPASS``); and under the prefix's
+``share/enroller-desktop/`` in a wheel install (``pyproject.toml``'s data files).
+No Qt here: :mod:`enroller_desktop.ui.theme` turns these files into icons.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ def resource_dir() -> Path:
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle is not None:
         return Path(bundle) / "resources"
-    return Path(__file__).resolve().parent.parent / "resources"
+    beside = Path(__file__).resolve().parent.parent / "resources"
+    if beside.is_dir():
+        return beside
+    return Path(sys.prefix) / "share" / "enroller-desktop" / "resources"
 
 
 def resource(*parts: str) -> Path:
