@@ -52,7 +52,27 @@ def _share(part: int | None, whole: int | None) -> str:
     return f"{part / whole:.1%}"
 
 
-class BoxItem(QGraphicsItem):
+class _SliceItem(QGraphicsItem):
+    """A funnel item that lights up under the mouse and, clicked, asks its scene
+    to show its slice of the potentials (``self.slice``)."""
+
+    def hoverEnterEvent(self, event) -> None:
+        self._hovered = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:
+        self._hovered = False
+        self.update()
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            scene = self.scene()
+            if isinstance(scene, FunnelScene):
+                scene.slice_clicked.emit(self.slice)
+            event.accept()
+
+
+class BoxItem(_SliceItem):
     """One box of the funnel: a full-width row with a bar proportional to its count."""
 
     def __init__(self, box: FunnelBox, top: float) -> None:
@@ -122,23 +142,9 @@ class BoxItem(QGraphicsItem):
         painter.setFont(_BODY_FONT)
         painter.drawText(detail_rect, Qt.AlignmentFlag.AlignCenter, self.lines[1])
 
-    def hoverEnterEvent(self, event) -> None:
-        self._hovered = True
-        self.update()
-
-    def hoverLeaveEvent(self, event) -> None:
-        self._hovered = False
-        self.update()
-
-    def mousePressEvent(self, event) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
-            scene = self.scene()
-            if isinstance(scene, FunnelScene):
-                scene.slice_clicked.emit(self.slice)
-            event.accept()
 
 
-class ArrowItem(QGraphicsItem):
+class ArrowItem(_SliceItem):
     """The arrow between two boxes, labelled with how many fell out; its arrowhead
     and its label are part of its shape, so either can be clicked."""
 
@@ -203,20 +209,6 @@ class ArrowItem(QGraphicsItem):
             painter.setPen(colour)
             painter.drawText(self._label_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, self.label)
 
-    def hoverEnterEvent(self, event) -> None:
-        self._hovered = True
-        self.update()
-
-    def hoverLeaveEvent(self, event) -> None:
-        self._hovered = False
-        self.update()
-
-    def mousePressEvent(self, event) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
-            scene = self.scene()
-            if isinstance(scene, FunnelScene):
-                scene.slice_clicked.emit(self.slice)
-            event.accept()
 
 
 class FunnelScene(QGraphicsScene):
