@@ -155,6 +155,17 @@ def many_customers(db, organization_id: int, count: int) -> None:
                                     "consent": days_before(30).replace(tzinfo=None)})
 
 
+def slow_campaign(db) -> int:
+    """A campaign whose run lasts a few seconds (eight query params over 20,000
+    customers), for tests that act on a run while it executes."""
+    org = organization(db)
+    campaign_id = campaign(db, org, criterion=None)
+    for order in range(8):
+        query_param(db, campaign_id, EVERYONE, process_order=order)
+    many_customers(db, org, 20_000)
+    return campaign_id
+
+
 def enrollment(db, campaign_id: int, customer_id: int, *, vehicle_id: int | None = None, event_key: str = "",
                status: CampaignCustomerStatus | str = CampaignCustomerStatus.QUEUED,
                enrolled_at: dt.datetime | None = None, expired_at: dt.datetime | None = None, **columns) -> int:

@@ -20,18 +20,16 @@ from enroller_desktop.engine.runs import INTERRUPTED, create_run, execute_run, r
 from enroller_desktop.errors import UserError
 from tests.engine.builders import (
     ENROLLER,
-    EVERYONE,
     POTENTIALS,
     RUNS,
     campaign,
     customer,
     enrollments,
     events,
-    many_customers,
     organization,
     potentials,
-    query_param,
     run_row,
+    slow_campaign,
     wait_for,
 )
 
@@ -155,11 +153,7 @@ def test_a_worker_executes_due_runs_by_scheduled_time_then_id(db):
 
 @pytest.mark.slow
 def test_a_run_killed_mid_way_enrolls_nobody_and_becomes_interrupted(db):
-    org = organization(db)
-    campaign_id = campaign(db, org, criterion=None)
-    for order in range(8):
-        query_param(db, campaign_id, EVERYONE, process_order=order)
-    many_customers(db, org, 20_000)
+    campaign_id = slow_campaign(db)
 
     process = enroller(db, "run", "--campaign", str(campaign_id))
     seen: list[int] = []

@@ -14,18 +14,16 @@ from enroller_desktop.engine.runs import cancel_run, claim, create_run
 from tests.engine.builders import (
     AS_OF,
     ENROLLER,
-    EVERYONE,
     RUNS,
     campaign,
     count_runs,
     customer,
     enrollments,
     execute,
-    many_customers,
     organization,
     potentials,
-    query_param,
     run_row,
+    slow_campaign,
     wait_for,
 )
 
@@ -146,11 +144,7 @@ def test_run_as_of_a_time_with_a_zone_is_stored_in_utc(db, campaign_id):
 
 @pytest.mark.slow
 def test_run_canceled_from_another_process_exits_0_and_enrolls_nobody(db):
-    org = organization(db)
-    campaign_id = campaign(db, org, criterion=None)
-    for order in range(8):
-        query_param(db, campaign_id, EVERYONE, process_order=order)
-    many_customers(db, org, 20_000)
+    campaign_id = slow_campaign(db)
     process = subprocess.Popen([str(ENROLLER), "--db", db.url, "run", "--campaign", str(campaign_id), "--json"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
