@@ -312,6 +312,9 @@ def main() -> None:
                 print(f"floor {floor_result['seconds']:7.2f} s  {size / floor_result['seconds']:9,.0f} customers/s  peak {floor_result['peak_mb']:6.1f} MB  "
                       f"enrolled {floor_result['enrolled']:,}")
                 print(f"warm / floor = {warm['seconds'] / floor_result['seconds']:.2f}")
+                if not cold["success"] == warm["success"] == floor_result["enrolled"]:
+                    print(f"!! DISAGREEMENT: cold enrolled {cold['success']:,}, warm {warm['success']:,}, "
+                          f"the floor {floor_result['enrolled']:,}: they must be equal")
                 if validation:
                     pooled = cold["verdicts"] / validation
                     print(f"cold validation {cold['verdicts']:,} values in {validation:.1f} s = {pooled:,.0f} values/s; "

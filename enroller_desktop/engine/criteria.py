@@ -48,6 +48,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from enroller_desktop.engine.sqlite_time import whole_seconds
+
 #: How deeply all/any/not may nest.
 MAX_DEPTH = 50
 
@@ -433,7 +435,8 @@ class _SqlCriterion:
             return sa.func.translate(column, _UPPER, _LOWER, type_=sa.Text).collate("C")
         if field.kind is Kind.TIMESTAMP:
             if self.dialect == "sqlite":
-                return sa.func.date(column, type_=sa.Date)
+                # Its date to the microsecond: date() alone rounds 23:59:59.9997 up to the next day.
+                return sa.func.date(whole_seconds(column), type_=sa.Date)
             return sa.cast(column, sa.Date)
         return column
 

@@ -8,12 +8,13 @@ holds; the first that holds is recorded.
 from __future__ import annotations
 
 import datetime as dt
+import operator
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from enroller_desktop.db.enums import CampaignCustomerStatus, Expiration
-from enroller_desktop.engine.funnel import ENROLLMENTS, POTENTIALS, FunnelContext, _start_of_day, _time, moment, vehicle_key
+from enroller_desktop.engine.funnel import ENROLLMENTS, POTENTIALS, FunnelContext, _start_of_day, _time, compare_moments, vehicle_key
 
 
 def expire(conn: Connection, ctx: FunnelContext, *, ends_on: dt.date | None, expire_after_days: int | None) -> int:
@@ -24,9 +25,9 @@ def expire(conn: Connection, ctx: FunnelContext, *, ends_on: dt.date | None, exp
     if campaign_ended:
         reasons.append((sa.true(), Expiration.CAMPAIGN_ENDED.value))
     if expire_after_days is not None:
-        cutoff = moment(ctx, _start_of_day(ctx.as_of_date - dt.timedelta(days=expire_after_days)))
-        enrolled_at = moment(ctx, cc.c.enrolled_at)
-        reasons.append((sa.and_(enrolled_at.is_not(None), enrolled_at < cutoff), Expiration.AGED_OUT.value))
+        cutoff = _start_of_day(ctx.as_of_date - dt.timedelta(days=expire_after_days))
+        aged_out = compare_moments(ctx, cc.c.enrolled_at, operator.lt, cutoff)
+        reasons.append((sa.and_(cc.c.enrolled_at.is_not(None), aged_out), Expiration.AGED_OUT.value))
     still_candidate = sa.exists().where(
         p.c.run_id == ctx.run_id,
         p.c.customer_id == cc.c.customer_id,

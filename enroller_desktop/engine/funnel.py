@@ -52,6 +52,7 @@ from enroller_desktop.db.models import (
 from enroller_desktop.db.stages import Stage, stage_condition
 from enroller_desktop.db.types import UTCDateTime
 from enroller_desktop.engine import criteria
+from enroller_desktop.engine.sqlite_time import exact_parts
 
 CUSTOMERS = Customer.__table__
 VEHICLES = Vehicle.__table__
@@ -123,15 +124,20 @@ _STRICT = {operator.le: operator.lt, operator.ge: operator.gt, operator.gt: oper
 def compare_moments(ctx: "FunnelContext", left, op, right) -> ColumnElement[bool]:
     """``left op right`` between timestamps (columns or Python times), to the microsecond.
 
-    SQLite's ``julianday`` keeps milliseconds only: a consent 1 µs after the as-of
-    time compared equal to it, and counted. Within one millisecond the stored
-    text decides, which is exact for the form we write.
+    On SQLite, ``julianday`` rounds to the millisecond: alone, it let a consent
+    1 µs after the as-of time count. Its order is right whenever it tells two
+    times apart (rounding keeps order); only a tie is decided again, exactly, by
+    :func:`sqlite_time.exact_parts`. The stored text never decides by itself: another
+    system may write '2024-11-27 00:00:00' where we write
+    '2024-11-27 00:00:00.000000', and as text the first sorts before the second.
     """
     a, b = moment(ctx, left), moment(ctx, right)
     if ctx.dialect != "sqlite":
         return op(a, b)
     text_a, text_b = (_time(v) if isinstance(v, dt.datetime) else v for v in (left, right))
-    return sa.or_(_STRICT[op](a, b), sa.and_(a == b, op(text_a, text_b)))
+    (whole_a, micro_a), (whole_b, micro_b) = exact_parts(text_a), exact_parts(text_b)
+    exact = sa.or_(_STRICT[op](whole_a, whole_b), sa.and_(whole_a == whole_b, op(micro_a, micro_b)))
+    return sa.or_(_STRICT[op](a, b), sa.and_(a == b, exact))
 
 
 def _start_of_day(day: dt.date) -> dt.datetime:
