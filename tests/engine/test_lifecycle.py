@@ -27,6 +27,7 @@ from enroller_desktop.engine.runs import (
 from enroller_desktop.errors import UserError
 from tests.engine.builders import (
     RUNS,
+    RUNS,
     campaign,
     customer,
     enrollments,
@@ -372,3 +373,34 @@ def test_a_run_in_progress_is_seen_in_progress_by_another_connection(db, campaig
     execute(db, campaign_id, progress=when("Counting", lambda: seen.append(run_row(db, run_in_progress(db))["status"])))
     assert seen == [RunStatus.IN_PROGRESS]
 
+
+
+# -- the heartbeat ------------------------------------------------------------------
+
+def _in_progress_run(db, campaign_id) -> int:
+    run_id = create_run(db, campaign_id=campaign_id)
+    with db.write() as conn:
+        conn.execute(RUNS.update().where(RUNS.c.id == run_id).values(status=RunStatus.IN_PROGRESS,
+                                                                     heartbeat_at=dt.datetime(2020, 1, 1)))
+    return run_id
+
+
+def test_a_heartbeat_refreshes_the_run_it_keeps_alive(db, campaign_id):
+    run_id = _in_progress_run(db, campaign_id)
+    runs._Heartbeat(db, run_id, CancelToken()).beat()
+    assert run_row(db, run_id)["heartbeat_at"] > dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def test_a_heartbeat_passes_over_a_run_row_its_enrollment_holds(pg_db, caplog):
+    """On PostgreSQL the enrolling transaction holds the run's row for as long as it
+    enrolls: the beat neither waits for it (ending in a lock timeout) nor warns."""
+    db = pg_db
+    run_id = _in_progress_run(db, campaign(db, organization(db)))
+    with db.write() as holder:
+        holder.execute(RUNS.select().where(RUNS.c.id == run_id).with_for_update())
+        beat = threading.Thread(target=runs._Heartbeat(db, run_id, CancelToken()).beat)
+        beat.start()
+        beat.join(timeout=5)
+        assert not beat.is_alive(), "the heartbeat waited for the row"
+    assert run_row(db, run_id)["heartbeat_at"].year == 2020
+    assert "missed" not in caplog.text
