@@ -198,11 +198,19 @@ def recover_interrupted(db: Database, *, now: dt.datetime | None = None) -> list
             .returning(RUNS.c.id, RUNS.c.step)
         ).all()
         ids = [run.id for run in interrupted]
-        funnel.fail_eligible(conn, [run.id for run in interrupted if run.step == RunStep.CAMPAIGN_CUSTOMERS])
-        for run_id in ids:
-            _close_params(conn, run_id, RunStatus.ERROR, now)
-            _event(conn, run_id, RunStep.MAIN, EventLevel.ERROR,
-                   "Interrupted: the process executing this run stopped (no heartbeat for 60 seconds). Nothing was enrolled.")
+        # Set-based, a few hundred runs a statement: after a long outage there may
+        # be thousands, and a statement per run would hold the window's interpreter.
+        for start in range(0, len(ids), _IDS_PER_STATEMENT):
+            chunk = interrupted[start : start + _IDS_PER_STATEMENT]
+            funnel.fail_eligible(conn, [run.id for run in chunk if run.step == RunStep.CAMPAIGN_CUSTOMERS])
+            _close_params(conn, [run.id for run in chunk], RunStatus.ERROR, now)
+        if ids:
+            conn.execute(EVENTS.insert(), [
+                {"run_id": run_id, "stage": RunStep.MAIN, "level": EventLevel.ERROR, "created_at": now,
+                 "message": "Interrupted: the process executing this run stopped (no heartbeat for 60 seconds). "
+                            "Nothing was enrolled."}
+                for run_id in ids
+            ])
     if ids:
         log.warning("runs marked interrupted: %s", ids)
     return list(ids)
@@ -237,11 +245,17 @@ def _event(conn: Connection, run_id: int, stage: RunStep, level: EventLevel, mes
                                         row_count=row_count, created_at=utcnow(), duration_ms=duration_ms))
 
 
-def _close_params(conn: Connection, run_id: int, status: RunStatus, now: dt.datetime) -> None:
-    """Query params not finished when their run ends take the run's ending."""
+#: Run ids per IN list (SQLite allows 32,766 bound values in a statement).
+_IDS_PER_STATEMENT = 500
+
+
+def _close_params(conn: Connection, run_ids: list[int], status: RunStatus, now: dt.datetime) -> None:
+    """Query params not finished when their runs end take the runs' ending."""
+    if not run_ids:
+        return
     conn.execute(
         sa.update(RUN_PARAMS)
-        .where(RUN_PARAMS.c.run_id == run_id,
+        .where(RUN_PARAMS.c.run_id.in_(run_ids),
                RUN_PARAMS.c.status.in_([RunStatus.SCHEDULED.value, RunStatus.IN_PROGRESS.value]))
         .values(status=status, completed_at=now)
     )
@@ -377,7 +391,7 @@ class _Execution:
         self.update_run(conn, status=status, step=self.step, completed_at=now, heartbeat_at=now, **values)
         if status is RunStatus.COMPLETED:
             self.checkpoint()  # a cancel that came first rolls back the completion and what it wrote
-        _close_params(conn, self.run_id, status, now)
+        _close_params(conn, [self.run_id], status, now)
 
     # -- the run
 

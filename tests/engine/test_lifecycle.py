@@ -9,6 +9,7 @@ import datetime as dt
 import threading
 
 import pytest
+import sqlalchemy as sa
 
 from enroller_desktop.db import engine as engine_module
 from enroller_desktop.db.engine import open_database
@@ -26,6 +27,8 @@ from enroller_desktop.engine.runs import (
 )
 from enroller_desktop.errors import UserError
 from tests.engine.builders import (
+    EVENTS,
+    RUN_PARAMS,
     RUNS,
     RUNS,
     campaign,
@@ -274,6 +277,26 @@ def test_recovering_interrupted_runs_leaves_scheduled_ones(db, campaign_id):
     run_id = create_run(db, campaign_id=campaign_id)
     recover_interrupted(db, now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1))
     assert run_row(db, run_id)["status"] == RunStatus.SCHEDULED
+
+
+def test_a_thousand_interrupted_runs_are_recovered_at_once_each_with_its_event_and_params(db, campaign_id):
+    """After an outage there may be many: more than one IN list's worth here."""
+    stale = dt.datetime(2020, 1, 1)
+    ids = [create_run(db, campaign_id=campaign_id) for _ in range(3)]
+    with db.write() as conn:
+        template = conn.execute(RUNS.select().where(RUNS.c.id == ids[0])).mappings().one()
+        row = {k: v for k, v in template.items() if k != "id"} | {"status": RunStatus.IN_PROGRESS, "heartbeat_at": stale}
+        conn.execute(RUNS.insert(), [row] * 1_200)
+        conn.execute(RUNS.update().values(status=RunStatus.IN_PROGRESS, heartbeat_at=stale))
+        everyone = conn.execute(sa.select(RUNS.c.id)).scalars().all()
+        conn.execute(RUN_PARAMS.insert(), [{"run_id": run_id, "query_param_id": 1, "process_order": 1,
+                                            "status": RunStatus.IN_PROGRESS, "created_at": stale} for run_id in everyone])
+    assert sorted(recover_interrupted(db)) == sorted(everyone)
+    with db.read() as conn:
+        assert conn.execute(sa.select(RUNS.c.status).distinct()).scalars().all() == [RunStatus.ERROR]
+        assert conn.execute(sa.select(RUN_PARAMS.c.status).distinct()).scalars().all() == [RunStatus.ERROR]
+        per_run = conn.execute(sa.select(EVENTS.c.run_id, sa.func.count()).group_by(EVENTS.c.run_id)).all()
+    assert sorted(run_id for run_id, _ in per_run) == sorted(everyone) and {n for _, n in per_run} == {1}
 
 
 def test_a_run_marked_interrupted_never_completes_afterwards(db, campaign_id):
