@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from enroller_desktop.db.engine import Database, normalize_url, open_database  # noqa: E402
 from enroller_desktop.db.models import ContactVerdict, Customer, Organization  # noqa: E402
 from enroller_desktop.engine import contacts  # noqa: E402
-from enroller_desktop.engine.contact_rules import EMAIL, PHONE, judge  # noqa: E402
+from enroller_desktop.engine.contact_rules import EMAIL, PHONE, judge_packed  # noqa: E402
 from enroller_desktop.engine.contacts import ensure_verdicts  # noqa: E402
 from enroller_desktop.engine.funnel import FunnelContext, looked_up_channel_checks  # noqa: E402
 
@@ -181,7 +181,7 @@ def judging_bench(email_values: list[str], phone_values: list[str]) -> None:
         started, cpu = time.perf_counter(), cpu_seconds()
         if processes == 1:
             for task in tasks:
-                judge(*task)
+                judge_packed(*task)
         else:
             for _ in contacts._judged_in_pool(tasks, processes):
                 pass

@@ -52,3 +52,15 @@ def judge(kind: str, country: str, values: Sequence[str]) -> list[tuple[bool, bo
     if kind == EMAIL:
         return [(email_is_valid(value), False) for value in values]
     return [phone_verdict(value, country) for value in values]
+
+
+#: The bits of a packed verdict.
+VALID, MOBILE = 1, 2
+
+
+def judge_packed(kind: str, country: str, values: Sequence[str]) -> bytes:
+    """:func:`judge` as one byte a value (``VALID | MOBILE`` bits): what a worker
+    process sends back. A list of tuples cost the main process a pickled object
+    per value, and a million of them slowed its garbage collections past 100 ms
+    (the window's thread waits meanwhile)."""
+    return bytes(VALID * valid | MOBILE * mobile for valid, mobile in judge(kind, country, values))

@@ -338,3 +338,15 @@ def test_sqlite_looks_verdicts_up_by_an_index(sqlite_db):
 
     probes = [row.detail for row in plan if "contact_verdicts" in row.detail]
     assert probes and all("USING" in detail and "INDEX" in detail for detail in probes), probes
+
+
+def test_a_packed_verdict_says_what_the_libraries_say():
+    """Worker processes send one byte a value; it must decode to the same verdicts."""
+    from enroller_desktop.engine.contact_rules import MOBILE, VALID, judge, judge_packed
+
+    phones = ["+1 416 555 0123", "+1 800 555 0199", "+1 212 736 5000", "555", ""]
+    emails = ["jane.doe@example.com", "not an email", ""]
+    for kind, values in (("phone", phones), ("email", emails)):
+        decoded = [(bool(b & VALID), bool(b & MOBILE)) for b in judge_packed(kind, "CA", values)]
+        assert decoded == judge(kind, "CA", values)
+    assert judge_packed("phone", "CA", phones[:2]) == bytes([VALID | MOBILE, VALID])
