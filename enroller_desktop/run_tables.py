@@ -475,6 +475,9 @@ class TableSource:
     table: RunTable
     listing: detail_queries.Listing | None = None
     read_all: Callable[[Connection], Sequence] | None = None
+    #: The run tab it is (see :data:`TAB_NAMES`): what another process needs,
+    #: with the listing, to make the same table (an export split in two).
+    tab: str | None = None
 
     def count(self, conn: Connection) -> int | None:
         return self.listing.count(conn) if self.listing is not None else None
@@ -506,8 +509,9 @@ def run_tab_source(summary: Row, tab: str, **listing_kw) -> TableSource:
     if tab == "query-params":
         return TableSource(QUERY_PARAMS, read_all=lambda conn: detail_queries.run_query_param_rows(conn, run_id))
     if tab == "potentials":
-        return TableSource(potentials_table(summary.purpose, summary.status), listing=detail_queries.potential_listing(summary, **listing_kw))
+        return TableSource(potentials_table(summary.purpose, summary.status), listing=detail_queries.potential_listing(summary, **listing_kw),
+                           tab=tab)
     if tab == "campaign-customers":
-        return TableSource(CAMPAIGN_CUSTOMERS, listing=detail_queries.campaign_customer_listing(summary, **listing_kw))
+        return TableSource(CAMPAIGN_CUSTOMERS, listing=detail_queries.campaign_customer_listing(summary, **listing_kw), tab=tab)
     raise ValueError(f"unknown tab {tab!r}: one of {', '.join(TAB_NAMES)}")
 

@@ -274,3 +274,85 @@ def test_csv_fields_are_written_as_csv_writer_writes_them():
         writer.writerow(row)
         ours.append(",".join(map(export.csv_field, row)) + "\r\n")
     assert "".join(ours) == lines.getvalue()
+
+
+# -- a large export split between two processes -----------------------------------
+
+@pytest.fixture
+def exports(tmp_path) -> Path:
+    """A folder of its own (a SQLite test database lives in tmp_path)."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    return folder
+
+
+def _helpers() -> list[str]:
+    import multiprocessing
+
+    return [child.name for child in multiprocessing.active_children() if child.name == "export second half"]
+
+
+@pytest.mark.parametrize("tab", ["potentials", "campaign-customers"])
+def test_a_large_export_of_a_finished_run_split_between_two_processes_writes_the_same_bytes(db, exports, monkeypatch, tab):
+    monkeypatch.setattr(export, "SPLIT_ROWS", 2)
+    monkeypatch.setattr(export, "BATCH_SIZE", 2)
+    run_id = pinned_run(db)
+    seen = []
+    out = exports / f"{tab}.csv"
+    export.export_run_tab(db, run_id, tab, out, progress=lambda fraction, message: seen.extend(_helpers()))
+    assert seen, "the second process never ran"
+    assert out.read_bytes() == (PINNED / f"{tab}.csv").read_bytes()
+    assert [path.name for path in exports.iterdir()] == [out.name]
+
+
+def test_a_split_export_keeps_the_window_s_sort(db, exports, monkeypatch):
+    monkeypatch.setattr(export, "SPLIT_ROWS", 2)
+    run_id = pinned_run(db)
+    source = run_tables.run_tab_source(summary_of(db, run_id), "potentials", sort="validated_at", descending=True)
+    out = exports / "potentials-by-validation.csv"
+    export.export_source(db, source, out)
+    assert out.read_bytes() == (PINNED / "potentials-by-validation.csv").read_bytes()
+
+
+def test_a_run_still_in_progress_is_exported_by_one_process(db, exports, monkeypatch):
+    """Its rows may change between two transactions: one reads them all."""
+    monkeypatch.setattr(export, "SPLIT_ROWS", 2)
+    monkeypatch.setattr(export, "BATCH_SIZE", 2)
+    built = build_run(db)
+    with db.write() as conn:
+        conn.execute(sa.text("UPDATE enroller_runs SET status = 'in_progress' WHERE id = :r"), {"r": built.run_id})
+    seen = []
+    export.export_run_tab(db, built.run_id, "potentials", exports / "p.csv", progress=lambda f, m: seen.extend(_helpers()))
+    assert seen == []
+    source = run_tables.run_tab_source(summary_of(db, built.run_id), "potentials")
+    assert [[unguarded(c) for c in row] for row in read_csv(exports / "p.csv")[1:]] == shown_rows(db, source)
+
+
+def test_a_canceled_split_export_leaves_no_file_and_no_second_process(db, exports, monkeypatch):
+    monkeypatch.setattr(export, "SPLIT_ROWS", 2)
+    monkeypatch.setattr(export, "BATCH_SIZE", 1)
+    run_id = pinned_run(db)
+    token = CancelToken()
+    with pytest.raises(export.ExportCanceled):
+        export.export_run_tab(db, run_id, "potentials", exports / "p.csv", progress=lambda f, m: token.cancel(), cancel=token)
+    assert list(exports.iterdir()) == []
+    assert _helpers() == []
+
+
+def test_a_second_process_killed_mid_export_gives_a_clear_message_and_no_file(db, exports, monkeypatch):
+    import multiprocessing
+    import signal
+
+    monkeypatch.setattr(export, "SPLIT_ROWS", 2)
+    monkeypatch.setattr(export, "BATCH_SIZE", 1)
+    run_id = pinned_run(db)
+
+    def kill_the_helper(fraction, message):
+        for child in multiprocessing.active_children():
+            if child.name == "export second half":
+                os.kill(child.pid, signal.SIGKILL)
+                child.join()
+
+    with pytest.raises(UserError, match="second half of the rows failed"):
+        export.export_run_tab(db, run_id, "potentials", exports / "p.csv", progress=kill_the_helper)
+    assert list(exports.iterdir()) == []

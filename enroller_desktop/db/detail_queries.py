@@ -360,9 +360,13 @@ class Listing:
         return query.with_only_columns(*columns), packing
 
     @contextlib.contextmanager
-    def driver_rows(self, conn: Connection, batch_size: int, fields: Collection[str], pack: Collection[str] = ()) -> Iterator[DriverRows]:
-        """The :meth:`export_query`'s rows as the driver gives them (see :class:`DriverRows`)."""
+    def driver_rows(self, conn: Connection, batch_size: int, fields: Collection[str], pack: Collection[str] = (),
+                    *, offset: int = 0, limit: int | None = None) -> Iterator[DriverRows]:
+        """The :meth:`export_query`'s rows as the driver gives them (see
+        :class:`DriverRows`); with ``offset`` and ``limit``, only that part of them."""
         query, packing = self.export_query(conn.dialect.name, fields, pack)
+        if offset or limit is not None:
+            query = query.offset(offset).limit(limit)
         with driver_rows(conn, query, batch_size) as rows:
             yield dataclasses.replace(rows, packing=packing)
 

@@ -464,9 +464,13 @@ class RunWindow(QMainWindow):
         """What Ctrl+E exports now: the visible table, under its filter and sort."""
         page = self.tabs.currentWidget()
         if page is self.potentials_tab:
-            return run_tables.TableSource(self.potentials_model.table, listing=self.potentials_model.listing), "potentials"
-        if page is self.campaign_customers_tab:
-            return run_tables.TableSource(self.campaign_customers_model.table, listing=self.campaign_customers_model.listing), "campaign-customers"
+            tab, model = "potentials", self.potentials_model
+        elif page is self.campaign_customers_tab:
+            tab, model = "campaign-customers", self.campaign_customers_model
+        else:
+            model = None
+        if model is not None:
+            return run_tables.TableSource(model.table, listing=model.listing, tab=tab), tab
         tab = "query-params" if self.tabs.currentIndex() == 1 else ("events" if self.summary_tabs.currentWidget() is self.event_view else "summary")
         return run_tables.run_tab_source(self.summary, tab), tab
 
