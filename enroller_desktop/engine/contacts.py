@@ -146,6 +146,15 @@ def _judged_in_pool(tasks: list[tuple[str, str, tuple[str, ...]]], workers: int)
         executor.shutdown(wait=True, cancel_futures=True)
 
 
+def worker_processes_answer() -> bool:
+    """Whether a spawned worker process starts and judges as this process does:
+    the packaged program's smoke test asks, since a frozen program starts its
+    workers by running itself again (``multiprocessing.freeze_support``)."""
+    task = (EMAIL, "", ("jane.doe@example.com", "not an email"))
+    [(_, verdicts)] = list(_judged_in_pool([task], 1))
+    return verdicts == judge_packed(*task)
+
+
 def _store(db: Database, kind: str, country: str, values: Sequence[str], verdicts: bytes) -> int:
     """Insert the (packed) verdicts of ``values`` that no other writer stored first; how many."""
     rows = [

@@ -149,8 +149,13 @@ def _smoke_then_quit(window, app: QApplication) -> None:
     if reporter.caught_count:
         app.exit(1)
         return
+    from enroller_desktop.engine.contacts import worker_processes_answer
     from enroller_desktop.ui.run_window import RunWindow
 
+    if not worker_processes_answer():
+        log.error("smoke: a worker process judged differently from this one")
+        app.exit(1)
+        return
     window.open_first_run()
     deadline = time.monotonic() + SMOKE_TIMEOUT_S
 

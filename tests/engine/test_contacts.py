@@ -350,3 +350,8 @@ def test_a_packed_verdict_says_what_the_libraries_say():
         decoded = [(bool(b & VALID), bool(b & MOBILE)) for b in judge_packed(kind, "CA", values)]
         assert decoded == judge(kind, "CA", values)
     assert judge_packed("phone", "CA", phones[:2]) == bytes([VALID | MOBILE, VALID])
+
+
+def test_a_spawned_worker_process_answers_as_this_one():
+    """What the packaged program's --smoke asks before it quits."""
+    assert contacts.worker_processes_answer()
