@@ -205,6 +205,31 @@ def test_open_keeps_a_password_in_the_keyring(qtbot, memory_keyring):
     assert make_url(dialog.url()).password == PASSWORD
 
 
+def test_connect_from_the_window_keeps_the_password_in_the_keyring_and_recent_reopens_with_it(
+        qtbot, pg_db, sqlite_db, tmp_path, memory_keyring):
+    window = start(qtbot, sqlite_db, tmp_path)
+    plain = databases.without_password(pg_db.url)  # the server here trusts its user: any password opens
+
+    def connect(dialog: ConnectDialog) -> None:
+        dialog.url_edit.setText(plain)
+        dialog.password_edit.setText(PASSWORD)
+        assert dialog.remember.isChecked()
+        qtbot.mouseClick(dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Open), Qt.MouseButton.LeftButton)
+
+    seen = answer_modal(connect)
+    qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert isinstance(seen[0], ConnectDialog)
+    qtbot.waitUntil(lambda: databases.without_password(window.db.url) == plain, timeout=10_000)
+    assert memory_keyring.passwords == {(databases.KEYRING_SERVICE, plain): PASSWORD}
+
+    window.open_url(sqlite_db.url)
+    qtbot.waitUntil(lambda: window.db.url == sqlite_db.url, timeout=10_000)
+    recent_actions(window)[plain].trigger()  # the recent list holds no password: the keyring gives it
+    qtbot.waitUntil(lambda: databases.without_password(window.db.url) == plain, timeout=10_000)
+    assert make_url(window.db.url).password == PASSWORD
+    window.close()
+
+
 def test_a_password_never_lands_in_the_settings_file(qtbot, pg_db, sqlite_db, tmp_path):
     window = start(qtbot, sqlite_db, tmp_path)
     with_password = databases.with_password(pg_db.url, PASSWORD)  # the server here trusts its user: any password opens
