@@ -293,6 +293,13 @@ def _fresh_url(backend: str, size: int, workdir: Path) -> str:
     return sa.engine.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
 
 
+def _drop_pg(size: int) -> None:
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "enroller_bench_engine_{size}" WITH (FORCE)')
+    admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -329,7 +336,7 @@ def main() -> None:
                       f"2 processes {two['seconds']:.1f} s: speed-up {one['seconds'] / two['seconds']:.2f}x "
                       f"(peak {one['peak_mb']:.0f} / {two['peak_mb']:.0f} MB)")
                 if backend == "postgresql":
-                    _fresh_url(backend, size, workdir)  # leave no large database behind
+                    _drop_pg(size)  # leave no database behind
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
