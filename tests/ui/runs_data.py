@@ -105,3 +105,17 @@ def add_customer(db: Database, organization_id: int, **values) -> int:
         return conn.execute(
             sa.insert(Customer.__table__).values(organization_id=organization_id, **values).returning(Customer.id)
         ).scalar_one()
+
+
+def read_to_the_end(qtbot, model) -> None:
+    """Wait until every row of a lazy runs model is read, asking for each page as
+    painting the rows would (what a user scrolling to the bottom gets)."""
+
+    def all_there() -> bool:
+        for row in range(model.rowCount()):
+            if model.run_at(row) is None:
+                model.data(model.index(row, 1))
+                return False
+        return True
+
+    qtbot.waitUntil(all_there, timeout=20_000)

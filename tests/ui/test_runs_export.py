@@ -20,7 +20,7 @@ from enroller_desktop.ui import main_window as main_window_module
 from enroller_desktop.ui.main_window import MainWindow
 from enroller_desktop.ui.runs_model import COLUMN_OF_KEY, VIEW_COLUMN
 
-from .runs_data import NOW, add_organizations, add_run, add_runs
+from .runs_data import NOW, add_organizations, add_run, add_runs, read_to_the_end
 from .test_main_window import change_filter, click_header, make_settings, open_window
 
 SHOTS = Path("/tmp/shots")
@@ -53,15 +53,7 @@ def read_csv(path: Path) -> list[list[str]]:
 def every_shown_row(qtbot, window: MainWindow, columns: list[int]) -> list[list[str]]:
     """What a user scrolling to the bottom sees, page by page, in ``columns``."""
     model = window.model
-
-    def all_there() -> bool:
-        for row in range(model.rowCount()):
-            if model.run_at(row) is None:
-                model.data(model.index(row, 1))
-                return False
-        return True
-
-    qtbot.waitUntil(all_there, timeout=20_000)
+    read_to_the_end(qtbot, model)
     return [[model.index(row, c).data() or "" for c in columns] for row in range(model.rowCount())]
 
 

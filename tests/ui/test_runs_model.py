@@ -12,7 +12,7 @@ from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.run_queries import RunFilter, RunSort
 from enroller_desktop.ui.runs_model import COLUMNS, STATUS_COLUMN, RawRole, RunsModel, format_count, format_duration
 
-from .runs_data import NOW, add_organizations, add_run, add_runs, update_run
+from .runs_data import NOW, add_organizations, add_run, add_runs, read_to_the_end, update_run
 from .test_run_queries import expected_order
 
 
@@ -25,15 +25,7 @@ def loaded_model(qtbot, db, *, page_size=7, run_filter=RunFilter(), sort=RunSort
 
 def read_every_row(qtbot, model: RunsModel) -> list[int]:
     """What a user scrolling to the bottom gets: each page asked for as it is painted."""
-
-    def all_there() -> bool:
-        for row in range(model.rowCount()):
-            if model.run_at(row) is None:
-                model.data(model.index(row, 1))
-                return False
-        return True
-
-    qtbot.waitUntil(all_there, timeout=20_000)
+    read_to_the_end(qtbot, model)
     return [model.run_at(r).id for r in range(model.rowCount())]
 
 
