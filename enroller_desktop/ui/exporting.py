@@ -50,12 +50,18 @@ class ExportProgress(QObject):
     def running(self) -> bool:
         return self._job is not None
 
+    def refused(self) -> bool:
+        """True, saying why in the status bar, while an export is running: a window
+        asks before it asks the user where to write."""
+        if self._job is not None:
+            self._window.statusBar().showMessage("An export is already running; cancel it or wait for it to finish", 5000)
+        return self._job is not None
+
     def start(self, write: Callable[[JobState], int], title: str, path: str) -> bool:
         """Run ``write(state)`` (an :mod:`~enroller_desktop.export` function given
         ``progress=state.progress, cancel=state``) on the thread pool; False when
         an export is already running."""
-        if self._job is not None:
-            self._window.statusBar().showMessage("An export is already running; cancel it or wait for it to finish", 5000)
+        if self.refused():
             return False
 
         def written(state: JobState):

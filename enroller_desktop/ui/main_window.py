@@ -524,8 +524,7 @@ class MainWindow(QMainWindow):
 
     def export_runs(self) -> None:
         """File ▸ Export Runs: every run of the current filter and sort, not only those loaded."""
-        if self.export_status.running:
-            self.statusBar().showMessage("An export is already running; cancel it or wait for it to finish", 5000)
+        if self.export_status.refused():
             return
         path = choose_export_path(self, self._export_folder / "enroller-runs.csv")
         if path:

@@ -475,8 +475,7 @@ class RunWindow(QMainWindow):
         return run_tables.run_tab_source(self.summary, tab), tab
 
     def export_current_tab(self) -> None:
-        if self.exporting:
-            self.statusBar().showMessage("An export is already running; cancel it or wait for it to finish", 5000)
+        if self.export_status.refused():
             return
         source, tab = self.current_table_source()
         path = choose_export_path(self, self._export_folder / f"run-{self.run_id}-{tab}.csv")

@@ -161,6 +161,22 @@ def test_cancel_stops_the_export_and_leaves_no_file(qtbot, window, tmp_path, mon
     qtbot.waitUntil(lambda: window.export_action.isEnabled())  # Export is offered again
 
 
+def test_a_second_export_while_one_runs_is_refused_before_asking_where(qtbot, window, tmp_path, monkeypatch):
+    monkeypatch.setattr(export, "BATCH_SIZE", 1)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    asked = []
+    monkeypatch.setattr(main_window_module, "choose_export_path", lambda parent, suggested: asked.append(1) or str(folder / "runs.csv"))
+    with qtbot.waitSignal(window.export_status.progress.valueChanged, timeout=10_000):
+        window.export_runs()
+    assert not window.export_action.isEnabled()  # Ctrl+E is not offered meanwhile
+    window.export_runs()  # and asked for all the same (a menu opened before), it says why
+    assert asked == [1]
+    assert window.statusBar().currentMessage().startswith("An export is already running")
+    with qtbot.waitSignal(window.export_status.finished, timeout=20_000):
+        window.export_status.cancel()
+
+
 def test_a_screenshot_of_the_export_in_progress(qtbot, sqlite_db, tmp_path, monkeypatch):
     ids = add_organizations(sqlite_db)
     add_runs(sqlite_db, ids, 60)
