@@ -15,12 +15,10 @@ import gc
 import logging
 import sys
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
-
-from pathlib import Path
-
 from sqlalchemy.engine import make_url
 
 from enroller_desktop import __version__
