@@ -17,8 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import signal
+import sqlite3
+import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -251,3 +256,51 @@ def wait_for(condition, timeout: float = 60.0, interval: float = 0.02) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         time.sleep(interval)
+
+
+@contextmanager
+def paused_when(process: subprocess.Popen, condition, timeout: float = 60.0, interval: float = 0.02):
+    """Stop ``process`` (SIGSTOP) at a moment when ``condition`` holds, and let it
+    go on (SIGCONT) on leaving the block.
+
+    The condition is looked at only while the process is stopped, so what it saw
+    is still true inside the block: a test acts on a run at a moment it chose,
+    not at one the run may already have left (a run of 20,000 customers lasts
+    under a second on a quiet machine, and far longer on a loaded one)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert process.poll() is None, "the process ended before the moment came"
+        os.kill(process.pid, signal.SIGSTOP)
+        os.waitpid(process.pid, os.WUNTRACED)  # returns once it has stopped
+        if condition():
+            break
+        os.kill(process.pid, signal.SIGCONT)
+        if time.monotonic() > deadline:
+            raise AssertionError("the moment did not come in time")
+        time.sleep(interval)
+    try:
+        yield
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
+
+
+def no_write_in_progress(db, run_id: int) -> bool:
+    """Whether another client could write the run's row without waiting: on
+    SQLite no connection holds the write lock; on PostgreSQL nobody holds the
+    row. Asked without waiting, of a process that is stopped."""
+    if db.dialect == "sqlite":
+        raw = sqlite3.connect(db.engine.url.database, timeout=0, isolation_level=None)
+        try:
+            raw.execute("BEGIN IMMEDIATE")
+            raw.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            raw.close()
+    with db.engine.connect() as conn:
+        try:
+            conn.execute(sa.select(RUNS.c.id).where(RUNS.c.id == run_id).with_for_update(nowait=True))
+            return True
+        except sa.exc.OperationalError:
+            return False

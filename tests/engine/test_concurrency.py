@@ -5,9 +5,7 @@ scheduled runs, and a run whose process is killed mid-way."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import signal
 import subprocess
 import threading
 from collections import Counter
@@ -27,10 +25,10 @@ from tests.engine.builders import (
     enrollments,
     events,
     organization,
+    paused_when,
     potentials,
     run_row,
     slow_campaign,
-    wait_for,
 )
 
 
@@ -160,15 +158,15 @@ def test_a_run_killed_mid_way_enrolls_nobody_and_becomes_interrupted(db):
 
     def mid_way() -> bool:
         """In progress, with the potentials of its first query param committed."""
-        assert process.poll() is None, "the run ended before it could be killed"
         with db.read() as conn:
             seen[:] = conn.execute(sa.select(RUNS.c.id).where(RUNS.c.status == RunStatus.IN_PROGRESS.value)).scalars().all()
             return bool(seen) and conn.execute(sa.select(sa.exists().where(POTENTIALS.c.run_id == seen[0]))).scalar()
 
     try:
-        wait_for(mid_way)
+        with paused_when(process, mid_way):
+            process.kill()
     finally:
-        os.kill(process.pid, signal.SIGKILL)
+        process.kill()
         process.communicate()
     run = run_row(db, seen[0])
     assert (run["status"], enrollments(db)) == (RunStatus.IN_PROGRESS, [])

@@ -20,11 +20,12 @@ from tests.engine.builders import (
     customer,
     enrollments,
     execute,
+    no_write_in_progress,
     organization,
+    paused_when,
     potentials,
     run_row,
     slow_campaign,
-    wait_for,
 )
 
 COUNT_KEYS = {"query_param_customers", "potential_customers", "potential_events", "eligible", "success", "expired"}
@@ -148,12 +149,14 @@ def test_run_canceled_from_another_process_exits_0_and_enrolls_nobody(db):
     process = subprocess.Popen([str(ENROLLER), "--db", db.url, "run", "--campaign", str(campaign_id), "--json"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    def in_progress() -> bool:
-        assert process.poll() is None, "the run ended before it could be canceled"
-        return count_runs(db) == 1 and run_row(db, 1)["status"] == RunStatus.IN_PROGRESS
+    def cancelable() -> bool:
+        """In progress, and not in the middle of a write: a cancel asked in the
+        run's enrollment transaction waits for it and hears that it completed."""
+        return (count_runs(db) == 1 and run_row(db, 1)["status"] == RunStatus.IN_PROGRESS
+                and no_write_in_progress(db, 1))
 
-    wait_for(in_progress)
-    assert cancel_run(db, 1) == RunStatus.IN_PROGRESS
+    with paused_when(process, cancelable):
+        assert cancel_run(db, 1) == RunStatus.IN_PROGRESS
     out, err = process.communicate(timeout=120)
     assert (process.returncode, json.loads(out)["status"]) == (0, "canceled"), err
     assert enrollments(db) == []
