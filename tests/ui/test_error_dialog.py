@@ -44,7 +44,7 @@ def failing_button(qtbot) -> QPushButton:
 
 def test_an_exception_in_a_slot_shows_its_traceback(qtbot, reporter):
     qtbot.mouseClick(failing_button(qtbot), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: reporter.dialog is not None and reporter.dialog.isVisible())
+    qtbot.waitUntil(lambda: reporter.dialog is not None and reporter.dialog.isVisible(), timeout=10_000)
     details = reporter.dialog.details.toPlainText()
     assert "ValueError: the runs could not be counted" in details
     assert "in refresh_the_runs" in details
@@ -53,7 +53,7 @@ def test_an_exception_in_a_slot_shows_its_traceback(qtbot, reporter):
 
 def test_copy_puts_the_details_on_the_clipboard(qtbot, reporter):
     qtbot.mouseClick(failing_button(qtbot), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: reporter.dialog is not None and reporter.dialog.isVisible())
+    qtbot.waitUntil(lambda: reporter.dialog is not None and reporter.dialog.isVisible(), timeout=10_000)
     QGuiApplication.clipboard().clear()
     qtbot.mouseClick(reporter.dialog.copy_button, Qt.MouseButton.LeftButton)
     assert QGuiApplication.clipboard().text() == reporter.dialog.details.toPlainText()
@@ -72,7 +72,7 @@ def test_the_program_carries_on_after_the_exception(qtbot, reporter):
     clicks: list[bool] = []
     button.clicked.connect(lambda: clicks.append(True))
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: reporter.dialog is not None and reporter.dialog.isVisible())
+    qtbot.waitUntil(lambda: reporter.dialog is not None and reporter.dialog.isVisible(), timeout=10_000)
     reporter.dialog.close()
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert clicks == [True, True]
@@ -82,10 +82,10 @@ def test_the_program_carries_on_after_the_exception(qtbot, reporter):
 def test_a_second_exception_is_added_to_the_open_dialog(qtbot, reporter):
     button = failing_button(qtbot)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: reporter.dialog is not None and reporter.dialog.isVisible())
+    qtbot.waitUntil(lambda: reporter.dialog is not None and reporter.dialog.isVisible(), timeout=10_000)
     first = reporter.dialog
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: first.details.toPlainText().count("ValueError: the runs could not be counted") == 2)
+    qtbot.waitUntil(lambda: first.details.toPlainText().count("ValueError: the runs could not be counted") == 2, timeout=10_000)
     assert reporter.dialog is first
 
 
@@ -96,7 +96,7 @@ def test_an_exception_on_another_thread_is_shown_on_the_interface_thread(qtbot, 
     thread = threading.Thread(target=export_in_background)
     thread.start()
     thread.join()
-    qtbot.waitUntil(lambda: reporter.dialog is not None and reporter.dialog.isVisible())
+    qtbot.waitUntil(lambda: reporter.dialog is not None and reporter.dialog.isVisible(), timeout=10_000)
     assert "OSError: disk full" in reporter.dialog.details.toPlainText()
     assert reporter.dialog.thread() is QGuiApplication.instance().thread()
 

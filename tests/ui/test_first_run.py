@@ -115,7 +115,7 @@ def test_connecting_to_a_database_with_runs_leaves_the_welcome_view(qtbot, db, s
 def test_the_window_size_comes_back_on_a_second_start(qtbot, db, tmp_path):
     add_runs(db, add_organizations(db), 5)
     first, _empty = start(qtbot, db, tmp_path)
-    qtbot.waitUntil(lambda: first.filter_dock.organization.count() == 3)  # the dock's width depends on them
+    qtbot.waitUntil(lambda: first.filter_dock.organization.count() == 3, timeout=10_000)  # the dock's width depends on them
     # Within the screen, and no smaller than the window can be: restoring would correct either.
     screen, smallest = first.screen().availableGeometry(), first.minimumSizeHint()
     wanted = QSize(max(smallest.width(), screen.width() - 50), max(smallest.height(), screen.height() - 50))

@@ -23,7 +23,7 @@ def open_window(qtbot, db, tmp_path) -> MainWindow:
     with qtbot.waitSignal(window.emptinessKnown, timeout=10_000):
         window.show()
     window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.waitUntil(window.isActiveWindow, timeout=10_000)
     return window
 
 

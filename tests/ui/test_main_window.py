@@ -90,7 +90,7 @@ def test_the_status_bar_counts_every_run_at_first(window, seeded):
 def test_the_organization_filter_narrows_to_what_sql_counts(qtbot, window, seeded):
     db, ids = seeded
     dock = window.filter_dock
-    qtbot.waitUntil(lambda: dock.organization.count() == 3)
+    qtbot.waitUntil(lambda: dock.organization.count() == 3, timeout=10_000)
     change_filter(qtbot, window, lambda: dock.organization.setCurrentIndex(dock.organization.findData(ids["Maple Motors"])))
     assert window.model.rowCount() == sql_count(db, RUNS.c.organization_id == ids["Maple Motors"])
     assert {window.model.run_at(r).organization for r in range(min(7, window.model.rowCount()))} == {"Maple Motors"}
@@ -99,7 +99,7 @@ def test_the_organization_filter_narrows_to_what_sql_counts(qtbot, window, seede
 def test_the_campaign_list_is_narrowed_to_the_organization_and_filters(qtbot, window, seeded):
     db, ids = seeded
     dock = window.filter_dock
-    qtbot.waitUntil(lambda: dock.organization.count() == 3)
+    qtbot.waitUntil(lambda: dock.organization.count() == 3, timeout=10_000)
     change_filter(qtbot, window, lambda: dock.organization.setCurrentIndex(dock.organization.findData(ids["Bayside Auto Group"])))
     assert [dock.campaign.itemText(i) for i in range(dock.campaign.count())] == ["All campaigns", "Warranty Expiry", "Win Back"]
     change_filter(qtbot, window, lambda: dock.campaign.setCurrentIndex(dock.campaign.findData(ids["Win Back"])))
@@ -163,7 +163,7 @@ def test_filters_and_sort_are_remembered_across_launches(qtbot, seeded, tmp_path
     settings = make_settings(tmp_path)
     first = open_window(qtbot, db, settings)
     dock = first.filter_dock
-    qtbot.waitUntil(lambda: dock.organization.count() == 3)
+    qtbot.waitUntil(lambda: dock.organization.count() == 3, timeout=10_000)
     change_filter(qtbot, first, lambda: dock.organization.setCurrentIndex(dock.organization.findData(ids["Maple Motors"])))
     change_filter(qtbot, first, lambda: dock.statuses[RunStatus.ERROR].setChecked(False))
     change_filter(qtbot, first, lambda: click_header(qtbot, first, COLUMN_OF_KEY["campaign"]))
@@ -171,7 +171,7 @@ def test_filters_and_sort_are_remembered_across_launches(qtbot, seeded, tmp_path
     first.close()
 
     second = open_window(qtbot, db, make_settings(tmp_path))
-    qtbot.waitUntil(lambda: second.filter_dock.organization.count() == 3)
+    qtbot.waitUntil(lambda: second.filter_dock.organization.count() == 3, timeout=10_000)
     assert second.model.run_filter == expected_filter
     assert second.model.run_sort == expected_sort
     assert second.filter_dock.organization.currentData() == ids["Maple Motors"]
@@ -204,7 +204,7 @@ def test_double_click_opens_the_run(qtbot, window):
     where = row_centre(window, 2, COLUMN_OF_KEY["campaign"])
     qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=where)
     qtbot.mouseDClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=where)
-    qtbot.waitUntil(lambda: run_id in open_run_windows())
+    qtbot.waitUntil(lambda: run_id in open_run_windows(), timeout=10_000)
     open_run_windows()[run_id].close()
 
 
@@ -212,14 +212,14 @@ def test_enter_opens_the_current_run(qtbot, window):
     run_id = window.model.run_at(3).id
     qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=row_centre(window, 3, 2))
     qtbot.keyClick(window.view, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: run_id in open_run_windows())
+    qtbot.waitUntil(lambda: run_id in open_run_windows(), timeout=10_000)
     open_run_windows()[run_id].close()
 
 
 def test_a_click_on_the_view_icon_opens_the_run(qtbot, window):
     run_id = window.model.run_at(1).id
     qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=row_centre(window, 1, VIEW_COLUMN))
-    qtbot.waitUntil(lambda: run_id in open_run_windows())
+    qtbot.waitUntil(lambda: run_id in open_run_windows(), timeout=10_000)
     open_run_windows()[run_id].close()
 
 
@@ -301,7 +301,7 @@ def test_a_new_run_appears_on_top_keeping_selection_and_scroll(qtbot, window, se
     bar = window.view.verticalScrollBar()
     bar.setValue(bar.maximum() // 2)
     top_run = window.model.run_at(window.view.rowAt(0))
-    qtbot.waitUntil(lambda: window.model.run_at(window.view.rowAt(5)) is not None)
+    qtbot.waitUntil(lambda: window.model.run_at(window.view.rowAt(5)) is not None, timeout=10_000)
     chosen = window.model.run_at(window.view.rowAt(5)).id
     select_run(qtbot, window, chosen)
     new_id = add_run(db, ids)

@@ -32,7 +32,7 @@ def window(qtbot, demo_db, tmp_path):
     w = MainWindow(demo_db, settings=settings)
     qtbot.addWidget(w)
     w.show()
-    qtbot.waitUntil(lambda: not w.model.busy)
+    qtbot.waitUntil(lambda: not w.model.busy, timeout=10_000)
     yield w
     w.run_pool.waitForDone()
     w.close()
@@ -41,7 +41,7 @@ def window(qtbot, demo_db, tmp_path):
 def open_new_run(qtbot, window: MainWindow) -> NewRunDialog:
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     dialog = window.findChild(NewRunDialog)
-    qtbot.waitUntil(lambda: dialog.campaign.count() > 0)
+    qtbot.waitUntil(lambda: dialog.campaign.count() > 0, timeout=10_000)
     return dialog
 
 

@@ -219,7 +219,7 @@ def test_status_filter_shows_only_that_status(qtbot, db):
 def test_typing_a_name_finds_first_and_last_names_without_regard_to_case(qtbot, db):
     window = open_window(qtbot, db, build_run(db).run_id)
     qtbot.keyClicks(window.search, "LEE")
-    qtbot.waitUntil(lambda: window.potentials_model.listing.filter.name == "LEE", timeout=5000)
+    qtbot.waitUntil(lambda: window.potentials_model.listing.filter.name == "LEE", timeout=10_000)
     model = loaded(qtbot, window.potentials_model)
     assert column_texts(model, "last_name") == ["Lee", "lee"]
 
@@ -306,7 +306,7 @@ def test_clicking_a_box_shows_the_candidates_that_reached_it(qtbot, db, purpose)
     for box in window.funnel_scene.boxes.values():
         click_item(qtbot, window, box)
         assert window.tabs.currentWidget() is window.potentials_tab
-        qtbot.waitUntil(lambda box=box: window.potentials_model.listing.filter.funnel == box.slice, timeout=5000)
+        qtbot.waitUntil(lambda box=box: window.potentials_model.listing.filter.funnel == box.slice, timeout=10_000)
         assert loaded(qtbot, window.potentials_model).total == box.count
 
 
@@ -317,7 +317,7 @@ def test_clicking_an_arrow_shows_the_candidates_that_fell_out_there(qtbot, db):
     for arrow in window.funnel_scene.arrows.values():
         window.tabs.setCurrentIndex(0)
         click_item(qtbot, window, arrow)
-        qtbot.waitUntil(lambda arrow=arrow: window.potentials_model.listing.filter.funnel == arrow.slice, timeout=5000)
+        qtbot.waitUntil(lambda arrow=arrow: window.potentials_model.listing.filter.funnel == arrow.slice, timeout=10_000)
         assert loaded(qtbot, window.potentials_model).total == arrow.fell_out
         assert window.funnel_filter.currentText() == f"Fell out before {arrow.slice.box.label}"
 
@@ -327,10 +327,10 @@ def test_the_funnel_scales_with_the_window(qtbot, db):
     window.show()
     qtbot.waitExposed(window)
     window.resize(900, 600)
-    qtbot.waitUntil(lambda: window.funnel_view.width() < 600)
+    qtbot.waitUntil(lambda: window.funnel_view.width() < 600, timeout=10_000)
     small = window.funnel_view.transform().m11()
     window.resize(1600, 1100)
-    qtbot.waitUntil(lambda: window.funnel_view.transform().m11() > small * 1.3)
+    qtbot.waitUntil(lambda: window.funnel_view.transform().m11() > small * 1.3, timeout=10_000)
     assert window.funnel_view.mapFromScene(window.funnel_view.sceneRect()).boundingRect().width() <= window.funnel_view.viewport().width() + 1
 
 
@@ -367,7 +367,7 @@ def test_the_window_follows_a_run_in_progress_until_it_ends(qtbot, db):
         conn.execute(runs.update().where(runs.c.id == built.run_id).values(success=3, status=RunStatus.COMPLETED))
     qtbot.waitUntil(lambda: window.funnel_scene.boxes[list(window.funnel_scene.boxes)[-1]].count == 3, timeout=10_000)
     assert "Completed" in window.header_label.text()
-    qtbot.waitUntil(lambda: not window._poll.isActive(), timeout=5000)
+    qtbot.waitUntil(lambda: not window._poll.isActive(), timeout=10_000)
 
 
 # -- export ---------------------------------------------------------------------------
@@ -415,7 +415,7 @@ def test_cancel_stops_the_export_and_leaves_no_file(qtbot, db, tmp_path, monkeyp
         window.export_current_tab()
     assert finished.args == [None]
     assert list(out.parent.iterdir()) == []
-    qtbot.waitUntil(lambda: not window.exporting)  # Export is offered again
+    qtbot.waitUntil(lambda: not window.exporting, timeout=10_000)  # Export is offered again
 
 
 def test_an_export_to_a_vanished_folder_says_so(qtbot, db, tmp_path, monkeypatch):

@@ -80,7 +80,7 @@ def test_the_run_window_opens_at_the_size_and_place_it_was_closed_at(qtbot, db, 
     window = open_from_main_window(qtbot, main, run_id)
     placed = place_within_the_screen(window)
     window.setGeometry(placed)
-    qtbot.waitUntil(lambda: window.geometry() == placed)
+    qtbot.waitUntil(lambda: window.geometry() == placed, timeout=10_000)
     window.close()
 
     again = open_from_main_window(qtbot, main, run_id)
@@ -96,7 +96,7 @@ def test_the_run_windows_place_is_remembered_across_launches(qtbot, db, tmp_path
     window = open_from_main_window(qtbot, first, run_id)
     placed = place_within_the_screen(window)
     window.setGeometry(placed)
-    qtbot.waitUntil(lambda: window.geometry() == placed)
+    qtbot.waitUntil(lambda: window.geometry() == placed, timeout=10_000)
     window.close()
     first.close()
 

@@ -136,7 +136,7 @@ def test_an_unwritable_folder_gives_a_clear_message_and_no_file(qtbot, window, t
         window.export_runs()
     assert failed.args[0] == f"Cannot export to {folder / 'runs.csv'}: no permission to write in {folder}"
     assert set(os.listdir(folder)) == before
-    qtbot.waitUntil(lambda: window.export_action.isEnabled())
+    qtbot.waitUntil(lambda: window.export_action.isEnabled(), timeout=10_000)
 
 
 def test_a_folder_that_does_not_exist_gives_a_clear_message(qtbot, window, tmp_path, monkeypatch):
@@ -158,7 +158,7 @@ def test_cancel_stops_the_export_and_leaves_no_file(qtbot, window, tmp_path, mon
         window.export_runs()
     assert finished.args == [None]
     assert list(folder.iterdir()) == []
-    qtbot.waitUntil(lambda: window.export_action.isEnabled())  # Export is offered again
+    qtbot.waitUntil(lambda: window.export_action.isEnabled(), timeout=10_000)  # Export is offered again
 
 
 def test_a_second_export_while_one_runs_is_refused_before_asking_where(qtbot, window, tmp_path, monkeypatch):

@@ -102,7 +102,7 @@ def test_new_runs_that_do_not_match_the_filter_stay_out(qtbot, seeded):
     add_run(db, ids, status=RunStatus.SCHEDULED)
     with qtbot.waitSignal(model.databaseAnswered, timeout=10_000):
         model.poll(0, 6)
-    qtbot.waitUntil(lambda: not model.busy)
+    qtbot.waitUntil(lambda: not model.busy, timeout=10_000)
     assert model.rowCount() == count
 
 
