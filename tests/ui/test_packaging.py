@@ -90,3 +90,13 @@ def test_the_windows_import_no_qt_module_the_spec_leaves_out():
     imported = set(out.stdout.split())
     assert "PySide6.QtWidgets" in imported
     assert not (imported - PYQTGRAPH_TRIES) & unused
+
+
+
+def test_the_window_reads_only_the_image_formats_the_spec_keeps():
+    """The spec keeps SVG's image-format plugin alone (PNG is built into Qt); the
+    .ico is the Windows program file's icon, which Qt never reads."""
+    read_by_qt = {p.suffix for p in (ROOT / "resources").rglob("*") if p.is_file() and p.suffix != ".ico"}
+    assert read_by_qt == {".svg", ".png", ".desktop"}
+    spec = SPEC.read_text(encoding="utf-8")
+    assert '"imageformats/libq' in spec and '"svg"' not in spec and '"png"' not in spec
