@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QSplitter,
+    QStyledItemDelegate,
     QTableView,
     QTabWidget,
     QTreeView,
@@ -93,6 +94,19 @@ def _details(db: Database, run_id: int) -> dict:
     }
 
 
+def _row_height(view) -> int:
+    """One row of every table of the window: the text with room above and below."""
+    return view.fontMetrics().height() + 8
+
+
+class _RowHeightDelegate(QStyledItemDelegate):
+    """Gives a tree's rows the tables' height (a tree has no vertical header to set it on)."""
+
+    def sizeHint(self, option, index) -> QSize:
+        hint = super().sizeHint(option, index)
+        return QSize(hint.width(), max(hint.height(), _row_height(self.parent())))
+
+
 def _table_view(model, *, sortable: bool = False) -> QTableView:
     view = QTableView()
     view.setModel(model)
@@ -102,7 +116,7 @@ def _table_view(model, *, sortable: bool = False) -> QTableView:
     view.verticalHeader().hide()
     rows = view.verticalHeader()
     rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    rows.setDefaultSectionSize(view.fontMetrics().height() + 8)
+    rows.setDefaultSectionSize(_row_height(view))
     view.horizontalHeader().setHighlightSections(False)
     view.horizontalHeader().setStretchLastSection(True)
     if sortable:
@@ -214,6 +228,7 @@ class RunWindow(QMainWindow):
         self.event_view = QTreeView()
         self.event_view.setModel(self.event_model)
         self.event_view.setUniformRowHeights(True)
+        self.event_view.setItemDelegate(_RowHeightDelegate(self.event_view))
         self.event_view.setAlternatingRowColors(True)
         header = self.event_view.header()
         header.setStretchLastSection(False)

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from enroller_desktop import export, run_tables
@@ -17,6 +16,7 @@ from enroller_desktop.db import models as m
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose, RunStatus, RunStep
 from enroller_desktop.engine import criteria
 from enroller_desktop.ui import run_window as run_window_module
+from enroller_desktop.ui import theme
 from enroller_desktop.ui.run_models import PAGE_SIZE, EventTreeModel, PagedTableModel, RowsTableModel
 from enroller_desktop.ui.run_window import RunWindow, show_run_window
 from tests.detail_data import CHECK_FIELDS, build_run, engine_run
@@ -477,14 +477,13 @@ def test_screenshots_of_each_tab_on_demo_data(qtbot, sqlite_db, tmp_path):
             assert image.save(str(folder / f"run_window_{name}.png"))
     app = QApplication.instance()
     light = app.palette()
-    dark = QPalette()
-    for role, colour in ((QPalette.ColorRole.Window, "#202124"), (QPalette.ColorRole.WindowText, "#e8eaed"), (QPalette.ColorRole.Base, "#171717"), (QPalette.ColorRole.Text, "#e8eaed"), (QPalette.ColorRole.Button, "#303134"), (QPalette.ColorRole.ButtonText, "#e8eaed"), (QPalette.ColorRole.Highlight, "#3d7bd9"), (QPalette.ColorRole.Mid, "#5f6368")):
-        dark.setColor(role, QColor(colour))
     try:
-        app.setPalette(dark)
+        app.setPalette(theme.dark_palette())  # what View ▸ Appearance ▸ Dark sets
         window.tabs.setCurrentIndex(0)
-        qtbot.wait(50)
-        assert window.grab().save(str(SHOTS / "run_window_summary_dark.png"))
+        for name, inner in (("summary", 0), ("events", 1)):
+            window.summary_tabs.setCurrentIndex(inner)
+            qtbot.wait(50)
+            assert window.grab().save(str(SHOTS / f"run_window_{name}_dark.png"))
     finally:
         app.setPalette(light)
     assert all((tmp_path / f"run_window_{name}.png").stat().st_size > 0 for name in shots)

@@ -56,6 +56,18 @@ def test_the_export_buttons_show_the_export_icon(qtbot, db):
     assert window._export_buttons and all(button.icon().cacheKey() == expected for button in window._export_buttons)
 
 
+def test_the_events_rows_are_as_tall_as_the_tables_rows(qtbot, db):
+    window = open_window(qtbot, db, build_run(db).run_id)
+    window.show()
+    window.summary_tabs.setCurrentWidget(window.event_view)
+    qtbot.waitUntil(lambda: window.event_model.rowCount() > 0, timeout=10_000)
+    table_row = window.summary_view.rowHeight(0)
+    stage = window.event_model.index(0, 0)
+    first_event = window.event_model.index(0, 0, stage)
+    assert table_row > window.fontMetrics().height()
+    assert window.event_view.visualRect(stage).height() == window.event_view.visualRect(first_event).height() == table_row
+
+
 def open_from_main_window(qtbot, main: MainWindow, run_id: int) -> RunWindow:
     main.open_run(run_id)
     window = next(w for w in main.findChildren(RunWindow) if w.run_id == run_id and w.isVisible())
