@@ -7,6 +7,8 @@ import pyqtgraph as pg
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
+from enroller_desktop.run_tables import duration_axis
+
 
 class QueryParamChart(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -14,7 +16,7 @@ class QueryParamChart(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.customers_plot = self._plot("Total Customers", "customers")
-        self.duration_plot = self._plot("Duration", "seconds")
+        self.duration_plot = self._plot("Duration", "seconds")  # the unit follows the longest
         layout.addWidget(self.customers_plot)
         layout.addWidget(self.duration_plot)
         self.totals: list[float] = []
@@ -41,7 +43,10 @@ class QueryParamChart(QWidget):
         self.totals, self.durations = totals, durations
         highlight = self.palette().color(QPalette.ColorRole.Highlight)
         ticks = [list(enumerate(labels))]
-        for plot, values in ((self.customers_plot, totals), (self.duration_plot, durations)):
+        unit, seconds_per_unit = duration_axis(max(durations, default=0))
+        self.duration_plot.setLabel("left", unit, color=self.palette().color(QPalette.ColorRole.Text))
+        in_units = [d / seconds_per_unit for d in durations]
+        for plot, values in ((self.customers_plot, totals), (self.duration_plot, in_units)):
             plot.clear()
             if values:
                 plot.addItem(pg.BarGraphItem(x=list(range(len(values))), height=values, width=0.6, brush=highlight, pen=highlight))

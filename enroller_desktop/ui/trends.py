@@ -17,6 +17,7 @@ from enroller_desktop.db import run_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.run_queries import RunFilter
+from enroller_desktop.run_tables import duration_axis
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.runs_model import STATUS_COLOURS
 
@@ -128,7 +129,7 @@ class TrendsDock(QDockWidget):
         first = min(min(days, default=last), last - dt.timedelta(days=13))
         self.runs_plot.setXRange(_epoch(first), _epoch(last + dt.timedelta(days=1)), padding=0.02)
         longest = max((s for _, s in medians), default=0)
-        unit, scale = ("minutes", 60) if longest >= 120 else ("seconds", 1)
+        unit, scale = duration_axis(max(longest, 1))  # an empty or all-instant chart still counts seconds
         self.duration_plot.setLabel("left", unit)
         self.duration_plot.setYRange(0, max(longest / scale, 1) * 1.15, padding=0)
         if medians:

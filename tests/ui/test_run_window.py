@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pyqtgraph as pg
 import pytest
 import sqlalchemy as sa
 from PySide6.QtCore import Qt
@@ -17,6 +18,7 @@ from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose, RunSta
 from enroller_desktop.engine import criteria
 from enroller_desktop.ui import run_window as run_window_module
 from enroller_desktop.ui import theme
+from enroller_desktop.ui.query_param_chart import QueryParamChart
 from enroller_desktop.ui.run_models import PAGE_SIZE, EventTreeModel, PagedTableModel, RowsTableModel
 from enroller_desktop.ui.run_window import RunWindow, show_run_window
 from tests.detail_data import CHECK_FIELDS, build_run, engine_run
@@ -148,6 +150,23 @@ def test_query_params_show_totals_and_criteria_in_words(qtbot, db):
         (str(order), str(total), criteria.describe(criteria.parse(text))) for order, total, text in stored
     ]
     assert window.query_param_chart.totals == [float(total) for _, total, _ in stored]
+
+
+@pytest.mark.parametrize(("durations", "unit", "heights"), [
+    ([0.069, 0.0525], "milliseconds", [69.0, 52.5]),
+    ([0.5, 12.0], "seconds", [0.5, 12.0]),
+    ([30.0, 300.0], "minutes", [0.5, 5.0]),
+])
+def test_the_duration_chart_counts_in_the_unit_of_the_longest_query_param(qtbot, durations, unit, heights):
+    """Its ticks read as the table's durations do: "69" milliseconds, never 0.069
+    seconds with a scale factor beside the axis."""
+    chart = QueryParamChart()
+    qtbot.addWidget(chart)
+    chart.set_params(["1. Recent", "2. Everyone"], [26.0, 46.0], durations)
+    (bars,) = [item for item in chart.duration_plot.getPlotItem().items if isinstance(item, pg.BarGraphItem)]
+    assert chart.duration_plot.getAxis("left").labelText == unit
+    assert list(bars.opts["height"]) == pytest.approx(heights)
+    assert chart.durations == durations  # kept in seconds
 
 
 # -- Potentials -----------------------------------------------------------------------
