@@ -15,10 +15,11 @@ window its title when it opens.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QSignalBlocker, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -448,30 +449,25 @@ class RunWindow(QMainWindow):
         self.potentials_model.set_listing(dataclasses.replace(self.potentials_model.listing, filter=wanted))
 
     def clear_potential_filters(self) -> None:
-        for combo in (self.status_filter, self.check_filter, self.funnel_filter):
-            combo.blockSignals(True)
-            combo.setCurrentIndex(0)
-            combo.blockSignals(False)
-        self.search.blockSignals(True)
-        self.search.clear()
-        self.search.blockSignals(False)
-        self._apply_potential_filter()
+        self._set_potential_filters(self._funnel_choices[0])
 
     def show_funnel_slice(self, funnel: FunnelSlice) -> None:
         """A click on the funnel: the Potentials tab, showing the candidates of that
         box or arrow (other filters cleared, so the rows match the chart's number)."""
-        for combo in (self.status_filter, self.check_filter):
-            combo.blockSignals(True)
-            combo.setCurrentIndex(0)
-            combo.blockSignals(False)
-        self.search.blockSignals(True)
-        self.search.clear()
-        self.search.blockSignals(False)
-        self.funnel_filter.blockSignals(True)
-        self.funnel_filter.setCurrentIndex(self._funnel_choices.index(funnel))
-        self.funnel_filter.blockSignals(False)
-        self._apply_potential_filter()
+        self._set_potential_filters(funnel)
         self.tabs.setCurrentWidget(self.potentials_tab)
+
+    def _set_potential_filters(self, funnel: FunnelSlice | None) -> None:
+        """Every other filter of the Potentials tab back to its first choice, and the
+        funnel's to ``funnel``: one query for all, not one per widget."""
+        with contextlib.ExitStack() as silent:
+            for widget in (self.status_filter, self.check_filter, self.funnel_filter, self.search):
+                silent.enter_context(QSignalBlocker(widget))
+            self.status_filter.setCurrentIndex(0)
+            self.check_filter.setCurrentIndex(0)
+            self.funnel_filter.setCurrentIndex(self._funnel_choices.index(funnel))
+            self.search.clear()
+        self._apply_potential_filter()
 
     # -- export ---------------------------------------------------------------------
 
