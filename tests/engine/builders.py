@@ -271,7 +271,8 @@ def paused_when(process: subprocess.Popen, condition, timeout: float = 60.0, int
     while True:
         assert process.poll() is None, "the process ended before the moment came"
         os.kill(process.pid, signal.SIGSTOP)
-        os.waitpid(process.pid, os.WUNTRACED)  # returns once it has stopped
+        _, status = os.waitpid(process.pid, os.WUNTRACED)  # returns once it has stopped, or ended
+        assert os.WIFSTOPPED(status), "the process ended before the moment came"
         if condition():
             break
         os.kill(process.pid, signal.SIGCONT)
