@@ -129,7 +129,7 @@ class TrendsDock(QDockWidget):
         first = min(min(days, default=last), last - dt.timedelta(days=13))
         self.runs_plot.setXRange(_epoch(first), _epoch(last + dt.timedelta(days=1)), padding=0.02)
         longest = max((s for _, s in medians), default=0)
-        unit, scale = duration_axis(max(longest, 1))  # an empty or all-instant chart still counts seconds
+        unit, scale = duration_axis(max(longest, 1))  # never milliseconds: a day of sub-second runs reads 0.2 s
         self.duration_plot.setLabel("left", unit)
         self.duration_plot.setYRange(0, max(longest / scale, 1) * 1.15, padding=0)
         if medians:
