@@ -16,9 +16,8 @@ from sqlalchemy.sql.elements import ColumnElement
 __all__ = ["exact_parts", "whole_seconds"]
 
 
-def _split(text) -> tuple[ColumnElement[bool], ColumnElement[int], ColumnElement[str]]:
-    """(has a fraction, '1' followed by the fraction's digits as an integer, the
-    text from the 21st character on).
+def _split(text) -> tuple[ColumnElement[bool], ColumnElement[int]]:
+    """(has a fraction, '1' followed by the fraction's digits as an integer).
 
     The fraction, when there is one, starts at the 20th character of every form
     with seconds ('YYYY-MM-DD HH:MM:SS.ffffff', with a 'T', with an offset or
@@ -29,13 +28,13 @@ def _split(text) -> tuple[ColumnElement[bool], ColumnElement[int], ColumnElement
     fraction = sa.func.substr(text, 21, type_=sa.Text)
     has_fraction = sa.func.substr(text, 20, 1, type_=sa.Text) == "."
     digits = sa.cast(sa.literal("1", sa.Text) + fraction, sa.Integer)
-    return has_fraction, digits, fraction
+    return has_fraction, digits
 
 
 def whole_seconds(text) -> ColumnElement[str]:
     """The timestamp's text without its fraction of a second (offset kept):
     ``julianday`` and ``date`` read it exactly."""
-    has_fraction, digits, _ = _split(text)
+    has_fraction, digits = _split(text)
     # The digits end at character 20 + (length of '1' and the digits) - 1.
     rest = sa.func.substr(text, 20 + sa.func.length(digits), type_=sa.Text)
     return sa.case((has_fraction, sa.func.substr(text, 1, 19, type_=sa.Text) + rest), else_=text)
@@ -44,6 +43,6 @@ def whole_seconds(text) -> ColumnElement[str]:
 def exact_parts(text) -> tuple[ColumnElement, ColumnElement[str]]:
     """(the whole seconds as a julianday, the six microsecond digits as text):
     comparing the pairs in order compares the times to the microsecond."""
-    has_fraction, digits, _ = _split(text)
+    has_fraction, digits = _split(text)
     micro = sa.case((has_fraction, sa.func.substr(sa.cast(digits, sa.Text) + "000000", 2, 6, type_=sa.Text)), else_="000000")
     return sa.func.julianday(whole_seconds(text)), micro

@@ -31,7 +31,6 @@ from tests.engine.builders import (
     EVENTS,
     RUN_PARAMS,
     RUNS,
-    RUNS,
     campaign,
     customer,
     enrollments,
@@ -399,7 +398,6 @@ def test_a_run_in_progress_is_seen_in_progress_by_another_connection(db, campaig
     seen = []
     execute(db, campaign_id, progress=when("Counting", lambda: seen.append(run_row(db, run_in_progress(db))["status"])))
     assert seen == [RunStatus.IN_PROGRESS]
-
 
 
 # -- the heartbeat ------------------------------------------------------------------

@@ -92,7 +92,6 @@ def test_the_windows_import_no_qt_module_the_spec_leaves_out():
     assert not (imported - PYQTGRAPH_TRIES) & unused
 
 
-
 def test_the_window_reads_only_the_image_formats_the_spec_keeps():
     """The spec keeps SVG's image-format plugin alone (PNG is built into Qt); the
     .ico is the Windows program file's icon, which Qt never reads."""
