@@ -144,6 +144,19 @@ def describe_error(exc: BaseException, url: str) -> str:
     return scrub(text, password_of(url))
 
 
+def check_connection(url: str) -> None:
+    """Connect and ask one question, without touching the schema; a
+    :class:`DatabaseError` says why not (the Connect dialog's Test connection)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError as exc:
+        raise DatabaseError(describe_error(exc, url)) from None
+    finally:
+        engine.dispose()
+
+
 def open_database(url: str, *, upgrade: bool = True, **engine_kw) -> Database:
     """Open ``url``, check it answers, and bring its schema to ours.
 

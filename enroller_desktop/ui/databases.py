@@ -12,7 +12,6 @@ import logging
 
 import keyring
 import keyring.errors
-import sqlalchemy as sa
 from keyring.backends import fail
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -29,8 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from enroller_desktop.config import APP_NAME
-from enroller_desktop.db.engine import create_engine, describe_error
-from enroller_desktop.errors import DatabaseError
+from enroller_desktop.db.engine import check_connection
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.settings import Settings
 
@@ -96,18 +94,6 @@ def remember_recent(settings: Settings, url: str) -> list[str]:
     return recent[:RECENT_LIMIT]
 
 
-def test_connection(url: str) -> None:
-    """Connect and ask one question; a :class:`DatabaseError` says why not."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError as exc:
-        raise DatabaseError(describe_error(exc, url)) from None
-    finally:
-        engine.dispose()
-
-
 class ConnectDialog(QDialog):
     """A URL and a password; Test connection answers without leaving the dialog."""
 
@@ -165,7 +151,7 @@ class ConnectDialog(QDialog):
         self.test_button.setEnabled(False)
         self.result_label.setText("Connecting…")
         url = self.url()
-        self._tasks.run(lambda _s: test_connection(url), self._test_passed, self._test_failed, name="test connection")
+        self._tasks.run(lambda _s: check_connection(url), self._test_passed, self._test_failed, name="test connection")
 
     def _test_passed(self, _result) -> None:
         self.test_button.setEnabled(True)
