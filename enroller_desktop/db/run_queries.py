@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 
-from enroller_desktop.db.enums import RunPurpose, RunStatus
+from enroller_desktop.db.enums import RunPurpose, RunStatus, RunStep
 from enroller_desktop.db.models import Campaign, Customer, EnrollerRun, Organization
 
 runs = EnrollerRun.__table__
@@ -102,6 +102,8 @@ class RunRow:
     in_progress_at: dt.datetime | None
     completed_at: dt.datetime | None
     error_message: str | None
+    step: RunStep
+    expired: int | None
     sort_key: tuple = field(compare=False, repr=False)
 
     @property
@@ -221,6 +223,8 @@ def _select_rows(dialect: str, sort: RunSort):
         runs.c.in_progress_at,
         runs.c.completed_at,
         runs.c.error_message,
+        runs.c.step,
+        runs.c.expired,
     ]
     query = sa.select(*columns, *[k.label(f"_k{i}") for i, k in enumerate(keys)]).select_from(
         runs.join(orgs, orgs.c.id == runs.c.organization_id).join(campaigns, campaigns.c.id == runs.c.campaign_id)
@@ -238,7 +242,9 @@ def _rows(result, key_count: int) -> list[RunRow]:
                 *base[:4],
                 RunPurpose(base[4]),
                 RunStatus(base[5]),
-                *base[6:],
+                *base[6:-2],
+                RunStep(base[-2]),
+                base[-1],
                 sort_key=tuple(key),
             )
         )
