@@ -492,10 +492,14 @@ def _missing_verdict(ctx: FunnelContext, p=POTENTIALS) -> ColumnElement[bool]:
     return sa.or_(*missing) if missing else sa.false()
 
 
-def customers_missing_verdicts(ctx: FunnelContext) -> sa.Select:
-    """The customer ids of this run's potentials with a channel check awaiting a verdict."""
-    p = POTENTIALS
-    return sa.select(p.c.customer_id).where(p.c.run_id == ctx.run_id, _missing_verdict(ctx)).distinct()
+def values_awaiting_verdicts(ctx: FunnelContext, candidates: sa.Table) -> tuple[sa.Subquery, sa.Subquery]:
+    """The emails, and the phones and mobiles, carried by the ``candidates`` (a
+    run's snapshot table, ``engine.snapshot``) with a channel check awaiting a verdict."""
+    t, missing = candidates, _missing_verdict(ctx, candidates)
+    emails = sa.select(t.c.email.label("value")).where(missing, t.c.email.is_not(None))
+    phones = sa.union_all(*(sa.select(column.label("value")).where(missing, column.is_not(None))
+                            for column in (t.c.phone, t.c.mobile)))
+    return emails.subquery("contact_values"), phones.subquery("contact_values")
 
 
 def looked_up_channel_checks(ctx: FunnelContext, c=CUSTOMERS) -> dict[str, ColumnElement]:
@@ -509,10 +513,12 @@ def looked_up_channel_checks(ctx: FunnelContext, c=CUSTOMERS) -> dict[str, Colum
     )
 
 
-def repair_channel_checks(conn: Connection, ctx: FunnelContext, validated_at: dt.datetime) -> int:
-    """Recompute the channel checks that awaited a verdict; a verdict still missing fails."""
-    p, c = POTENTIALS, CUSTOMERS
-    checks = looked_up_channel_checks(ctx, c)
+def repair_channel_checks(conn: Connection, ctx: FunnelContext, validated_at: dt.datetime, candidates: sa.Table) -> int:
+    """Recompute the channel checks that awaited a verdict, from the contact values
+    the ``candidates`` carry (a run's snapshot table, ``engine.snapshot``: the
+    customers' values as of the snapshot); a verdict still missing fails."""
+    p = candidates
+    checks = looked_up_channel_checks(ctx, p)
     values = {name: sa.func.coalesce(expr, FAILED) for name, expr in checks.items() if _uses(ctx, name)}
     if not values:
         return 0
@@ -522,7 +528,7 @@ def repair_channel_checks(conn: Connection, ctx: FunnelContext, validated_at: dt
     statement = (
         sa.update(p)
         .values(**values, is_valid=sa.func.coalesce(eligible(row), sa.false()), validated_at=_time(validated_at))
-        .where(p.c.customer_id == c.c.id, p.c.run_id == ctx.run_id, _missing_verdict(ctx))
+        .where(_missing_verdict(ctx, p))
     )
     return conn.execute(statement).rowcount
 

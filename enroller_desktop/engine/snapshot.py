@@ -134,13 +134,16 @@ class Snapshot:
         return f"Decided on the data as of {describe_moment(self.moment)} ({self.identity})"
 
     def read(self, work: Callable[[Connection], T], *, on_attempt: Callable[[int], None] | None = None) -> T:
-        """``work`` inside the snapshot. Not retried: a failure inside a snapshot
-        cannot be retried on the same snapshot, and the run ends in error."""
+        """``work`` inside the snapshot, under a savepoint: a transient failure (a
+        lock waited for too long, SPEC 3 "Locks") rolls back to it and the work is
+        retried on the same snapshot, which a savepoint keeps."""
         if self._snapshot is None:
             raise RuntimeError("the run's snapshot is not open")
-        if on_attempt is not None:
-            on_attempt(1)
-        return work(self._conn)
+
+        def attempt():
+            with self._conn.begin_nested():
+                return work(self._conn)
+        return with_retries(attempt, on_attempt=on_attempt)
 
     def keep_active_enrollments(self) -> None:
         """Remember the campaign's enrollments active at the snapshot (what expiry may act on)."""
@@ -180,35 +183,13 @@ class Snapshot:
     def unjudged(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """The (emails, phones) of candidates awaiting a verdict, as of the
         snapshot, that have no stored verdict now."""
-        t, ctx = self.candidates, self.ctx
-        missing = funnel._missing_verdict(ctx, t)
-        emails = sa.select(t.c.email.label("value")).where(missing, t.c.email.is_not(None)).subquery("contact_values")
-        phones = sa.union_all(
-            sa.select(t.c.phone.label("value")).where(missing, t.c.phone.is_not(None)),
-            sa.select(t.c.mobile.label("value")).where(missing, t.c.mobile.is_not(None)),
-        ).subquery("contact_values")
-
-        def find(conn):
-            return (tuple(conn.scalars(contacts.unjudged_among(EMAIL, "", emails))),
-                    tuple(conn.scalars(contacts.unjudged_among(PHONE, ctx.country, phones))))
-        return self.local(find)
+        emails, phones = funnel.values_awaiting_verdicts(self.ctx, self.candidates)
+        return self.local(lambda conn: (tuple(conn.scalars(contacts.unjudged_among(EMAIL, "", emails))),
+                                        tuple(conn.scalars(contacts.unjudged_among(PHONE, self.ctx.country, phones)))))
 
     def repair(self, validated_at: dt.datetime) -> int:
-        """Complete the channel checks that awaited a verdict, from the values the
-        candidates carry; a verdict still missing fails (as ``funnel.repair_channel_checks``)."""
-        t, ctx = self.candidates, self.ctx
-        checks = funnel.looked_up_channel_checks(ctx, t)
-        values = {name: sa.func.coalesce(expr, funnel.FAILED) for name, expr in checks.items() if funnel._uses(ctx, name)}
-        if not values:
-            return 0
-        row = {column.name: column for column in t.c} | values
-        statement = (
-            sa.update(t)
-            .values(**values, is_valid=sa.func.coalesce(funnel.eligible(row), sa.false()),
-                    validated_at=funnel._time(validated_at))
-            .where(funnel._missing_verdict(ctx, t))
-        )
-        return self.local(lambda conn: conn.execute(statement).rowcount)
+        """Complete the channel checks that awaited a verdict (now stored)."""
+        return self.local(lambda conn: funnel.repair_channel_checks(conn, self.ctx, validated_at, self.candidates))
 
     def publish(self, between: Callable[[], None] = lambda: None) -> int:
         """Copy the candidates into the potentials, in their order, in short write

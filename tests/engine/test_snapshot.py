@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import select
-import shutil
 import sqlite3
 import subprocess
 import sys
