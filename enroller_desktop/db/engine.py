@@ -126,6 +126,17 @@ class Database:
                 yield conn
 
     @contextlib.contextmanager
+    def write_on(self, conn: Connection) -> Iterator[Connection]:
+        """A write transaction (IMMEDIATE on SQLite) on ``conn``, a connection the
+        caller keeps (a run's own connection: ``engine.snapshot``)."""
+        conn.execution_options(**{_WRITE: True})
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            conn.execution_options(**{_WRITE: False})
+
+    @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
         with self.engine.connect() as conn:
             with conn.begin():
