@@ -42,7 +42,8 @@ from sqlalchemy.engine import Row
 
 from enroller_desktop import export, run_tables
 from enroller_desktop.db import detail_queries
-from enroller_desktop.db.detail_queries import FunnelBox, FunnelSlice, PotentialFilter
+from enroller_desktop.db.detail_queries import PotentialFilter
+from enroller_desktop.db.stages import FunnelBox, FunnelSlice
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose
 from enroller_desktop.ui import theme
@@ -406,8 +407,7 @@ class RunWindow(QMainWindow):
         self.query_param_model.set_rows(details["params"])
         self.query_param_view.resizeColumnsToContents()
         self.query_param_chart.set_params(*details["chart"])
-        counts = {box: getattr(summary, box.stage.column) for box in FunnelBox}
-        self.funnel_scene.set_counts(counts, summary.purpose)
+        self.funnel_scene.set_run(summary)
         if summary.status.finished:
             self._poll.stop()
             if not was_finished:  # the run just ended: read its tables once more, now final

@@ -10,7 +10,7 @@ from PySide6.QtCore import QPointF, QRect
 from PySide6.QtGui import QColor
 
 from enroller_desktop.db import models as m
-from enroller_desktop.db.detail_queries import FunnelBox
+from enroller_desktop.db.stages import FunnelBox
 from enroller_desktop.ui import theme
 from enroller_desktop.ui.funnel import SCENE_WIDTH
 from enroller_desktop.ui.main_window import MainWindow
