@@ -372,6 +372,16 @@ class PotentialListing(Listing):
         return conditions
 
 
+def failed_check_counts(conn: Connection, listing: PotentialListing) -> dict[Check, int]:
+    """How many of ``listing``'s potentials failed each check, under every filter of
+    the listing but its failed check: the rows each choice of the Check filter
+    would show. One pass over the run's potentials."""
+    unchecked = dataclasses.replace(listing, filter=dataclasses.replace(listing.filter, failed_check=None))
+    columns = [sa.func.coalesce(sa.func.sum(sa.case((_p[check.value] == 0, 1), else_=0)), 0).label(check.value) for check in Check]
+    row = conn.execute(sa.select(*columns).select_from(potentials).where(*unchecked._where())).one()
+    return {check: int(row._mapping[check.value]) for check in Check}
+
+
 _cc = campaign_customers.c
 
 

@@ -99,7 +99,7 @@ class FilterDock(QDockWidget):
         self.organization.setMinimumContentsLength(16)
         self.campaign.setMinimumContentsLength(16)
         form.addRow("&Created", self.preset)
-        form.addRow("&From", self.created_from)
+        form.addRow("Fro&m", self.created_from)  # Alt+F is the File menu's
         form.addRow("&To", self.created_to)
         form.addRow("&Organization", self.organization)
         form.addRow("C&ampaign", self.campaign)
@@ -109,7 +109,7 @@ class FilterDock(QDockWidget):
         self.statuses = {s: QCheckBox(s.label) for s in RunStatus}
         layout.addWidget(self._boxes("&Purpose", self.purposes))
         layout.addWidget(self._boxes("&Status", self.statuses))
-        self.reset_button = QPushButton("&Reset filters")
+        self.reset_button = QPushButton("R&eset filters")  # Alt+R is the Runs menu's
         self.reset_button.setToolTip("Show every run again")
         layout.addWidget(self.reset_button)
         layout.addStretch(1)

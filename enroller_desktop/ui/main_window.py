@@ -44,6 +44,7 @@ from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.exporting import ExportProgress, choose_export_path
 from enroller_desktop.ui.filter_dock import FilterDock
 from enroller_desktop.ui.jobs import Job, start
+from enroller_desktop.ui.keyboard import walk_row_cells_with_tab
 from enroller_desktop.ui.runs_model import (
     COLUMN_OF_KEY,
     COLUMNS,
@@ -149,6 +150,7 @@ class MainWindow(QMainWindow):
         self.poll_timer.start()
         self.recovery_timer.start()
         self.recover_interrupted_runs()
+        self.view.setFocus(Qt.FocusReason.OtherFocusReason)  # the window opens in the runs table
 
     # -- building ---------------------------------------------------------------------
 
@@ -162,6 +164,7 @@ class MainWindow(QMainWindow):
         view.setAlternatingRowColors(True)
         view.setWordWrap(False)
         view.setShowGrid(False)
+        walk_row_cells_with_tab(view)
         view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
