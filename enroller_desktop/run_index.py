@@ -149,5 +149,14 @@ COLUMN_OF_KEY = {c.key: i for i, c in enumerate(COLUMNS)}
 
 
 def shown_texts(row: RunRow, columns: tuple[Column, ...]) -> list[str]:
-    """The texts of ``row`` in ``columns``, an empty cell as ''."""
-    return [text if (text := column.display(row)) is not None else "" for column in columns]
+    """The texts of ``row`` in ``columns`` as a CSV holds them, an empty cell as '':
+    as shown, except numbers, which are plain digits (SPEC 8: ``2378``, never
+    ``2,378``, which a spreadsheet in a French-Canadian locale reads as 2.378)."""
+    return [_exported(column, row) for column in columns]
+
+
+def _exported(column: Column, row: RunRow) -> str:
+    if column.numeric and isinstance(value := column.raw(row), int):
+        return str(value)
+    text = column.display(row)
+    return "" if text is None else text

@@ -31,11 +31,11 @@ from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsScene, QGrap
 from enroller_desktop.db.enums import RunPurpose
 from enroller_desktop.db.stages import FunnelBox, FunnelSlice, arrow_count, box_count, lists_potentials
 
-SCENE_WIDTH = 460.0
+SCENE_WIDTH = 480.0
 BOX_HEIGHT = 64.0
 ARROW_HEIGHT = 40.0
 MARGIN = 10.0
-TEXT_WIDTH = 220.0  # the part of a box that holds its words; the bar track is the rest
+TEXT_WIDTH = 250.0  # the part of a box that holds its words; the bar track is the rest
 TRACK_GAP = 10.0
 PADDING = 8.0
 MIN_BAR_WIDTH = 6.0
@@ -142,14 +142,18 @@ class BoxItem(_SliceItem):
         else:
             width = max(MIN_BAR_WIDTH, track.width() * count / widest)
         self.bar_rect = QRectF(track.left(), track.top(), width, track.height())
-        if self.box.previous is None:
-            detail = "the candidates of the query params"
-        elif count is None:
-            detail = "not reached yet"
+        if count is None:
+            numbers = "not reached yet"
+        elif self.box.previous is None:
+            numbers = _number(count)
         else:
-            detail = f"{_share(count, previous)} of {self.box.previous.label}"
-        lines = [f"{self.box.label}: {_number(count)}", f"{detail}{note}"]
-        if self.box.index_label:
+            numbers = f"{_number(count)} ({_share(count, previous)} of {self.box.previous.label})"
+        lines = [self.box.label, numbers]
+        if note:
+            lines.append(note)
+        elif self.box.previous is None:
+            lines.append("the candidates of the query params")
+        elif self.box.index_label:
             lines.append(f"the runs index's {self.box.index_label}")
         self.lines = tuple(lines)
         self._layout_text()
@@ -303,7 +307,7 @@ class FunnelScene(QGraphicsScene):
         widest = max((count for count in counts.values() if count is not None), default=None)
         for box, item in self.boxes.items():
             previous = counts.get(box.previous) if box.previous is not None else None
-            note = " (would be enrolled: simulation)" if box is FunnelBox.ENROLLED and run.purpose is RunPurpose.CAMPAIGN_SIMULATION else ""
+            note = "would be enrolled: the index's Success" if box is FunnelBox.ENROLLED and run.purpose is RunPurpose.CAMPAIGN_SIMULATION else ""
             item.set_numbers(counts[box], widest, previous, note)
             item.set_listable(listable and counts[box] is not None)
         for box, arrow in self.arrows.items():

@@ -48,12 +48,14 @@ from enroller_desktop.ui.keyboard import walk_row_cells_with_tab
 from enroller_desktop.ui.runs_model import (
     COLUMN_OF_KEY,
     COLUMNS,
+    HIDDEN_BY_DEFAULT,
     STATUS_COLUMN,
     VIEW_COLUMN,
     RunIdRole,
     RunsModel,
     StatusDelegate,
     ViewIconDelegate,
+    default_column_widths,
 )
 from enroller_desktop.ui.settings import Settings
 from enroller_desktop.ui.trends import TrendsDock
@@ -140,6 +142,7 @@ class MainWindow(QMainWindow):
         self.filter_dock.filterChanged.connect(self._filter_changed)
         self.filter_dock.choicesFailed.connect(self._database_failed)
         self.trends_dock.failed.connect(self._database_failed)
+        self.trends_dock.barClicked.connect(self.filter_dock.show_day_and_status)
         self.welcome.demoLoaded.connect(self._demo_loaded)
         self.welcome.connectRequested.connect(self.choose_server)
         self._follow_the_screen_in_tab_order()
@@ -184,21 +187,10 @@ class MainWindow(QMainWindow):
         self._icon_delegate = ViewIconDelegate(view)
         view.setItemDelegateForColumn(STATUS_COLUMN, self._status_delegate)
         view.setItemDelegateForColumn(VIEW_COLUMN, self._icon_delegate)
-        metrics = view.fontMetrics()
-        for column, spec in enumerate(COLUMNS):
-            width = max(metrics.horizontalAdvance(spec.title) + 28, 70)
-            if spec.key in ("created_at", "in_progress_at", "completed_at"):
-                width = metrics.horizontalAdvance("2026-12-31T23:59:59Z") + 20
-            elif spec.key == "organization":
-                width = 170
-            elif spec.key == "campaign":
-                width = 210
-            elif spec.key == "purpose":
-                width = metrics.horizontalAdvance("Campaign Evaluation and Expire") + 20
-            elif spec.key == "status":
-                width = metrics.horizontalAdvance("Not Applicable 100%") + 28
+        for column, width in default_column_widths(view.fontMetrics()).items():
             view.setColumnWidth(column, width)
-        view.setColumnWidth(VIEW_COLUMN, 34)
+        for column in HIDDEN_BY_DEFAULT:
+            header.setSectionHidden(column, True)
         self.model.rowsAboutToBeInserted.connect(self._note_scroll)
         self.model.rowsInserted.connect(self._keep_scroll)
         view.doubleClicked.connect(self._open_index)

@@ -86,3 +86,15 @@ def test_ctrl_tab_and_ctrl_page_down_switch_the_run_windows_tabs_from_anywhere(q
     window.campaign_customers_tab.view.setFocus()
     qtbot.keyClick(window.campaign_customers_tab.view, Qt.Key.Key_PageUp, Qt.KeyboardModifier.ControlModifier)
     assert tabs.currentWidget() is window.potentials_tab
+
+
+def test_the_dock_labels_are_wide_enough_for_their_letters_one_by_one(qtbot, sqlite_db, tmp_path):
+    """An underlined mnemonic splits a label's text where kerning would have
+    tucked the letters together ("To" read "Tc")."""
+    window = open_main_window(qtbot, sqlite_db, tmp_path)
+    labels = [label for label in window.filter_dock.findChildren(QLabel) if "&" in label.text()]
+    assert any(label.text() == "&To" for label in labels)
+    for label in labels:
+        letters = label.text().replace("&", "")
+        assert label.width() >= sum(label.fontMetrics().horizontalAdvance(c) for c in letters), label.text()
+    window.close()

@@ -299,8 +299,8 @@ def test_funnel_boxes_show_the_runs_counts_shares_and_proportional_widths(qtbot,
     boxes = list(window.funnel_scene.boxes.values())
     counts = [run.query_param_customers, run.potential_customers, run.potential_events, run.eligible, run.success]
     assert [box.count for box in boxes] == counts
-    assert boxes[1].lines[1] == f"{run.potential_customers / run.query_param_customers:.1%} of Query Param Customers"
-    assert boxes[3].lines[1] == f"{run.eligible / run.potential_events:.1%} of Potential Events"
+    assert boxes[1].lines[1] == f"{run.potential_customers:,} ({run.potential_customers / run.query_param_customers:.1%} of Query Param Customers)"
+    assert boxes[3].lines[1] == f"{run.eligible:,} ({run.eligible / run.potential_events:.1%} of Potential Events)"
     assert boxes[3].lines[2] == "the runs index's Eligible" and boxes[4].lines[2] == "the runs index's Success"
     widths = [box.bar_width for box in boxes]
     for width, count in zip(widths[1:], counts[1:]):
