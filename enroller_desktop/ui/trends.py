@@ -33,6 +33,11 @@ def _epoch(day: dt.date) -> float:
     return dt.datetime.combine(day, dt.time(), dt.timezone.utc).timestamp()
 
 
+def bar_tooltip(day: dt.date, status: RunStatus, low: int, high: int) -> str:
+    runs = high - low
+    return f"{day:%a %d %b %Y}: {runs:,} {status.label} run{'' if runs == 1 else 's'} — click to list them"
+
+
 class TrendsDock(QDockWidget):
     updated = Signal()
     failed = Signal(str)
@@ -177,10 +182,7 @@ class TrendsDock(QDockWidget):
         if bar is None:
             QToolTip.hideText()
             return
-        day, status, low, high = bar
-        runs = high - low
-        QToolTip.showText(QCursor.pos(), f"{day:%a %d %b %Y}: {runs:,} {status.label} run{'' if runs == 1 else 's'} — click to list them",
-                          self.charts)
+        QToolTip.showText(QCursor.pos(), bar_tooltip(*bar), self.charts)
 
     def _click(self, event) -> None:
         bar = self._bar_under(event.scenePos())
