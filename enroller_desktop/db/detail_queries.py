@@ -16,7 +16,7 @@ Readings:
   in the main window. Text sorts without regard to ASCII case, then by code point
   (SPEC 3), the same on SQLite and PostgreSQL.
 - A name search matches the text anywhere in the first name, the last name, or
-  "first last", without regard to case.
+  "first last", without regard to case or accents (see ``db.folding``).
 - The campaign customers of a run are the enrollments it made; for a Campaign
   Evaluation and Expire run also the enrollments it expired, recognised as those
   of its campaign whose ``expired_at`` is the run's as-of time (SPEC 5 sets exactly
@@ -41,6 +41,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose
+from enroller_desktop.db.folding import fold, folded
 from enroller_desktop.db.models import (
     Campaign,
     CampaignCustomer,
@@ -362,11 +363,9 @@ class PotentialListing(Listing):
             conditions.append(_p[wanted.failed_check.value] == 0)
         name = wanted.name.strip()
         if name:
-            pattern = _like_pattern(name)
+            # "first last" holds each name whole, so one match covers all three.
             full_name = sa.func.coalesce(_p.first_name, "") + " " + sa.func.coalesce(_p.last_name, "")
-            conditions.append(
-                sa.or_(_p.first_name.ilike(pattern, escape="\\"), _p.last_name.ilike(pattern, escape="\\"), full_name.ilike(pattern, escape="\\"))
-            )
+            conditions.append(folded(full_name).like(_like_pattern(fold(name)), escape="\\"))
         if wanted.funnel is not None:
             conditions.append(slice_condition(wanted.funnel, self.purpose))
         return conditions

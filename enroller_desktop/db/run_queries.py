@@ -29,6 +29,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 
 from enroller_desktop.db.enums import RunPurpose, RunStatus
+from enroller_desktop.db.folding import fold, folded
 from enroller_desktop.db.models import Campaign, Customer, EnrollerRun, Organization
 
 runs = EnrollerRun.__table__
@@ -358,8 +359,8 @@ class CustomerChoice:
 
 def search_customers(conn: Connection, organization_id: int, text: str, *, limit: int = 20) -> list[CustomerChoice]:
     """Customers of the organization whose name, email or phone contains ``text``
-    (ASCII case folded, as SPEC 3 compares text). Digits typed for a phone match
-    the stored number whatever its punctuation."""
+    (without regard to case or accents, see ``db.folding``). Digits typed for a
+    phone match the stored number whatever its punctuation."""
     words = text.split()
     query = sa.select(
         customers.c.id,
@@ -375,13 +376,13 @@ def search_customers(conn: Connection, organization_id: int, text: str, *, limit
     else:
         by_id = sa.false()
     for word in words:
-        pattern = f"%{_escape_like(word.lower())}%"
+        pattern = f"%{_escape_like(fold(word))}%"
         query = query.where(
             sa.or_(
                 by_id,
-                sa.func.lower(customers.c.first_name).like(pattern, escape="\\"),
-                sa.func.lower(customers.c.last_name).like(pattern, escape="\\"),
-                sa.func.lower(customers.c.email).like(pattern, escape="\\"),
+                folded(customers.c.first_name).like(pattern, escape="\\"),
+                folded(customers.c.last_name).like(pattern, escape="\\"),
+                folded(customers.c.email).like(pattern, escape="\\"),
                 *(
                     [_digits_of(customers.c.phone).like(f"%{digits}%"), _digits_of(customers.c.mobile).like(f"%{digits}%")]
                     if len(digits) >= 3 and any(ch.isdigit() for ch in word)

@@ -41,6 +41,7 @@ from enroller_desktop.db.run_queries import RunFilter, RunSort
 from enroller_desktop.ui import databases, help_dialogs, theme
 from enroller_desktop.run_index import Column
 from enroller_desktop.ui.background import Tasks
+from enroller_desktop.ui.empty_notice import EmptyNotice
 from enroller_desktop.ui.exporting import ExportProgress, choose_export_path
 from enroller_desktop.ui.filter_dock import FilterDock
 from enroller_desktop.ui.jobs import Job, start
@@ -137,6 +138,7 @@ class MainWindow(QMainWindow):
         self.recovery_timer.timeout.connect(self.recover_interrupted_runs)
 
         self.model.countChanged.connect(self._show_count)
+        self.empty_notice = EmptyNotice(self.view, self.model.countChanged, lambda: "No runs match these filters: Reset filters (Ctrl+R) shows every run")
         self.model.databaseFailed.connect(self._database_failed)
         self.model.databaseAnswered.connect(self._database_answered)
         self.filter_dock.filterChanged.connect(self._filter_changed)

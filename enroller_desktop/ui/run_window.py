@@ -48,6 +48,7 @@ from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose
 from enroller_desktop.ui import theme
 from enroller_desktop.ui.check_filter import CheckFilter
+from enroller_desktop.ui.empty_notice import EmptyNotice
 from enroller_desktop.ui.exporting import ExportProgress, choose_export_path
 from enroller_desktop.ui.funnel import FunnelScene, FunnelView
 from enroller_desktop.ui.jobs import Job, start
@@ -155,6 +156,15 @@ class PagedTableTab(QWidget):
         self._finish_bar = lambda: (self.bar.addStretch(1), self.bar.addWidget(self.count_label), self.bar.addWidget(_export_button(window)))
         model.count_changed.connect(self._show_count)
         model.modelReset.connect(lambda: self.count_label.setText("Counting…"))
+        self.empty_notice = EmptyNotice(self.view, model.count_changed, self._empty_words)
+
+    def _empty_words(self) -> str:
+        wanted = getattr(self.model.listing, "filter", None)
+        if wanted is None or wanted == PotentialFilter():
+            return f"This run has no {self.noun}s"
+        if wanted.name and dataclasses.replace(wanted, name="") == PotentialFilter():
+            return f"No {self.noun} is named like “{wanted.name}”"
+        return f"No {self.noun}s match these filters"
 
     def _show_count(self, count: int) -> None:
         self.count_label.setText(f"{count:,} {self.noun}{'' if count == 1 else 's'}")
