@@ -79,8 +79,14 @@ COLUMNS: tuple[Column, ...] = (
         lambda row: format_time(row.created_at),
         lambda row: row.created_at,
     ),
-    Column("organization", "Organization", "Organization", lambda row: row.organization, lambda row: row.organization, free_text=True),
-    Column("campaign", "Campaign", "Campaign", lambda row: row.campaign, lambda row: row.campaign, free_text=True),
+    # The seed names these two without defining them: the definitions are the product's words (SPEC 1).
+    Column("organization", "Organization",
+           "Organization: the dealership or dealer group that ran the campaign; it owns the customers and the campaigns",
+           lambda row: row.organization, lambda row: row.organization, free_text=True),
+    Column("campaign", "Campaign",
+           "Campaign: the named outreach of the organization the run evaluated (service due, lease maturity, "
+           "warranty expiry…), by email, phone calls and text messages as it is set up",
+           lambda row: row.campaign, lambda row: row.campaign, free_text=True),
     Column(
         "purpose",
         "Purpose",

@@ -24,6 +24,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeyEvent, QKe
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
+    QFrame,
     QHeaderView,
     QLabel,
     QMainWindow,
@@ -126,6 +127,8 @@ class MainWindow(QMainWindow):
         self.database_label = QLabel()
         self.database_label.setAccessibleName("Database")
         self.statusBar().addPermanentWidget(self.database_label)
+        self.status_separator = QFrame(frameShape=QFrame.Shape.VLine, frameShadow=QFrame.Shadow.Sunken)
+        self.statusBar().addPermanentWidget(self.status_separator)  # the database is not part of the count
         self.statusBar().addPermanentWidget(self.count_label)
         self.export_status = ExportProgress(self)
         self._build_actions()

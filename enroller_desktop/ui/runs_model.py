@@ -443,7 +443,7 @@ STATUS_COLOURS: dict[RunStatus, tuple[str, str]] = {
     RunStatus.COMPLETED: ("#dcfce7", "#166534"),
     RunStatus.ERROR: ("#fee2e2", "#991b1b"),
     RunStatus.CANCELED: ("#fef3c7", "#92400e"),
-    RunStatus.NOT_APPLICABLE: ("#f1f5f9", "#64748b"),
+    RunStatus.NOT_APPLICABLE: ("#f1f5f9", "#526176"),
 }
 
 #: The badges on a dark palette: deep tints with light text, the same hues.

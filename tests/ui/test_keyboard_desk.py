@@ -98,3 +98,32 @@ def test_the_dock_labels_are_wide_enough_for_their_letters_one_by_one(qtbot, sql
         letters = label.text().replace("&", "")
         assert label.width() >= sum(label.fontMetrics().horizontalAdvance(c) for c in letters), label.text()
     window.close()
+
+
+def test_the_status_bar_separates_the_database_from_the_run_count(qtbot, sqlite_db, tmp_path):
+    add_runs(sqlite_db, add_organizations(sqlite_db), 3)
+    window = open_main_window(qtbot, sqlite_db, tmp_path)
+    qtbot.waitUntil(lambda: window.count_label.text() == "3 runs", timeout=10_000)
+    database, separator, count = window.database_label, window.status_separator, window.count_label
+    assert separator.isVisible() and separator.frameShape() == separator.Shape.VLine
+    assert database.geometry().right() < separator.geometry().left() <= separator.geometry().right() < count.geometry().left()
+    window.close()
+
+
+def test_column_definitions_say_what_an_organization_and_a_campaign_are(qtbot, sqlite_db, tmp_path):
+    from enroller_desktop.ui.help_dialogs import ColumnDefinitionsDialog, column_definitions
+
+    definitions = dict(column_definitions())
+    for title in ("Organization", "Campaign"):
+        assert definitions[title] != title and len(definitions[title].split()) >= 8
+    dialog = ColumnDefinitionsDialog()
+    qtbot.addWidget(dialog)
+    text = dialog.text.toPlainText()
+    assert "the Valid Potentials box" in text and "the Enrolled box" in text
+
+
+def test_the_casl_check_is_written_as_its_acronym(qtbot, db):
+    window = open_run_window(qtbot, db, build_run(db).run_id)
+    titles = [column.title for column in window.potentials_model.table.columns]
+    assert "CASL" in titles and "Casl" not in titles
+    assert any(window.check_filter.itemText(i).startswith("Failed CASL") for i in range(window.check_filter.count()))
