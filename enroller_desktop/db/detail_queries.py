@@ -41,7 +41,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose
-from enroller_desktop.db.folding import fold, folded
+from enroller_desktop.db import folding
 from enroller_desktop.db.models import (
     Campaign,
     CampaignCustomer,
@@ -178,11 +178,6 @@ def _time_key(column) -> ColumnElement:
 
 def _check_key(column) -> ColumnElement:
     return sa.func.coalesce(column, _LAST_CHECK)
-
-
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 @dataclass(frozen=True)
@@ -365,7 +360,7 @@ class PotentialListing(Listing):
         if name:
             # "first last" holds each name whole, so one match covers all three.
             full_name = sa.func.coalesce(_p.first_name, "") + " " + sa.func.coalesce(_p.last_name, "")
-            conditions.append(folded(full_name).like(_like_pattern(fold(name)), escape="\\"))
+            conditions.append(folding.contains(full_name, name))
         if wanted.funnel is not None:
             conditions.append(slice_condition(wanted.funnel, self.purpose))
         return conditions

@@ -29,7 +29,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 
 from enroller_desktop.db.enums import RunPurpose, RunStatus
-from enroller_desktop.db.folding import fold, folded
+from enroller_desktop.db import folding
 from enroller_desktop.db.models import Campaign, Customer, EnrollerRun, Organization
 
 runs = EnrollerRun.__table__
@@ -376,13 +376,12 @@ def search_customers(conn: Connection, organization_id: int, text: str, *, limit
     else:
         by_id = sa.false()
     for word in words:
-        pattern = f"%{_escape_like(fold(word))}%"
         query = query.where(
             sa.or_(
                 by_id,
-                folded(customers.c.first_name).like(pattern, escape="\\"),
-                folded(customers.c.last_name).like(pattern, escape="\\"),
-                folded(customers.c.email).like(pattern, escape="\\"),
+                folding.contains(customers.c.first_name, word),
+                folding.contains(customers.c.last_name, word),
+                folding.contains(customers.c.email, word),
                 *(
                     [_digits_of(customers.c.phone).like(f"%{digits}%"), _digits_of(customers.c.mobile).like(f"%{digits}%")]
                     if len(digits) >= 3 and any(ch.isdigit() for ch in word)
@@ -393,9 +392,6 @@ def search_customers(conn: Connection, organization_id: int, text: str, *, limit
     query = query.order_by(customers.c.last_name, customers.c.first_name, customers.c.id).limit(limit)
     return [CustomerChoice(*r) for r in conn.execute(query)]
 
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _digits_of(column):

@@ -31,11 +31,11 @@ from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsScene, QGrap
 from enroller_desktop.db.enums import RunPurpose
 from enroller_desktop.db.stages import FunnelBox, FunnelSlice, arrow_count, box_count, lists_potentials
 
-SCENE_WIDTH = 480.0
+SCENE_WIDTH = 520.0
 BOX_HEIGHT = 64.0
 ARROW_HEIGHT = 40.0
 MARGIN = 10.0
-TEXT_WIDTH = 250.0  # the part of a box that holds its words; the bar track is the rest
+TEXT_WIDTH = 290.0  # the part of a box that holds its words; the bar track is the rest
 TRACK_GAP = 10.0
 PADDING = 8.0
 MIN_BAR_WIDTH = 6.0
