@@ -78,3 +78,52 @@ def test_the_new_run_customer_search_ignores_accents_and_case(db):
         assert found("gutierrez") == ["Gutiérrez"]
         assert found("GRÖSS") == ["Größ"]
         assert found("zoe angstrom") == ["Ångström"]
+
+
+def test_the_new_run_customer_search_finds_accented_names_and_says_when_none_match(qtbot, db):
+    from PySide6.QtCore import Qt
+
+    from enroller_desktop.db.enums import RunPurpose
+    from enroller_desktop.ui.new_run_dialog import NewRunDialog
+
+    ids = add_organizations(db)
+    org = ids["Maple Motors"]
+    with db.write() as conn:
+        for first, last in NAMES:
+            conn.execute(sa.insert(m.Customer.__table__).values(organization_id=org, first_name=first, last_name=last))
+    dialog = NewRunDialog(db, organization_id=org)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.organization.findData(org) >= 0, timeout=10_000)
+    dialog.organization.setCurrentIndex(dialog.organization.findData(org))
+    dialog.purpose.setCurrentIndex(dialog.purpose.findData(RunPurpose.CUSTOMER_EVALUATION))
+    qtbot.keyClicks(dialog.customer_search, "gutierrez")
+    qtbot.waitUntil(lambda: dialog.customers.count() == 1 and dialog.chosen_customer() is not None, timeout=10_000)
+    assert "Gutiérrez" in dialog.customers.item(0).text()
+    dialog.customer_search.clear()
+    qtbot.keyClicks(dialog.customer_search, "nobody-has-this-name")
+    qtbot.waitUntil(lambda: dialog.customers.count() == 1 and "No customer" in dialog.customers.item(0).text(), timeout=10_000)
+    assert dialog.customers.item(0).flags() == Qt.ItemFlag.NoItemFlags
+    assert dialog.chosen_customer() is None
+    dialog.reject()
+
+
+def test_a_filter_that_matches_no_run_says_so_in_the_runs_table(qtbot, sqlite_db, tmp_path):
+    from enroller_desktop.db.enums import RunStatus
+
+    from .runs_data import add_runs
+    from .test_runs_columns_fit import open_at
+
+    add_runs(sqlite_db, add_organizations(sqlite_db), 4)
+    window = open_at(qtbot, sqlite_db, tmp_path, 1366, 768)
+    qtbot.waitUntil(lambda: window.model.rowCount() == 4, timeout=10_000)
+    notice = window.empty_notice.label
+    assert not notice.isVisible()
+    dock = window.filter_dock
+    for box in dock.statuses.values():
+        box.setChecked(False)
+    dock.statuses[RunStatus.SCHEDULED].setChecked(True)
+    dock.statuses[RunStatus.SCHEDULED].setChecked(False)
+    dock.apply_now()
+    qtbot.waitUntil(notice.isVisible, timeout=10_000)
+    assert "No runs match" in notice.text()
+    window.close()
