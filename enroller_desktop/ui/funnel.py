@@ -133,7 +133,8 @@ class BoxItem(_SliceItem):
         self._drawn_lines: list[tuple[str, QFont]] = []
         self._init_item()
 
-    def set_numbers(self, count: int | None, widest: int | None, previous: int | None, note: str = "") -> None:
+    def set_numbers(self, count: int | None, widest: int | None, previous: int | None, note: str = "",
+                    missing: str = "not reached yet") -> None:
         self.prepareGeometryChange()
         self.count = count
         track = self.track_rect
@@ -143,7 +144,7 @@ class BoxItem(_SliceItem):
             width = max(MIN_BAR_WIDTH, track.width() * count / widest)
         self.bar_rect = QRectF(track.left(), track.top(), width, track.height())
         if count is None:
-            numbers = "not reached yet"
+            numbers = missing
         elif self.box.previous is None:
             numbers = _number(count)
         else:
@@ -308,8 +309,11 @@ class FunnelScene(QGraphicsScene):
         for box, item in self.boxes.items():
             previous = counts.get(box.previous) if box.previous is not None else None
             note = "would be enrolled: the index's Success" if box is FunnelBox.ENROLLED and run.purpose is RunPurpose.CAMPAIGN_SIMULATION else ""
-            item.set_numbers(counts[box], widest, previous, note)
+            item.set_numbers(counts[box], widest, previous, note,
+                             missing="not reached yet" if listable else "not counted by Criterion Stats")
             item.set_listable(listable and counts[box] is not None)
+            if not listable:
+                item.setToolTip("Criterion Stats counts the candidates without writing them: there is no list to show")
         for box, arrow in self.arrows.items():
             fell_out = arrow_count(run, box)
             arrow.set_numbers(fell_out)

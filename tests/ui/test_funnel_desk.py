@@ -57,6 +57,7 @@ def test_a_criterion_stats_funnel_offers_no_list(qtbot):
     scene = FunnelScene()
     scene.set_run(run_with([40, None, None, None, None], RunPurpose.CRITERION_STATS))
     assert not any(item.isEnabled() for item in scene.items_in_order)
+    assert scene.boxes[FunnelBox.POTENTIAL_CUSTOMERS].lines[1] == "not counted by Criterion Stats"
 
 
 def test_valid_potentials_and_enrolled_say_their_index_names(qtbot):
