@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from enroller_desktop import export, run_tables
 from enroller_desktop.db import detail_queries
 from enroller_desktop.db.detail_queries import PotentialFilter
-from enroller_desktop.db.stages import FunnelBox, FunnelSlice
 from enroller_desktop.db.enums import Check, RunPurpose
+from enroller_desktop.db.stages import FunnelBox, FunnelSlice
 from enroller_desktop.engine.runs import CancelToken
 from enroller_desktop.errors import UserError
 from enroller_desktop.db.models import EnrollerRunCustomer

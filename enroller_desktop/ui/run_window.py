@@ -43,9 +43,9 @@ from sqlalchemy.engine import Row
 from enroller_desktop import export, run_tables
 from enroller_desktop.db import detail_queries
 from enroller_desktop.db.detail_queries import PotentialFilter
-from enroller_desktop.db.stages import FunnelBox, FunnelSlice
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose
+from enroller_desktop.db.stages import FunnelBox, FunnelSlice
 from enroller_desktop.ui import theme
 from enroller_desktop.ui.check_filter import CheckFilter
 from enroller_desktop.ui.empty_notice import EmptyNotice

@@ -4,10 +4,7 @@ a tooltip; counts go to CSV as plain digits."""
 
 from __future__ import annotations
 
-import csv
-
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication
 
 from enroller_desktop.ui.main_window import MainWindow
 from enroller_desktop.ui.runs_model import COLUMN_OF_KEY, COLUMNS, HEADER_TEXTS, HIDDEN_BY_DEFAULT
