@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from enroller_desktop.config import mask_url
+from enroller_desktop.db import folding
 from enroller_desktop.errors import DatabaseError, scrub
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ def _sqlite_engine(parsed: URL, **kw) -> Engine:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
+        folding.register_sqlite(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection):

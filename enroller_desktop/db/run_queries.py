@@ -28,6 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 
+from enroller_desktop.db import folding
 from enroller_desktop.db.enums import RunPurpose, RunStatus, RunStep
 from enroller_desktop.db.models import Campaign, Customer, EnrollerRun, Organization
 
@@ -364,8 +365,8 @@ class CustomerChoice:
 
 def search_customers(conn: Connection, organization_id: int, text: str, *, limit: int = 20) -> list[CustomerChoice]:
     """Customers of the organization whose name, email or phone contains ``text``
-    (ASCII case folded, as SPEC 3 compares text). Digits typed for a phone match
-    the stored number whatever its punctuation."""
+    (without regard to case or accents, see ``db.folding``). Digits typed for a
+    phone match the stored number whatever its punctuation."""
     words = text.split()
     query = sa.select(
         customers.c.id,
@@ -381,13 +382,12 @@ def search_customers(conn: Connection, organization_id: int, text: str, *, limit
     else:
         by_id = sa.false()
     for word in words:
-        pattern = f"%{_escape_like(word.lower())}%"
         query = query.where(
             sa.or_(
                 by_id,
-                sa.func.lower(customers.c.first_name).like(pattern, escape="\\"),
-                sa.func.lower(customers.c.last_name).like(pattern, escape="\\"),
-                sa.func.lower(customers.c.email).like(pattern, escape="\\"),
+                folding.contains(customers.c.first_name, word),
+                folding.contains(customers.c.last_name, word),
+                folding.contains(customers.c.email, word),
                 *(
                     [_digits_of(customers.c.phone).like(f"%{digits}%"), _digits_of(customers.c.mobile).like(f"%{digits}%")]
                     if len(digits) >= 3 and any(ch.isdigit() for ch in word)
@@ -398,9 +398,6 @@ def search_customers(conn: Connection, organization_id: int, text: str, *, limit
     query = query.order_by(customers.c.last_name, customers.c.first_name, customers.c.id).limit(limit)
     return [CustomerChoice(*r) for r in conn.execute(query)]
 
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _digits_of(column):
