@@ -12,9 +12,14 @@ Every list of runs is bounded by a *watermark*, the highest run id the window ha
 seen: rows keep their positions while other clients add runs, until the window
 asks for the newer ones (:func:`newer_runs`) and puts them on top.
 
-Readings (SPEC 3: "all dates are UTC dates"): the created date range is a range of
-UTC dates, both ends included. An empty purpose or status selection matches no
-run: it is what the user ticked, and "nothing ticked" shows nothing.
+Readings: the created date range is a range of dates, both ends included, counted
+in the zone the user reads times in (:attr:`RunFilter.day_zone`; SPEC 3's "all
+dates are UTC dates" is about the funnel's rules, and UTC stays the default
+here): its bounds are worked out in that zone and compared in UTC. With "each
+organization's own zone" a run's day is its organization's day, so the bounds
+are worked out once per zone the organizations use. An empty purpose or status
+selection matches no run: it is what the user ticked, and "nothing ticked"
+shows nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from enroller_desktop.db.enums import RunPurpose, RunStatus
 from enroller_desktop.db.models import Campaign, Customer, EnrollerRun, Organization
+from enroller_desktop.times import day_bounds, zone
 
 runs = EnrollerRun.__table__
 orgs = Organization.__table__
@@ -47,6 +53,9 @@ class RunFilter:
     campaign_id: int | None = None
     purposes: frozenset[RunPurpose] | None = None
     statuses: frozenset[RunStatus] | None = None
+    #: The zone the created dates are days of (an IANA name; an unknown one is
+    #: UTC), or None for each run's own organization's zone.
+    day_zone: str | None = "UTC"
 
 
 #: The sortable columns of the index, by the window's column key.
@@ -102,6 +111,7 @@ class RunRow:
     in_progress_at: dt.datetime | None
     completed_at: dt.datetime | None
     error_message: str | None
+    organization_timezone: str | None  # as stored: may be empty or unknown (see enroller_desktop.times)
     sort_key: tuple = field(compare=False, repr=False)
 
     @property
@@ -182,15 +192,35 @@ def _render_unindexed(element, compiler, **kw):
     return "+" + compiler.process(element.column, **kw)
 
 
-def _where(f: RunFilter, watermark: int | None, sort: RunSort | None = None) -> list:
+def _created_between(conn: Connection, f: RunFilter) -> list:
+    """The clauses of the created date range (see the module's readings)."""
+    if f.created_from is None and f.created_to is None:
+        return []
+
+    def between(zone_name: str | None) -> list:
+        start, end = day_bounds(f.created_from, f.created_to, zone_name)
+        clauses = []
+        if start is not None:
+            clauses.append(runs.c.created_at >= start)
+        if end is not None:
+            clauses.append(runs.c.created_at < end)
+        return clauses
+
+    if f.day_zone is not None:
+        return between(f.day_zone)
+    by_zone: dict[str, list[int]] = {}
+    for org_id, name in conn.execute(sa.select(orgs.c.id, orgs.c.timezone).order_by(orgs.c.id)):
+        by_zone.setdefault(zone(name).key, []).append(org_id)
+    if len(by_zone) <= 1:
+        return between(next(iter(by_zone), "UTC"))
+    return [sa.or_(*(sa.and_(runs.c.organization_id.in_(ids), *between(key)) for key, ids in by_zone.items()))]
+
+
+def _where(conn: Connection, f: RunFilter, watermark: int | None, sort: RunSort | None = None) -> list:
     in_creation_order = sort is not None and sort.key in ("created_at", "id")
     status = _Unindexed(runs.c.status) if in_creation_order else runs.c.status
     purpose = _Unindexed(runs.c.purpose) if in_creation_order else runs.c.purpose
-    clauses = []
-    if f.created_from is not None:
-        clauses.append(runs.c.created_at >= dt.datetime.combine(f.created_from, dt.time()))
-    if f.created_to is not None:
-        clauses.append(runs.c.created_at < dt.datetime.combine(f.created_to + dt.timedelta(days=1), dt.time()))
+    clauses = _created_between(conn, f)
     if f.organization_id is not None:
         clauses.append(runs.c.organization_id == f.organization_id)
     if f.campaign_id is not None:
@@ -221,6 +251,7 @@ def _select_rows(dialect: str, sort: RunSort):
         runs.c.in_progress_at,
         runs.c.completed_at,
         runs.c.error_message,
+        orgs.c.timezone.label("organization_timezone"),
     ]
     query = sa.select(*columns, *[k.label(f"_k{i}") for i, k in enumerate(keys)]).select_from(
         runs.join(orgs, orgs.c.id == runs.c.organization_id).join(campaigns, campaigns.c.id == runs.c.campaign_id)
@@ -247,7 +278,7 @@ def _rows(result, key_count: int) -> list[RunRow]:
 
 def count_runs(conn: Connection, f: RunFilter, *, watermark: int | None = None) -> int:
     """How many runs match the filter (up to the watermark)."""
-    return conn.execute(sa.select(sa.func.count()).select_from(runs).where(*_where(f, watermark))).scalar_one()
+    return conn.execute(sa.select(sa.func.count()).select_from(runs).where(*_where(conn, f, watermark))).scalar_one()
 
 
 def max_run_id(conn: Connection) -> int:
@@ -273,7 +304,7 @@ def page(
     page that has no loaded neighbour).
     """
     query, keys = _select_rows(conn.dialect.name, sort)
-    query = query.where(*_where(f, watermark, sort))
+    query = query.where(*_where(conn, f, watermark, sort))
     # Reading backwards (before a row, or from the end) flips the order, then the
     # rows are put back in display order.
     backwards = before is not None or from_end
@@ -310,9 +341,14 @@ def runs_by_id(conn: Connection, ids: Sequence[int], sort: RunSort = NEWEST_FIRS
 def newer_runs(conn: Connection, f: RunFilter, sort: RunSort, *, watermark: int, limit: int = 1000) -> list[RunRow]:
     """Matching runs created after the watermark, in display order."""
     query, keys = _select_rows(conn.dialect.name, sort)
-    query = query.where(*_where(f, None), runs.c.id > watermark)  # few rows past the watermark: any index will do
+    query = query.where(*_where(conn, f, None), runs.c.id > watermark)  # few rows past the watermark: any index will do
     query = query.order_by(*[k.desc() if sort.descending else k.asc() for k in keys]).limit(limit)
     return _rows(conn.execute(query), len(keys))
+
+
+def organization_zones(conn: Connection) -> list[str | None]:
+    """The time zones the organizations name, as stored (each once)."""
+    return [name for (name,) in conn.execute(sa.select(orgs.c.timezone).distinct())]
 
 
 def organizations(conn: Connection) -> list[tuple[int, str]]:
@@ -414,7 +450,7 @@ class DayStatusCount:
 def runs_per_day(conn: Connection, f: RunFilter) -> list[DayStatusCount]:
     """Matching runs per UTC creation date and status (the stacked bars of Trends)."""
     day = _day(runs.c.created_at, conn.dialect.name).label("day")
-    query = sa.select(day, runs.c.status, sa.func.count()).where(*_where(f, None)).group_by(day, runs.c.status).order_by(day)
+    query = sa.select(day, runs.c.status, sa.func.count()).where(*_where(conn, f, None)).group_by(day, runs.c.status).order_by(day)
     return [DayStatusCount(dt.date.fromisoformat(d), RunStatus(s), n) for d, s, n in conn.execute(query)]
 
 
@@ -432,7 +468,7 @@ def median_duration_per_day(conn: Connection, f: RunFilter) -> list[tuple[dt.dat
             sa.func.row_number().over(partition_by=day, order_by=seconds).label("n"),
             sa.func.count().over(partition_by=day).label("total"),
         )
-        .where(*_where(f, None), runs.c.in_progress_at.is_not(None), runs.c.completed_at.is_not(None))
+        .where(*_where(conn, f, None), runs.c.in_progress_at.is_not(None), runs.c.completed_at.is_not(None))
         .subquery()
     )
     middle = sa.or_(ranked.c.n == (ranked.c.total + 1) // 2, ranked.c.n == (ranked.c.total + 2) // 2)

@@ -18,7 +18,7 @@ from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.models import Organization
 from enroller_desktop.ui import main_window as main_window_module
 from enroller_desktop.ui.main_window import MainWindow
-from enroller_desktop.ui.runs_model import COLUMN_OF_KEY, VIEW_COLUMN
+from enroller_desktop.ui.runs_model import COLUMN_OF_KEY, COLUMNS, VIEW_COLUMN
 
 from .runs_data import NOW, add_organizations, add_run, add_runs, read_to_the_end
 from .test_main_window import change_filter, click_header, make_settings, open_window
@@ -58,6 +58,7 @@ def every_shown_row(qtbot, window: MainWindow, columns: list[int]) -> list[list[
 
 
 def test_ctrl_e_exports_every_run_of_the_filter_and_sort_as_shown(qtbot, window, tmp_path, monkeypatch):
+    window.times_as_shown_action.trigger()  # File ▸ Export Times as Shown
     dock = window.filter_dock
     change_filter(qtbot, window, lambda: dock.statuses[RunStatus.SCHEDULED].setChecked(False))
     with qtbot.waitSignal(window.model.reloaded, timeout=10_000):
@@ -70,7 +71,9 @@ def test_ctrl_e_exports_every_run_of_the_filter_and_sort_as_shown(qtbot, window,
     header, *rows = read_csv(tmp_path / "runs.csv")
     data_columns = [c for c in range(window.model.columnCount()) if c != VIEW_COLUMN]
     assert header == [window.model.headerData(c, Qt.Orientation.Horizontal) for c in data_columns]
-    assert rows == every_shown_row(qtbot, window, data_columns)
+    counts = {data_columns.index(c) for c in data_columns if COLUMNS[c].kind == "count"}
+    shown = [[text.replace(",", "") if i in counts else text for i, text in enumerate(row)] for row in every_shown_row(qtbot, window, data_columns)]
+    assert rows == shown  # counts in plain digits (SPEC 8), the rest as shown
     assert written == len(rows) == window.model.rowCount()
     assert "Scheduled" not in {row[header.index("Status")] for row in rows}
 
@@ -87,13 +90,14 @@ def test_the_export_has_the_columns_the_user_sees_in_their_order(qtbot, window, 
     assert "Potential Events" not in header and len(header) == window.model.columnCount() - 2
 
 
-def test_times_are_iso_8601_utc_and_counts_as_shown(qtbot, window, tmp_path, monkeypatch):
+def test_times_are_iso_8601_utc_and_counts_plain_digits_by_default(qtbot, window, tmp_path, monkeypatch):
+    assert not window.times_as_shown_action.isChecked()
     export_to(qtbot, window, monkeypatch, tmp_path / "runs.csv")
     header, *rows = read_csv(tmp_path / "runs.csv")
     newest = dict(zip(header, rows[0]))
     assert newest["Created"] == NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
     counts = [row[header.index("Query Param Customers")] for row in rows]
-    assert any("," in count for count in counts)  # thousands separators, as on screen
+    assert all(count.isdigit() for count in counts if count) and any(int(count) >= 1000 for count in counts if count)
 
 
 def test_a_name_that_looks_like_a_formula_is_exported_as_text(qtbot, db, tmp_path, monkeypatch):
