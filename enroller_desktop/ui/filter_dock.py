@@ -162,8 +162,9 @@ class FilterDock(QDockWidget):
         self._explain_days()
         if self.preset.currentData() != "custom":
             self._show_preset_dates()
-        if before is not None and self.current_filter() != before:
-            self._changed()
+        after = self.current_filter()
+        if before is not None and after != before and (after.created_from or after.created_to or before.created_from or before.created_to):
+            self._changed()  # without a date range the zone of days changes no run shown
 
     def _explain_days(self) -> None:
         choice = self.time_format.choice
