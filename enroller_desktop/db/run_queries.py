@@ -37,6 +37,7 @@ from enroller_desktop.db.enums import RunPurpose, RunStatus
 from enroller_desktop.db.models import Campaign, Customer, EnrollerRun, Organization
 from enroller_desktop.times import day_bounds, zone
 
+UTC = dt.timezone.utc
 runs = EnrollerRun.__table__
 orgs = Organization.__table__
 campaigns = Campaign.__table__
@@ -206,14 +207,74 @@ def _created_between(conn: Connection, f: RunFilter) -> list:
             clauses.append(runs.c.created_at < end)
         return clauses
 
+    by_zone = _organizations_by_zone(conn, f)
+    if len(by_zone) == 1:
+        return between(next(iter(by_zone)))
+    return [sa.or_(*(sa.and_(runs.c.organization_id.in_(ids), *between(key)) for key, ids in by_zone.items()))]
+
+
+def _organizations_by_zone(conn: Connection, f: RunFilter) -> dict[str, list[int] | None]:
+    """The zones days are counted in, each with its organizations' ids (None: all)."""
     if f.day_zone is not None:
-        return between(f.day_zone)
-    by_zone: dict[str, list[int]] = {}
+        return {zone(f.day_zone).key: None}
+    by_zone: dict[str, list[int] | None] = {}
     for org_id, name in conn.execute(sa.select(orgs.c.id, orgs.c.timezone).order_by(orgs.c.id)):
         by_zone.setdefault(zone(name).key, []).append(org_id)
     if len(by_zone) <= 1:
-        return between(next(iter(by_zone), "UTC"))
-    return [sa.or_(*(sa.and_(runs.c.organization_id.in_(ids), *between(key)) for key, ids in by_zone.items()))]
+        return {next(iter(by_zone), "UTC"): None}
+    return by_zone
+
+
+def _offsets(tz: dt.tzinfo, first: dt.datetime, last: dt.datetime) -> list[tuple[dt.datetime | None, int]]:
+    """The zone's UTC offsets from ``first`` to ``last``: (until, seconds) pairs,
+    the last one's until None. A transition is found to the second."""
+
+    def offset(at: dt.datetime) -> int:
+        return int(at.astimezone(tz).utcoffset().total_seconds())
+
+    segments: list[tuple[dt.datetime | None, int]] = []
+    day = dt.datetime.combine(first.date() - dt.timedelta(days=1), dt.time(), UTC)
+    current = offset(day)
+    while day <= last:
+        following = day + dt.timedelta(days=1)
+        if offset(following) != current:
+            low, high = day, following  # offset(low) == current != offset(high)
+            while high - low > dt.timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                low, high = (middle, high) if offset(middle) == current else (low, middle)
+            segments.append((high, current))
+            current = offset(high)
+        day = following
+    segments.append((None, current))
+    return segments
+
+
+def _local_day(conn: Connection, f: RunFilter):
+    """The date (ISO text) a run was created on, on the clock days are counted on
+    (:attr:`RunFilter.day_zone`, or each run's organization's): the stored UTC
+    time shifted by the zone's offset of the moment, the offsets changing at the
+    zone's transitions between the first and the last run."""
+    dialect = conn.dialect.name
+    first, last = conn.execute(sa.select(sa.func.min(runs.c.created_at), sa.func.max(runs.c.created_at))).one()
+    by_zone = _organizations_by_zone(conn, f)
+    if first is None or by_zone == {"UTC": None}:
+        return _day(runs.c.created_at, dialect)
+    first, last = (value.replace(tzinfo=UTC) if value.tzinfo is None else value for value in (first, last))
+
+    def shifted(seconds: int):
+        if dialect == "sqlite":
+            return sa.func.date(runs.c.created_at, f"{seconds:+d} seconds")
+        return sa.func.to_char(runs.c.created_at + sa.literal(dt.timedelta(seconds=seconds), sa.Interval), "YYYY-MM-DD")
+
+    def in_zone(key: str):
+        segments = _offsets(zone(key).tz, first, last)
+        if len(segments) == 1:
+            return shifted(segments[0][1])
+        return sa.case(*((runs.c.created_at < until, shifted(seconds)) for until, seconds in segments[:-1]), else_=shifted(segments[-1][1]))
+
+    if len(by_zone) == 1:
+        return in_zone(next(iter(by_zone)))
+    return sa.case(*((runs.c.organization_id.in_(ids), in_zone(key)) for key, ids in by_zone.items()))
 
 
 def _where(conn: Connection, f: RunFilter, watermark: int | None, sort: RunSort | None = None) -> list:
@@ -448,19 +509,20 @@ class DayStatusCount:
 
 
 def runs_per_day(conn: Connection, f: RunFilter) -> list[DayStatusCount]:
-    """Matching runs per UTC creation date and status (the stacked bars of Trends)."""
-    day = _day(runs.c.created_at, conn.dialect.name).label("day")
+    """Matching runs per creation date (on the clock of :attr:`RunFilter.day_zone`)
+    and status (the stacked bars of Trends)."""
+    day = _local_day(conn, f).label("day")
     query = sa.select(day, runs.c.status, sa.func.count()).where(*_where(conn, f, None)).group_by(day, runs.c.status).order_by(day)
     return [DayStatusCount(dt.date.fromisoformat(d), RunStatus(s), n) for d, s, n in conn.execute(query)]
 
 
 def median_duration_per_day(conn: Connection, f: RunFilter) -> list[tuple[dt.date, float]]:
-    """The median duration in seconds of the matching finished runs, per UTC
-    creation date. Written with window functions, which both databases have
+    """The median duration in seconds of the matching finished runs, per creation
+    date (on the clock of :attr:`RunFilter.day_zone`). Written with window functions, which both databases have
     (SQLite has no percentile function): the middle row, or the mean of the two."""
     dialect = conn.dialect.name
     seconds = _duration_seconds(dialect)
-    day = _day(runs.c.created_at, dialect)
+    day = _local_day(conn, f)
     ranked = (
         sa.select(
             day.label("day"),

@@ -155,16 +155,12 @@ class FilterDock(QDockWidget):
         return self._times or TimeFormat(ZoneChoice.UTC)
 
     def set_time_format(self, times: TimeFormat) -> None:
-        """Count days in ``times``' zone; a preset's dates follow, and a changed
-        filter is applied."""
-        before = self.current_filter() if self._times is not None else None
+        """Count days in ``times``' zone (a preset's dates follow). The window
+        applies the new :meth:`current_filter` itself, at once."""
         self._times = times
         self._explain_days()
         if self.preset.currentData() != "custom":
             self._show_preset_dates()
-        after = self.current_filter()
-        if before is not None and after != before and (after.created_from or after.created_to or before.created_from or before.created_to):
-            self._changed()  # without a date range the zone of days changes no run shown
 
     def _explain_days(self) -> None:
         choice = self.time_format.choice

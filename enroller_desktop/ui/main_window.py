@@ -15,6 +15,7 @@ empty table: load the demo data, or connect to another database.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from pathlib import Path
@@ -143,7 +144,9 @@ class MainWindow(QMainWindow):
         self.welcome.demoLoaded.connect(self._demo_loaded)
         self.welcome.connectRequested.connect(self.choose_server)
         self._follow_the_screen_in_tab_order()
-        self.set_time_format(time_format.current(self.settings))
+        times = time_format.current(self.settings)
+        self.model.set_time_format(times)
+        self.filter_dock.set_time_format(times)
         time_format.changes.changed.connect(self._zone_chosen)
 
         self._restore()
@@ -410,9 +413,13 @@ class MainWindow(QMainWindow):
         self.trends_dock.show_for(self.db, run_filter)
 
     def set_time_format(self, times: TimeFormat) -> None:
-        """Times shown, and days counted, as ``times`` says."""
+        """Times shown, and days counted (the Created filter, Trends), as ``times`` says."""
         self.model.set_time_format(times)
         self.filter_dock.set_time_format(times)
+        days = self.filter_dock.current_filter()  # the dates and whose days they are; the rest as applied
+        wanted = dataclasses.replace(self.model.run_filter, created_from=days.created_from, created_to=days.created_to, day_zone=days.day_zone)
+        if wanted != self.model.run_filter:
+            self._filter_changed(wanted)
 
     def _zone_chosen(self, _choice) -> None:
         self.set_time_format(time_format.current(self.settings))

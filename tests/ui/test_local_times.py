@@ -15,6 +15,7 @@ from PySide6.QtCore import QDateTime, QLocale, Qt
 
 from enroller_desktop import export, run_tables
 from enroller_desktop.db import models as m
+from enroller_desktop.db import run_queries
 from enroller_desktop.db.run_queries import RunFilter, RunSort, count_runs
 from enroller_desktop.times import TimeFormat, ZoneChoice, day_bounds
 from enroller_desktop.ui import run_window as run_window_module
@@ -319,3 +320,37 @@ def test_the_short_form_is_the_locales(name):
     for moment in (dt.datetime(2026, 1, 5, 9, 7), dt.datetime(2026, 12, 24, 23, 59), dt.datetime(2026, 7, 1, 0, 0)):
         expected = locale.toString(QDateTime(moment.date(), moment.time()), QLocale.FormatType.ShortFormat)
         assert form.render(moment) == expected
+
+
+# -- Trends -----------------------------------------------------------------------------
+
+
+def test_trends_count_days_on_the_chosen_clock_across_a_daylight_saving_change(db):
+    ids = add_organizations(db)
+    set_clocks(db, ids, {"Maple Motors": "America/Vancouver", "Bayside Auto Group": "Asia/Tokyo"})
+    # Vancouver moves to PDT at 10:00 UTC on 2026-03-08.
+    moments = [dt.datetime(2026, 3, 8, 7, 30, tzinfo=UTC), dt.datetime(2026, 3, 9, 7, 30, tzinfo=UTC)]
+    for when in moments:
+        add_run(db, ids, created_at=when, in_progress_at=when, completed_at=when + dt.timedelta(seconds=4))
+    add_run(db, ids, organization_id=ids["Bayside Auto Group"], campaign_id=ids["Win Back"], created_at=moments[0])
+
+    def days(day_zone: str | None) -> dict[dt.date, int]:
+        with db.read() as conn:
+            counts: dict[dt.date, int] = {}
+            for count in run_queries.runs_per_day(conn, RunFilter(day_zone=day_zone)):
+                counts[count.day] = counts.get(count.day, 0) + count.runs
+            return counts
+
+    def expected(zone_of_run) -> dict[dt.date, int]:
+        counts: dict[dt.date, int] = {}
+        for when, clock in zip([*moments, moments[0]], zone_of_run):
+            day = when.astimezone(ZoneInfo(clock)).date()
+            counts[day] = counts.get(day, 0) + 1
+        return counts
+
+    assert days("UTC") == expected(["UTC"] * 3) == {dt.date(2026, 3, 8): 2, dt.date(2026, 3, 9): 1}
+    assert days("America/Vancouver") == expected(["America/Vancouver"] * 3) == {dt.date(2026, 3, 7): 2, dt.date(2026, 3, 9): 1}
+    assert days(None) == expected(["America/Vancouver", "America/Vancouver", "Asia/Tokyo"])
+    with db.read() as conn:
+        medians = run_queries.median_duration_per_day(conn, RunFilter(day_zone="America/Vancouver"))
+    assert medians == [(dt.date(2026, 3, 7), 4.0), (dt.date(2026, 3, 9), 4.0)]
