@@ -412,6 +412,11 @@ def organization_zones(conn: Connection) -> list[str | None]:
     return [name for (name,) in conn.execute(sa.select(orgs.c.timezone).distinct())]
 
 
+def organization_timezones(conn: Connection) -> dict[int, str | None]:
+    """Each organization's time zone, as stored."""
+    return dict(conn.execute(sa.select(orgs.c.id, orgs.c.timezone)).all())
+
+
 def organizations(conn: Connection) -> list[tuple[int, str]]:
     return [tuple(r) for r in conn.execute(sa.select(orgs.c.id, orgs.c.name).order_by(orgs.c.name, orgs.c.id))]
 

@@ -566,7 +566,7 @@ class MainWindow(QMainWindow):
         from enroller_desktop.ui.new_run_dialog import NewRunDialog
 
         f = self.model.run_filter
-        dialog = NewRunDialog(self.db, self, organization_id=f.organization_id, campaign_id=f.campaign_id)
+        dialog = NewRunDialog(self.db, self, organization_id=f.organization_id, campaign_id=f.campaign_id, times=self.model.time_format)
         dialog.accepted.connect(lambda: self._run_created(dialog))
         dialog.open()
 

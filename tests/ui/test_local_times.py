@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from PySide6.QtCore import QDateTime, QLocale, Qt
+from PySide6.QtCore import QDate, QDateTime, QLocale, Qt, QTime, QTimeZone
+from PySide6.QtWidgets import QDialogButtonBox
 
 from enroller_desktop import export, run_tables
 from enroller_desktop.db import models as m
@@ -20,6 +21,7 @@ from enroller_desktop.db.run_queries import RunFilter, RunSort, count_runs
 from enroller_desktop.times import TimeFormat, ZoneChoice, day_bounds
 from enroller_desktop.ui import run_window as run_window_module
 from enroller_desktop.ui.main_window import MainWindow
+from enroller_desktop.ui.new_run_dialog import NewRunDialog
 from enroller_desktop.run_index import COLUMNS
 from enroller_desktop.ui.runs_model import COLUMN_OF_KEY
 from enroller_desktop.ui.time_format import locale_form
@@ -354,3 +356,26 @@ def test_trends_count_days_on_the_chosen_clock_across_a_daylight_saving_change(d
     with db.read() as conn:
         medians = run_queries.median_duration_per_day(conn, RunFilter(day_zone="America/Vancouver"))
     assert medians == [(dt.date(2026, 3, 7), 4.0), (dt.date(2026, 3, 9), 4.0)]
+
+
+# -- New Run ----------------------------------------------------------------------------
+
+
+def test_new_run_takes_times_on_the_organizations_clock(qtbot, db, tmp_path, two_clocks):
+    ids, _runs = two_clocks
+    window = open_window(qtbot, db, make_settings(tmp_path))
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.findChild(NewRunDialog)
+    qtbot.waitUntil(lambda: dialog.campaign.count() > 0, timeout=10_000)
+    dialog.organization.setCurrentIndex(dialog.organization.findData(ids["Maple Motors"]))
+    dialog.later_button.setChecked(True)
+    vancouver = QTimeZone(b"America/Vancouver")
+    dialog.scheduled_for.setDateTime(QDateTime(QDate(2030, 7, 1), QTime(9, 0), vancouver))
+    assert dialog.scheduled_for.timeZone().id() == b"America/Vancouver"
+    assert dialog.scheduled_for.text() == "2030-07-01 09:00 PDT"
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    qtbot.waitUntil(lambda: dialog.run_id is not None, timeout=10_000)
+    with db.read() as conn:
+        stored = conn.execute(sa.select(m.EnrollerRun.__table__.c.scheduled_for).where(m.EnrollerRun.id == dialog.run_id)).scalar_one()
+    assert stored.replace(tzinfo=UTC) == dt.datetime(2030, 7, 1, 9, 0, tzinfo=ZoneInfo("America/Vancouver")).astimezone(UTC)
+    window.close()
