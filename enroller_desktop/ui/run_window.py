@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QModelIndex, QSignalBlocker, QSize, Qt, QTimer, Signal
@@ -53,6 +54,7 @@ from enroller_desktop.ui.jobs import Job, start
 from enroller_desktop.ui.query_param_chart import QueryParamChart
 from enroller_desktop.ui.run_models import EventTreeModel, PagedTableModel, RowsTableModel, keep_until_finished
 from enroller_desktop.ui.settings import Settings
+from enroller_desktop.ui.summary_pane import EventDetail, SummaryPane
 
 POLL_INTERVAL_MS = 1500
 SEARCH_DELAY_MS = 300
@@ -250,7 +252,8 @@ class RunWindow(QMainWindow):
         header = self.event_view.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        for column, sample in ((0, "  2026-12-31T23:59:59Z  "), (1, " Warning "), (3, " 1,000,000 "), (4, " 59 min 59 s ")):
+        longest_time = f"  {self.times.fmt.form.render(dt.datetime(2026, 12, 31, 23, 59, 59))}  "
+        for column, sample in ((0, longest_time), (1, " Warning "), (3, " 1,000,000 "), (4, " 59 min 59 s ")):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
             indent = self.event_view.indentation() if column == 0 else 0  # events sit one level in
             self.event_view.setColumnWidth(column, self.event_view.fontMetrics().horizontalAdvance(sample) + 12 + indent)
@@ -277,12 +280,17 @@ class RunWindow(QMainWindow):
         bar = QHBoxLayout()
         self.header_label = QLabel()
         self.header_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.header_label.setWordWrap(True)  # the pane is as narrow as the Summary's fields
         self.zone_label = QLabel()  # in the status bar: the header's row keeps the window's minimum width
         self.statusBar().addWidget(self.zone_label)
         bar.addWidget(self.header_label, 1)
         bar.addWidget(_export_button(self))
         left_layout.addLayout(bar)
         left_layout.addWidget(self.summary_tabs)
+        self.event_detail = EventDetail(self.event_view)
+        self.event_detail.setVisible(False)
+        left_layout.addWidget(self.event_detail)
+        self.summary_tabs.currentChanged.connect(lambda: self.event_detail.setVisible(self.summary_tabs.currentWidget() is self.event_view))
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
@@ -290,6 +298,7 @@ class RunWindow(QMainWindow):
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([720, 600])
+        self.summary_pane = SummaryPane(splitter, self.summary_tabs, self.summary_view, self.event_view)
         self.tabs.addTab(splitter, "Summary")
 
     def _build_query_params_tab(self) -> None:
@@ -428,6 +437,7 @@ class RunWindow(QMainWindow):
         fields = details["fields"]
         self.summary_model.emphasis = {row: "bad" for row, (name, value) in enumerate(fields) if name == "Error Message" or (name == "Status" and value == "Error")}
         self.summary_model.set_rows(fields, details["field_tips"])
+        self.summary_pane.fields_changed()
         self.event_model.set_events(details["events"], self.times)
         self.query_param_model.set_rows(details["params"], details["param_tips"])
         self.query_param_view.resizeColumnsToContents()
