@@ -471,7 +471,6 @@ def run_duration(summary: Row, now: dt.datetime | None = None) -> str:
 class SummaryField(NamedTuple):
     field: str
     value: str
-    exact: str = ""  # a time's ISO 8601 UTC value (the window's tooltip)
 
 
 def summary_fields(summary: Row, now: dt.datetime | None = None, *, times: ShownTimes | None = None,
@@ -507,9 +506,7 @@ def summary_fields(summary: Row, now: dt.datetime | None = None, *, times: Shown
     if summary.customer_id is not None:
         name = " ".join(part for part in (summary.customer_first_name, summary.customer_last_name) if part)
         fields.append(("Customer", f"{name} (id {summary.customer_id})" if name else f"id {summary.customer_id}"))
-    times_of = {"Created At": summary.created_at, "In Progress At": summary.in_progress_at, "Completed At": summary.completed_at,
-                "As Of": summary.as_of, "Scheduled For": summary.scheduled_for}
-    return [SummaryField(name, value, csv_time(times_of[name]) if name in times_of else "") for name, value in fields]
+    return [SummaryField(*pair) for pair in fields]
 
 
 def run_title(summary: Row, times: ShownTimes | None = None) -> str:

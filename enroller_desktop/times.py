@@ -51,7 +51,8 @@ class ZoneChoice(str, enum.Enum):
 @dataclass(frozen=True)
 class Zone:
     """A zone as used: ``key`` is the zone database's name (``UTC`` after a
-    fallback) and ``problem`` says why the zone asked for was not used."""
+    fallback) and ``problem`` says what was wrong with the zone asked for
+    (completing "the organization …" or "this computer …")."""
 
     key: str
     tz: dt.tzinfo
@@ -67,13 +68,13 @@ def zone(name: str | None) -> Zone:
     UTC with the reason when it is empty or unknown."""
     text = (name or "").strip()
     if not text:
-        return Zone("UTC", UTC, "no time zone is set: shown in UTC")
+        return Zone("UTC", UTC, "has no time zone set")
     if text.upper() in ("UTC", "ETC/UTC", "Z"):
         return UTC_ZONE
     try:
         return Zone(text, zoneinfo.ZoneInfo(text))
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-        return Zone("UTC", UTC, f"unknown time zone {text!r}: shown in UTC")
+        return Zone("UTC", UTC, f"names an unknown time zone, {text!r}")
 
 
 def iso_utc(value: dt.datetime | None) -> str:
@@ -190,7 +191,8 @@ class TimeFormat:
         if used.key != "UTC":
             text += f"; shown in {used.key}"
         if used.problem:
-            text += f"; {_whose(self.choice)} {used.problem}"
+            owner = "this computer" if self.choice is ZoneChoice.COMPUTER else "the organization"
+            text += f"; {owner} {used.problem}, so it is shown in UTC"
         return text
 
     def for_zone(self, organization_zone: str | None) -> ShownTimes:
@@ -211,10 +213,6 @@ class TimeFormat:
         now = now or dt.datetime.now(UTC)
         name = self.computer_zone if self.choice is ZoneChoice.ORGANIZATION else self.zone_for(None).key
         return now.astimezone(zone(name).tz).date()
-
-
-def _whose(choice: ZoneChoice) -> str:
-    return "this computer:" if choice is ZoneChoice.COMPUTER else "the organization:"
 
 
 @functools.lru_cache(maxsize=65_536)

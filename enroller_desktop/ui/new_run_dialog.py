@@ -175,7 +175,8 @@ class NewRunDialog(QDialog):
         zone = QTimeZone(used.key.encode()) if used.key != "UTC" else _UTC
         if not zone.isValid():
             zone = _UTC
-        tip = f"Typed in {used.key}" + (f" ({used.problem})" if used.problem else "") + "; stored in UTC"
+        owner = "this computer" if self.times.choice is ZoneChoice.COMPUTER else "the organization"
+        tip = f"Typed in {used.key}" + (f" ({owner} {used.problem})" if used.problem else "") + "; stored in UTC"
         for edit in (self.as_of, self.scheduled_for):
             instant = edit.dateTime()
             edit.setTimeZone(zone)
