@@ -32,6 +32,7 @@ from enroller_desktop import run_index, run_tables
 from enroller_desktop.db import detail_queries, run_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.errors import UserError
+from enroller_desktop.times import TimeFormat
 
 ProgressCallback = Callable[[float, str], None]
 BATCH_SIZE = 5000
@@ -293,7 +294,7 @@ def _write_split(db: Database, conn, source: run_tables.TableSource, out: TextIO
     url = db.engine.url.render_as_string(hide_password=False)
     helper = context.Process(
         target=_write_part, name="export second half", daemon=True,
-        args=(url, source.tab, source.listing, first, total - first, part, tuple(source.table.titles), done_there, sender),
+        args=(url, source.tab, source.listing, first, total - first, part, tuple(source.table.titles), done_there, sender, source.times),
     )
 
     def both(fraction: float, _message: str) -> None:
@@ -334,7 +335,7 @@ def _write_split(db: Database, conn, source: run_tables.TableSource, out: TextIO
 
 
 def _write_part(url: str, tab: str, listing: detail_queries.Listing, offset: int, limit: int, part: str,
-                titles: tuple[str, ...], done, sender) -> None:
+                titles: tuple[str, ...], done, sender, times=None) -> None:
     """In the second process: rows ``offset`` to ``offset + limit`` of the run tab
     ``tab`` under ``listing``, as CSV lines (no byte-order mark) into ``part``.
     Sends ("ok", rows) or ("error", message) back; ``done`` counts the rows."""
@@ -344,7 +345,7 @@ def _write_part(url: str, tab: str, listing: detail_queries.Listing, offset: int
         db = open_database(url, upgrade=False)
         with db.read() as conn:
             summary = detail_queries.run_summary(conn, listing.run_id)
-            table = run_tables.run_tab_source(summary, tab).table
+            table = run_tables.run_tab_source(summary, tab, times=times).table
             if tuple(table.titles) != titles:
                 raise UserError("the run's columns changed during the export")
             with listing.driver_rows(conn, BATCH_SIZE, table.fields, pack=table.category_fields, offset=offset, limit=limit) as rows, \
@@ -380,10 +381,12 @@ def export_runs(
     *,
     progress: ProgressCallback | None = None,
     cancel=None,
+    times: TimeFormat | None = None,
 ) -> int:
     """The main window's runs table: every run of ``run_filter`` in ``run_sort``
     (not only the rows the window has loaded), the ``columns`` the user sees in
-    the order they see them, as shown. Read in one transaction by keyset pages up
+    the order they see them, as shown, except that times are ISO 8601 UTC unless
+    ``times`` (the user's "times as shown") is given, and counts plain digits (SPEC 8). Read in one transaction by keyset pages up
     to the newest run when the export starts, so a run created meanwhile neither
     shifts a page nor half-appears. Raises :class:`UserError` for a place that
     cannot be written and :class:`ExportCanceled`; either way no file appears."""
@@ -391,21 +394,23 @@ def export_runs(
     with _whole_file(path) as (target, out), db.read() as conn:
         watermark = run_queries.max_run_id(conn)
         total = run_queries.count_runs(conn, run_filter, watermark=watermark)
-        batches = _run_batches(conn, run_filter, run_sort, columns, watermark)
+        batches = _run_batches(conn, run_filter, run_sort, columns, watermark, times)
         written = write_csv(out, [column.title for column in columns], batches, total=total, progress=progress, cancel=cancel)
     if progress is not None:
         progress(1.0, f"{written:,} rows written to {target.name}")
     return written
 
 
-def _run_batches(conn, run_filter: run_queries.RunFilter, run_sort: run_queries.RunSort, columns: tuple[run_index.Column, ...], watermark: int) -> Iterator[tuple[int, str]]:
+def _run_batches(conn, run_filter: run_queries.RunFilter, run_sort: run_queries.RunSort, columns: tuple[run_index.Column, ...], watermark: int,
+                 times: TimeFormat | None) -> Iterator[tuple[int, str]]:
     guarded = [column.free_text for column in columns]
+    texts = run_index.csv_texts(columns, times)
     after = None
     while True:
         size = BATCH_SIZE
         runs = run_queries.page(conn, run_filter, run_sort, limit=size, after=after, watermark=watermark)
         if runs:
-            lines = (",".join(map(_field, run_index.shown_texts(run, columns), guarded)) for run in runs)
+            lines = (",".join(map(_field, texts(run), guarded)) for run in runs)
             yield len(runs), "\r\n".join(lines) + "\r\n"
         if len(runs) < size:
             return

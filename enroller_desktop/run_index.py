@@ -5,11 +5,15 @@ titles and its values are what the screen shows. No Qt here.
 
 Readings:
 
-- Times are shown as the run window shows them, in ISO 8601, in UTC, to the
-  second (``2026-11-27T09:30:00Z``): one form for every time of the application,
-  on screen and in a CSV alike (SPEC 8: times in ISO 8601).
-- Counts keep their thousands separators in a CSV too (``12,345``): SPEC 8 asks
-  for the values as shown, and a spreadsheet reads them back as numbers.
+- On screen a time is shown in the zone the View menu chooses, in the locale's
+  short form (:mod:`enroller_desktop.times`); when the organizations of the
+  database are in several zones and each run is read in its own organization's
+  zone, each time names its zone. A CSV holds ISO 8601 UTC (SPEC 8) unless the
+  user asks for the times as shown.
+- Counts have thousands separators on screen (``12,345``) and plain digits in a
+  CSV (SPEC 8: a spreadsheet in any locale reads them as numbers).
+- A duration is written by the one rule of
+  :func:`enroller_desktop.run_tables.format_seconds`, as in the run window.
 - The view icon's column has no title and no value: it is a link, not data, so
   an export leaves it out.
 """
@@ -23,31 +27,24 @@ from typing import Any
 
 from enroller_desktop import run_tables
 from enroller_desktop.db.run_queries import RunRow
-
-
-def format_time(value: dt.datetime | None) -> str | None:
-    """A stored time as shown everywhere in the application: ISO 8601, UTC, to the second."""
-    return run_tables.format_time(value) if value else None
-
-
-def format_count(value: int | None) -> str | None:
-    return f"{value:,}" if value is not None else None
+from enroller_desktop.run_tables import format_count, plain_count
+from enroller_desktop.times import TimeFormat, iso_utc
 
 
 def format_duration(value: dt.timedelta | None) -> str | None:
-    """h:mm:ss (hours keep counting past 24, as a stopwatch does)."""
-    if value is None:
-        return None
-    seconds = max(0, int(value.total_seconds()))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+    """A run's duration by the application's one rule (None for an empty cell)."""
+    return None if value is None else run_tables.format_seconds(max(0.0, value.total_seconds()))
 
 
 @dataclass(frozen=True)
 class Column:
     """One column: ``key`` is its :data:`~enroller_desktop.db.run_queries.SORT_KEYS`
-    value; ``display`` gives the shown text (None for an empty cell) and ``raw``
-    the value as read. ``free_text`` marks text from outside the product (names),
-    the only cells a CSV passes through its formula guard."""
+    value; ``display`` gives the shown text of what is neither a time nor a count
+    (None for an empty cell) and ``raw`` the value as read. ``kind`` says how the
+    value is written: "time" and "count" are written by :meth:`shown` and
+    :meth:`csv` (zone and thousands separators on screen; UTC and plain digits in
+    a CSV). ``free_text`` marks text from outside the product (names), the only
+    cells a CSV passes through its formula guard."""
 
     key: str
     title: str
@@ -56,30 +53,61 @@ class Column:
     raw: Callable[[RunRow], Any]
     numeric: bool = False
     free_text: bool = False
+    kind: str = "text"  # text, time, count, duration
 
     @property
     def exported(self) -> bool:
         return bool(self.title)
+
+    def shown(self, times: TimeFormat) -> Callable[[RunRow], str | None]:
+        """The cell's text on screen, times as ``times`` says."""
+        raw = self.raw
+        if self.kind == "time":
+            return lambda row: times.shown(value, row.organization_timezone) if (value := raw(row)) is not None else None
+        if self.kind == "count":
+            return lambda row: format_count(raw(row)) or None
+        return self.display
+
+    def tooltip(self, times: TimeFormat) -> Callable[[RunRow], str | None] | None:
+        """A time's exact UTC value (and a fallback zone's reason); None for other columns."""
+        if self.kind != "time":
+            return None
+        raw = self.raw
+        return lambda row: times.tooltip(value, row.organization_timezone) if (value := raw(row)) is not None else None
+
+    def csv(self, times: TimeFormat | None = None) -> Callable[[RunRow], str]:
+        """The cell's text in a CSV: times in ISO 8601 UTC, or as ``times`` shows
+        them when given; counts in plain digits."""
+        raw = self.raw
+        if self.kind == "time":
+            if times is None:
+                return lambda row: iso_utc(raw(row))
+            return lambda row: times.shown(raw(row), row.organization_timezone)
+        if self.kind == "count":
+            return lambda row: plain_count(raw(row))
+        display = self.display
+        return lambda row: "" if (text := display(row)) is None else text
 
 
 def _count_column(key: str, title: str, definition: str) -> Column:
     def raw(row: RunRow):
         return getattr(row, key)
 
-    return Column(key, title, definition, lambda row: format_count(raw(row)), raw, numeric=True)
+    return Column(key, title, definition, lambda row: format_count(raw(row)) or None, raw, numeric=True, kind="count")
+
+
+def _time_column(key: str, title: str, definition: str) -> Column:
+    def raw(row: RunRow):
+        return getattr(row, key)
+
+    return Column(key, title, definition, lambda row: iso_utc(raw(row)) or None, raw, kind="time")
 
 
 # The seed's columns in its order; each definition is quoted from its index page.
 COLUMNS: tuple[Column, ...] = (
     Column("id", "", "Link to expand enroller run details", lambda row: None, lambda row: row.id),
-    Column(
-        "created_at",
-        "Created",
-        "Created: date/time stamp of enrollment activity (UTC)",
-        lambda row: format_time(row.created_at),
-        lambda row: row.created_at,
-    ),
-    # The seed names these two without defining them: the definitions are the product's words (SPEC 1).
+    _time_column("created_at", "Created", "Created: date/time stamp of enrollment activity"),
+    # The seed names these two without defining them: the definitions are the product's words (RULES §1).
     Column("organization", "Organization",
            "Organization: the dealership or dealer group that ran the campaign; it owns the customers and the campaigns",
            lambda row: row.organization, lambda row: row.organization, free_text=True),
@@ -125,20 +153,8 @@ COLUMNS: tuple[Column, ...] = (
         "of customers who qualified for the campaign based on marketing exclusion and communication preferences",
     ),
     _count_column("success", "Success", "Success: count of customers who were enrolled successfully into the campaign"),
-    Column(
-        "in_progress_at",
-        "In Progress At",
-        "In Progress At: date/time stamp of when enroller run began (UTC)",
-        lambda row: format_time(row.in_progress_at),
-        lambda row: row.in_progress_at,
-    ),
-    Column(
-        "completed_at",
-        "Completed At",
-        "Completed At: date/time stamp of when enroller run finished (UTC)",
-        lambda row: format_time(row.completed_at),
-        lambda row: row.completed_at,
-    ),
+    _time_column("in_progress_at", "In Progress At", "In Progress At: date/time stamp of when enroller run began"),
+    _time_column("completed_at", "Completed At", "Completed At: date/time stamp of when enroller run finished"),
     Column(
         "duration",
         "Duration",
@@ -146,6 +162,7 @@ COLUMNS: tuple[Column, ...] = (
         lambda row: format_duration(row.duration),
         lambda row: row.duration,
         numeric=True,
+        kind="duration",
     ),
 )
 
@@ -154,15 +171,7 @@ STATUS_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.key == "status")
 COLUMN_OF_KEY = {c.key: i for i, c in enumerate(COLUMNS)}
 
 
-def shown_texts(row: RunRow, columns: tuple[Column, ...]) -> list[str]:
-    """The texts of ``row`` in ``columns`` as a CSV holds them, an empty cell as '':
-    as shown, except numbers, which are plain digits (SPEC 8: ``2378``, never
-    ``2,378``, which a spreadsheet in a French-Canadian locale reads as 2.378)."""
-    return [_exported(column, row) for column in columns]
-
-
-def _exported(column: Column, row: RunRow) -> str:
-    if column.numeric and isinstance(value := column.raw(row), int):
-        return str(value)
-    text = column.display(row)
-    return "" if text is None else text
+def csv_texts(columns: tuple[Column, ...], times: TimeFormat | None = None) -> Callable[[RunRow], list[str]]:
+    """The CSV texts of a row in ``columns`` (see :meth:`Column.csv`)."""
+    writers = [column.csv(times) for column in columns]
+    return lambda row: [write(row) for write in writers]

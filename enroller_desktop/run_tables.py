@@ -5,9 +5,13 @@ what the screen shows. No Qt here.
 
 Readings:
 
-- Times are shown in ISO 8601, in UTC, to the second (``2026-11-27T09:30:00Z``):
-  the database holds UTC, and one zone for every row avoids a reader mistaking
-  one organization's local time for another's.
+- The definitions write what a CSV holds (SPEC 8): times in ISO 8601 UTC to the
+  second (``2026-11-27T09:30:00Z``), counts in plain digits. The window shows
+  :meth:`RunTable.for_screen`: times in the run's organization's zone (or the
+  one the View menu chooses, :mod:`enroller_desktop.times`), counts with
+  thousands separators. A CSV of "times as shown" is :meth:`RunTable.for_csv`.
+- Every duration is written by one rule, :func:`format_seconds`, here and in the
+  runs index alike.
 - An empty value (NULL) is shown as an empty cell; a check that does not apply
   is "NA", as the seed writes it.
 - "Why Not Enrolled" names every reason a candidate did not pass the funnel, in
@@ -18,6 +22,7 @@ Readings:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +35,7 @@ from sqlalchemy.engine import Connection, Row
 from enroller_desktop.db import detail_queries
 from enroller_desktop.db.enums import CHANNEL_CHECKS, Check, PotentialStatus, RunPurpose, RunStatus
 from enroller_desktop.engine import criteria
+from enroller_desktop.times import ShownTimes, iso_utc
 
 # -- how values are shown ------------------------------------------------------------
 
@@ -37,15 +43,14 @@ CHECK_TEXT = {1: "Passed", 0: "Failed", None: "NA"}
 VALID_TEXT = {True: "Valid", False: "Invalid"}
 
 
-@functools.lru_cache(maxsize=4096)  # a run's potentials share few validation times
-def format_time(value: dt.datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+#: A stored time as a CSV holds it (SPEC 8); a run's potentials share few validation times.
+csv_time = functools.lru_cache(maxsize=4096)(iso_utc)
 
 
 def format_seconds(seconds: float | None) -> str:
-    """A duration a person reads at a glance: ``1.25 ms``, ``850 ms``, ``12.3 s``, ``4 min 05 s``, ``2 h 03 min``."""
+    """Every duration of the application (the runs index, the Summary, the events,
+    the query params), read at a glance: ``1.25 ms``, ``850 ms``, ``12.3 s``,
+    ``4 min 05 s``, ``2 h 03 min``. The same text on screen and in a CSV."""
     if seconds is None:
         return ""
     if seconds < 1:
@@ -81,6 +86,12 @@ def format_between(start: dt.datetime | None, end: dt.datetime | None) -> str:
 
 
 def format_count(value: int | None) -> str:
+    """A count on screen: ``12,345``."""
+    return "" if value is None else f"{value:,}"
+
+
+def plain_count(value: int | None) -> str:
+    """A count in a CSV: plain digits, ``12345`` (SPEC 8)."""
     return "" if value is None else str(value)
 
 
@@ -221,6 +232,32 @@ class RunTable:
         """The shown texts of one query row (a SQLAlchemy Row or a named tuple)."""
         return self.formatter(row._fields)(row)
 
+    def for_screen(self, times: ShownTimes) -> RunTable:
+        """This table as the window shows it: times by ``times``, counts with
+        thousands separators."""
+        return _restyled(self, times, format_count)
+
+    def for_csv(self, times: ShownTimes | None = None) -> RunTable:
+        """This table as a CSV holds it: as defined, or with the times as ``times``
+        shows them (the user's "times as shown"); counts stay plain digits."""
+        return self if times is None else _restyled(self, times, plain_count)
+
+    @property
+    def time_columns(self) -> tuple[int, ...]:
+        return tuple(index for index, column in enumerate(self.columns) if column.kind == "time")
+
+
+@functools.lru_cache(maxsize=64)
+def _restyled(table: RunTable, times: ShownTimes, count: Callable[[int | None], str]) -> RunTable:
+    def restyle(column: Column) -> Column:
+        if column.kind == "time":
+            return dataclasses.replace(column, show=times)
+        if column.show is plain_count:
+            return dataclasses.replace(column, show=count)
+        return column
+
+    return dataclasses.replace(table, columns=tuple(map(restyle, table.columns)))
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -327,10 +364,10 @@ EVENTS = RunTable(
     "Events",
     (
         _column("stage", "Stage", show=_label),
-        _column("created_at", "Time", show=format_time, kind="time"),
+        _column("created_at", "Time", show=csv_time, kind="time"),
         _column("level", "Level", show=_label, kind="level"),
         _column("message", "Message", free_text=True),
-        _column("row_count", "Rows", show=format_count, kind="number"),
+        _column("row_count", "Rows", show=plain_count, kind="number"),
         _column("duration_ms", "Duration", show=format_ms, kind="number"),
     ),
 )
@@ -341,16 +378,16 @@ QUERY_PARAMS = RunTable(
     (
         _column("organization", "Organization", "organization_name", free_text=True),
         _column("campaign", "Campaign", "campaign_name", free_text=True),
-        _column("process_order", "Process Order", show=format_count, kind="number"),
+        _column("process_order", "Process Order", show=plain_count, kind="number"),
         _column("name", "Query Param", free_text=True),
         _column("status", "Status", show=_label, kind="status"),
         _column("duration", "Duration", ("in_progress_at", "completed_at"), show=format_between, kind="number"),
-        _column("total_customers", "Total Customers", show=format_count, kind="number"),
+        _column("total_customers", "Total Customers", show=plain_count, kind="number"),
         _column("average_potential_duration_ms", "Average Potential Duration", show=format_ms, kind="number"),
-        _column("query_attempts", "Query Attempts", show=format_count, kind="number"),
-        _column("created_at", "Created At", show=format_time, kind="time"),
-        _column("in_progress_at", "In Progress At", show=format_time, kind="time"),
-        _column("completed_at", "Completed At", show=format_time, kind="time"),
+        _column("query_attempts", "Query Attempts", show=plain_count, kind="number"),
+        _column("created_at", "Created At", show=csv_time, kind="time"),
+        _column("in_progress_at", "In Progress At", show=csv_time, kind="time"),
+        _column("completed_at", "Completed At", show=csv_time, kind="time"),
         _column("criterion", "Criterion", show=format_criterion, free_text=True),
         _column("event_key", "Event Key", free_text=True),
     ),
@@ -393,7 +430,7 @@ def potentials_table(purpose: RunPurpose, run_status: RunStatus) -> RunTable:
             _check_column(Check.VALID_EMAIL, "Valid Email"),
             _check_column(Check.VALID_MESSAGE, "Valid Message"),
             _check_column(Check.VALID_PHONE, "Valid Phone"),
-            _column("validated_at", "Validated At", show=format_time, kind="time"),
+            _column("validated_at", "Validated At", show=csv_time, kind="time"),
         ),
     )
 
@@ -408,10 +445,10 @@ CAMPAIGN_CUSTOMERS = RunTable(
         _column("purpose", "Purpose", show=_label, kind="status", categorical=True),
         _column("status", "Status", show=_label, kind="status", categorical=True),
         _column("expiration", "Expiration", show=format_label, kind="status", categorical=True),
-        _column("expired_at", "Expired At", show=format_time, kind="time"),
-        _column("last_attempt_at", "Last Attempt Time", show=format_time, kind="time"),
+        _column("expired_at", "Expired At", show=csv_time, kind="time"),
+        _column("last_attempt_at", "Last Attempt Time", show=csv_time, kind="time"),
         _column("last_attempt_disposition", "Last Attempt Disposition", free_text=True),
-        _column("appointment_at", "Appointment", show=format_time, kind="time"),
+        _column("appointment_at", "Appointment", show=csv_time, kind="time"),
     ),
 )
 
@@ -436,42 +473,45 @@ class SummaryField(NamedTuple):
     value: str
 
 
-def summary_fields(summary: Row, now: dt.datetime | None = None) -> list[SummaryField]:
+def summary_fields(summary: Row, now: dt.datetime | None = None, *, times: ShownTimes | None = None,
+                   count: Callable[[int | None], str] = plain_count) -> list[SummaryField]:
     """The Summary tab: the seed's fields in its order, then Expired and Error
     Message where they apply, then the as-of time every relative date counts from
-    and, for a Customer Evaluation, the customer."""
+    and, for a Customer Evaluation, the customer. Times and counts as a CSV holds
+    them, unless ``times`` and ``count`` say how the window shows them."""
+    show_time = times or csv_time
     fields = [
-        ("Created At", format_time(summary.created_at)),
+        ("Created At", show_time(summary.created_at)),
         ("Organization", summary.organization_name),
         ("Campaign", summary.campaign_name),
         ("Purpose", summary.purpose.label),
         ("Status", summary.status.label),
         ("Step", format_label(summary.step)),
         ("Duration", run_duration(summary, now)),
-        ("In Progress At", format_time(summary.in_progress_at)),
-        ("Completed At", format_time(summary.completed_at)),
-        ("Query Param Customers", format_count(summary.query_param_customers)),
-        ("Potential Customers", format_count(summary.potential_customers)),
-        ("Potential Events", format_count(summary.potential_events)),
-        ("Eligible", format_count(summary.eligible)),
-        ("Success", format_count(summary.success)),
+        ("In Progress At", show_time(summary.in_progress_at)),
+        ("Completed At", show_time(summary.completed_at)),
+        ("Query Param Customers", count(summary.query_param_customers)),
+        ("Potential Customers", count(summary.potential_customers)),
+        ("Potential Events", count(summary.potential_events)),
+        ("Eligible", count(summary.eligible)),
+        ("Success", count(summary.success)),
     ]
     if summary.purpose is RunPurpose.CAMPAIGN_EVALUATION_AND_EXPIRE or summary.expired is not None:
-        fields.append(("Expired", format_count(summary.expired)))
+        fields.append(("Expired", count(summary.expired)))
     if summary.error_message or summary.status is RunStatus.ERROR:
         fields.append(("Error Message", format_text(summary.error_message)))
-    fields.append(("As Of", format_time(summary.as_of)))
+    fields.append(("As Of", show_time(summary.as_of)))
     if summary.scheduled_for is not None:
-        fields.append(("Scheduled For", format_time(summary.scheduled_for)))
+        fields.append(("Scheduled For", show_time(summary.scheduled_for)))
     if summary.customer_id is not None:
         name = " ".join(part for part in (summary.customer_first_name, summary.customer_last_name) if part)
         fields.append(("Customer", f"{name} (id {summary.customer_id})" if name else f"id {summary.customer_id}"))
     return [SummaryField(*pair) for pair in fields]
 
 
-def run_title(summary: Row) -> str:
+def run_title(summary: Row, times: ShownTimes | None = None) -> str:
     """The window's title: the campaign and the run's time."""
-    return f"{summary.campaign_name} — {summary.purpose.label} run {summary.id} of {format_time(summary.created_at)}"
+    return f"{summary.campaign_name} — {summary.purpose.label} run {summary.id} of {(times or csv_time)(summary.created_at)}"
 
 
 # -- reading a table whole (the export) ----------------------------------------------
@@ -489,6 +529,8 @@ class TableSource:
     #: The run tab it is (see :data:`TAB_NAMES`): what another process needs,
     #: with the listing, to make the same table (an export split in two).
     tab: str | None = None
+    #: The times as the user sees them, when a CSV is to hold them so (else ISO 8601 UTC).
+    times: ShownTimes | None = None
 
     def count(self, conn: Connection) -> int | None:
         return self.listing.count(conn) if self.listing is not None else None
@@ -509,20 +551,22 @@ class TableSource:
 TAB_NAMES = ("summary", "events", "query-params", "potentials", "campaign-customers")
 
 
-def run_tab_source(summary: Row, tab: str, **listing_kw) -> TableSource:
+def run_tab_source(summary: Row, tab: str, *, times: ShownTimes | None = None, **listing_kw) -> TableSource:
     """The whole of one tab of the run ``summary`` describes; ``listing_kw`` (filter,
-    sort) narrows the large tables as the window does."""
+    sort) narrows the large tables as the window does; ``times`` writes the times
+    as shown instead of in ISO 8601 UTC."""
     run_id = summary.id
     if tab == "summary":
-        return TableSource(SUMMARY, read_all=lambda conn: summary_fields(detail_queries.run_summary(conn, run_id)))
+        return TableSource(SUMMARY, read_all=lambda conn: summary_fields(detail_queries.run_summary(conn, run_id), times=times), times=times)
     if tab == "events":
-        return TableSource(EVENTS, read_all=lambda conn: detail_queries.run_events(conn, run_id))
+        return TableSource(EVENTS.for_csv(times), read_all=lambda conn: detail_queries.run_events(conn, run_id), times=times)
     if tab == "query-params":
-        return TableSource(QUERY_PARAMS, read_all=lambda conn: detail_queries.run_query_param_rows(conn, run_id))
+        return TableSource(QUERY_PARAMS.for_csv(times), read_all=lambda conn: detail_queries.run_query_param_rows(conn, run_id), times=times)
     if tab == "potentials":
-        return TableSource(potentials_table(summary.purpose, summary.status), listing=detail_queries.potential_listing(summary, **listing_kw),
-                           tab=tab)
+        return TableSource(potentials_table(summary.purpose, summary.status).for_csv(times),
+                           listing=detail_queries.potential_listing(summary, **listing_kw), tab=tab, times=times)
     if tab == "campaign-customers":
-        return TableSource(CAMPAIGN_CUSTOMERS, listing=detail_queries.campaign_customer_listing(summary, **listing_kw), tab=tab)
+        return TableSource(CAMPAIGN_CUSTOMERS.for_csv(times), listing=detail_queries.campaign_customer_listing(summary, **listing_kw),
+                           tab=tab, times=times)
     raise ValueError(f"unknown tab {tab!r}: one of {', '.join(TAB_NAMES)}")
 

@@ -92,6 +92,7 @@ def run_summary(conn: Connection, run_id: int) -> Row:
         sa.select(
             runs,
             organizations.c.name.label("organization_name"),
+            organizations.c.timezone.label("organization_timezone"),
             campaigns.c.name.label("campaign_name"),
             customers.c.first_name.label("customer_first_name"),
             customers.c.last_name.label("customer_last_name"),

@@ -12,9 +12,14 @@ Every list of runs is bounded by a *watermark*, the highest run id the window ha
 seen: rows keep their positions while other clients add runs, until the window
 asks for the newer ones (:func:`newer_runs`) and puts them on top.
 
-Readings (SPEC 3: "all dates are UTC dates"): the created date range is a range of
-UTC dates, both ends included. An empty purpose or status selection matches no
-run: it is what the user ticked, and "nothing ticked" shows nothing.
+Readings: the created date range is a range of dates, both ends included, counted
+in the zone the user reads times in (:attr:`RunFilter.day_zone`; SPEC 3's "all
+dates are UTC dates" is about the funnel's rules, and UTC stays the default
+here): its bounds are worked out in that zone and compared in UTC. With "each
+organization's own zone" a run's day is its organization's day, so the bounds
+are worked out once per zone the organizations use. An empty purpose or status
+selection matches no run: it is what the user ticked, and "nothing ticked"
+shows nothing.
 """
 
 from __future__ import annotations
@@ -31,7 +36,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from enroller_desktop.db import folding
 from enroller_desktop.db.enums import RunPurpose, RunStatus, RunStep
 from enroller_desktop.db.models import Campaign, Customer, EnrollerRun, Organization
+from enroller_desktop.times import day_bounds, zone
 
+UTC = dt.timezone.utc
 runs = EnrollerRun.__table__
 orgs = Organization.__table__
 campaigns = Campaign.__table__
@@ -48,6 +55,9 @@ class RunFilter:
     campaign_id: int | None = None
     purposes: frozenset[RunPurpose] | None = None
     statuses: frozenset[RunStatus] | None = None
+    #: The zone the created dates are days of (an IANA name; an unknown one is
+    #: UTC), or None for each run's own organization's zone.
+    day_zone: str | None = "UTC"
 
 
 #: The sortable columns of the index, by the window's column key.
@@ -103,6 +113,7 @@ class RunRow:
     in_progress_at: dt.datetime | None
     completed_at: dt.datetime | None
     error_message: str | None
+    organization_timezone: str | None  # as stored: may be empty or unknown (see enroller_desktop.times)
     step: RunStep
     expired: int | None
     sort_key: tuple = field(compare=False, repr=False)
@@ -185,15 +196,95 @@ def _render_unindexed(element, compiler, **kw):
     return "+" + compiler.process(element.column, **kw)
 
 
-def _where(f: RunFilter, watermark: int | None, sort: RunSort | None = None) -> list:
+def _created_between(conn: Connection, f: RunFilter) -> list:
+    """The clauses of the created date range (see the module's readings)."""
+    if f.created_from is None and f.created_to is None:
+        return []
+
+    def between(zone_name: str | None) -> list:
+        start, end = day_bounds(f.created_from, f.created_to, zone_name)
+        clauses = []
+        if start is not None:
+            clauses.append(runs.c.created_at >= start)
+        if end is not None:
+            clauses.append(runs.c.created_at < end)
+        return clauses
+
+    by_zone = _organizations_by_zone(conn, f)
+    if len(by_zone) == 1:
+        return between(next(iter(by_zone)))
+    return [sa.or_(*(sa.and_(runs.c.organization_id.in_(ids), *between(key)) for key, ids in by_zone.items()))]
+
+
+def _organizations_by_zone(conn: Connection, f: RunFilter) -> dict[str, list[int] | None]:
+    """The zones days are counted in, each with its organizations' ids (None: all)."""
+    if f.day_zone is not None:
+        return {zone(f.day_zone).key: None}
+    by_zone: dict[str, list[int] | None] = {}
+    for org_id, name in conn.execute(sa.select(orgs.c.id, orgs.c.timezone).order_by(orgs.c.id)):
+        by_zone.setdefault(zone(name).key, []).append(org_id)
+    if len(by_zone) <= 1:
+        return {next(iter(by_zone), "UTC"): None}
+    return by_zone
+
+
+def _offsets(tz: dt.tzinfo, first: dt.datetime, last: dt.datetime) -> list[tuple[dt.datetime | None, int]]:
+    """The zone's UTC offsets from ``first`` to ``last``: (until, seconds) pairs,
+    the last one's until None. A transition is found to the second."""
+
+    def offset(at: dt.datetime) -> int:
+        return int(at.astimezone(tz).utcoffset().total_seconds())
+
+    segments: list[tuple[dt.datetime | None, int]] = []
+    day = dt.datetime.combine(first.date() - dt.timedelta(days=1), dt.time(), UTC)
+    current = offset(day)
+    while day <= last:
+        following = day + dt.timedelta(days=1)
+        if offset(following) != current:
+            low, high = day, following  # offset(low) == current != offset(high)
+            while high - low > dt.timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                low, high = (middle, high) if offset(middle) == current else (low, middle)
+            segments.append((high, current))
+            current = offset(high)
+        day = following
+    segments.append((None, current))
+    return segments
+
+
+def _local_day(conn: Connection, f: RunFilter):
+    """The date (ISO text) a run was created on, on the clock days are counted on
+    (:attr:`RunFilter.day_zone`, or each run's organization's): the stored UTC
+    time shifted by the zone's offset of the moment, the offsets changing at the
+    zone's transitions between the first and the last run."""
+    dialect = conn.dialect.name
+    first, last = conn.execute(sa.select(sa.func.min(runs.c.created_at), sa.func.max(runs.c.created_at))).one()
+    by_zone = _organizations_by_zone(conn, f)
+    if first is None or by_zone == {"UTC": None}:
+        return _day(runs.c.created_at, dialect)
+    first, last = (value.replace(tzinfo=UTC) if value.tzinfo is None else value for value in (first, last))
+
+    def shifted(seconds: int):
+        if dialect == "sqlite":
+            return sa.func.date(runs.c.created_at, f"{seconds:+d} seconds")
+        return sa.func.to_char(runs.c.created_at + sa.literal(dt.timedelta(seconds=seconds), sa.Interval), "YYYY-MM-DD")
+
+    def in_zone(key: str):
+        segments = _offsets(zone(key).tz, first, last)
+        if len(segments) == 1:
+            return shifted(segments[0][1])
+        return sa.case(*((runs.c.created_at < until, shifted(seconds)) for until, seconds in segments[:-1]), else_=shifted(segments[-1][1]))
+
+    if len(by_zone) == 1:
+        return in_zone(next(iter(by_zone)))
+    return sa.case(*((runs.c.organization_id.in_(ids), in_zone(key)) for key, ids in by_zone.items()))
+
+
+def _where(conn: Connection, f: RunFilter, watermark: int | None, sort: RunSort | None = None) -> list:
     in_creation_order = sort is not None and sort.key in ("created_at", "id")
     status = _Unindexed(runs.c.status) if in_creation_order else runs.c.status
     purpose = _Unindexed(runs.c.purpose) if in_creation_order else runs.c.purpose
-    clauses = []
-    if f.created_from is not None:
-        clauses.append(runs.c.created_at >= dt.datetime.combine(f.created_from, dt.time()))
-    if f.created_to is not None:
-        clauses.append(runs.c.created_at < dt.datetime.combine(f.created_to + dt.timedelta(days=1), dt.time()))
+    clauses = _created_between(conn, f)
     if f.organization_id is not None:
         clauses.append(runs.c.organization_id == f.organization_id)
     if f.campaign_id is not None:
@@ -224,6 +315,7 @@ def _select_rows(dialect: str, sort: RunSort):
         runs.c.in_progress_at,
         runs.c.completed_at,
         runs.c.error_message,
+        orgs.c.timezone.label("organization_timezone"),
         runs.c.step,
         runs.c.expired,
     ]
@@ -254,7 +346,7 @@ def _rows(result, key_count: int) -> list[RunRow]:
 
 def count_runs(conn: Connection, f: RunFilter, *, watermark: int | None = None) -> int:
     """How many runs match the filter (up to the watermark)."""
-    return conn.execute(sa.select(sa.func.count()).select_from(runs).where(*_where(f, watermark))).scalar_one()
+    return conn.execute(sa.select(sa.func.count()).select_from(runs).where(*_where(conn, f, watermark))).scalar_one()
 
 
 def max_run_id(conn: Connection) -> int:
@@ -280,7 +372,7 @@ def page(
     page that has no loaded neighbour).
     """
     query, keys = _select_rows(conn.dialect.name, sort)
-    query = query.where(*_where(f, watermark, sort))
+    query = query.where(*_where(conn, f, watermark, sort))
     # Reading backwards (before a row, or from the end) flips the order, then the
     # rows are put back in display order.
     backwards = before is not None or from_end
@@ -317,9 +409,19 @@ def runs_by_id(conn: Connection, ids: Sequence[int], sort: RunSort = NEWEST_FIRS
 def newer_runs(conn: Connection, f: RunFilter, sort: RunSort, *, watermark: int, limit: int = 1000) -> list[RunRow]:
     """Matching runs created after the watermark, in display order."""
     query, keys = _select_rows(conn.dialect.name, sort)
-    query = query.where(*_where(f, None), runs.c.id > watermark)  # few rows past the watermark: any index will do
+    query = query.where(*_where(conn, f, None), runs.c.id > watermark)  # few rows past the watermark: any index will do
     query = query.order_by(*[k.desc() if sort.descending else k.asc() for k in keys]).limit(limit)
     return _rows(conn.execute(query), len(keys))
+
+
+def organization_zones(conn: Connection) -> list[str | None]:
+    """The time zones the organizations name, as stored (each once)."""
+    return [name for (name,) in conn.execute(sa.select(orgs.c.timezone).distinct())]
+
+
+def organization_timezones(conn: Connection) -> dict[int, str | None]:
+    """Each organization's time zone, as stored."""
+    return dict(conn.execute(sa.select(orgs.c.id, orgs.c.timezone)).all())
 
 
 def organizations(conn: Connection) -> list[tuple[int, str]]:
@@ -415,19 +517,20 @@ class DayStatusCount:
 
 
 def runs_per_day(conn: Connection, f: RunFilter) -> list[DayStatusCount]:
-    """Matching runs per UTC creation date and status (the stacked bars of Trends)."""
-    day = _day(runs.c.created_at, conn.dialect.name).label("day")
-    query = sa.select(day, runs.c.status, sa.func.count()).where(*_where(f, None)).group_by(day, runs.c.status).order_by(day)
+    """Matching runs per creation date (on the clock of :attr:`RunFilter.day_zone`)
+    and status (the stacked bars of Trends)."""
+    day = _local_day(conn, f).label("day")
+    query = sa.select(day, runs.c.status, sa.func.count()).where(*_where(conn, f, None)).group_by(day, runs.c.status).order_by(day)
     return [DayStatusCount(dt.date.fromisoformat(d), RunStatus(s), n) for d, s, n in conn.execute(query)]
 
 
 def median_duration_per_day(conn: Connection, f: RunFilter) -> list[tuple[dt.date, float]]:
-    """The median duration in seconds of the matching finished runs, per UTC
-    creation date. Written with window functions, which both databases have
+    """The median duration in seconds of the matching finished runs, per creation
+    date (on the clock of :attr:`RunFilter.day_zone`). Written with window functions, which both databases have
     (SQLite has no percentile function): the middle row, or the mean of the two."""
     dialect = conn.dialect.name
     seconds = _duration_seconds(dialect)
-    day = _day(runs.c.created_at, dialect)
+    day = _local_day(conn, f)
     ranked = (
         sa.select(
             day.label("day"),
@@ -435,7 +538,7 @@ def median_duration_per_day(conn: Connection, f: RunFilter) -> list[tuple[dt.dat
             sa.func.row_number().over(partition_by=day, order_by=seconds).label("n"),
             sa.func.count().over(partition_by=day).label("total"),
         )
-        .where(*_where(f, None), runs.c.in_progress_at.is_not(None), runs.c.completed_at.is_not(None))
+        .where(*_where(conn, f, None), runs.c.in_progress_at.is_not(None), runs.c.completed_at.is_not(None))
         .subquery()
     )
     middle = sa.or_(ranked.c.n == (ranked.c.total + 1) // 2, ranked.c.n == (ranked.c.total + 2) // 2)

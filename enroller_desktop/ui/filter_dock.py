@@ -5,9 +5,11 @@ organization), purpose and status check boxes, Reset. A change is applied after 
 short pause (typing a date or ticking several boxes makes one query, not five),
 and the dock remembers itself in the settings.
 
-Readings: dates are UTC dates (SPEC 3), so "Today" is today's UTC date. A preset
-is remembered as the preset, not as the dates it gave: "Last 7 days" tomorrow
-means the seven days before tomorrow.
+Readings: dates are days in the zone times are shown in (View ▸ Time Zone), so
+"Today" is today in that zone; with each organization's own zone, a run's day
+is its organization's day and "Today" is this computer's date (see
+:mod:`enroller_desktop.times`). A preset is remembered as the preset, not as
+the dates it gave: "Last 7 days" tomorrow means the seven days before tomorrow.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from enroller_desktop.db import run_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import RunPurpose, RunStatus
 from enroller_desktop.db.run_queries import CampaignChoice, RunFilter
+from enroller_desktop.times import TimeFormat, ZoneChoice
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.settings import Settings
 
@@ -45,10 +48,6 @@ PRESETS = {
 }
 
 _NO_DATE = QDate(2000, 1, 1)  # the date edits' minimum, shown as "Any"
-
-
-def utc_today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
 
 
 def preset_range(preset: str, today: dt.date) -> tuple[dt.date | None, dt.date | None]:
@@ -80,6 +79,7 @@ class FilterDock(QDockWidget):
         self._restoring = False
         self._wanted_organization = 0
         self._wanted_campaign = 0
+        self._times: TimeFormat | None = None
         self._debounce = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._debounce.timeout.connect(lambda: self.filterChanged.emit(self.current_filter()))
 
@@ -89,9 +89,9 @@ class FilterDock(QDockWidget):
         self.preset = QComboBox()
         for key, (label, _days) in PRESETS.items():
             self.preset.addItem(label, key)
-        self.preset.setToolTip("Created: date/time stamp of enrollment activity (UTC dates)")
-        self.created_from = self._date_edit("First created date to show (UTC)")
-        self.created_to = self._date_edit("Last created date to show (UTC), included")
+        self.created_from = self._date_edit("")
+        self.created_to = self._date_edit("")
+        self._explain_days()
         self.organization = QComboBox()
         self.organization.setAccessibleName("Organization")
         self.campaign = QComboBox()
@@ -155,6 +155,29 @@ class FilterDock(QDockWidget):
 
     # -- the filter -------------------------------------------------------------------
 
+    @property
+    def time_format(self) -> TimeFormat:
+        return self._times or TimeFormat(ZoneChoice.UTC)
+
+    def set_time_format(self, times: TimeFormat) -> None:
+        """Count days in ``times``' zone (a preset's dates follow). The window
+        applies the new :meth:`current_filter` itself, at once."""
+        self._times = times
+        self._explain_days()
+        if self.preset.currentData() != "custom":
+            self._show_preset_dates()
+
+    def _explain_days(self) -> None:
+        choice = self.time_format.choice
+        days = {
+            ZoneChoice.ORGANIZATION: "days of each run's organization's time zone",
+            ZoneChoice.COMPUTER: f"days of this computer's time zone ({self.time_format.computer_zone})",
+            ZoneChoice.UTC: "UTC days",
+        }[choice]
+        self.preset.setToolTip(f"Created: date/time stamp of enrollment activity ({days})")
+        self.created_from.setToolTip(f"First created date to show ({days})")
+        self.created_to.setToolTip(f"Last created date to show ({days}), included")
+
     def current_filter(self) -> RunFilter:
         purposes = frozenset(p for p, box in self.purposes.items() if box.isChecked())
         statuses = frozenset(s for s, box in self.statuses.items() if box.isChecked())
@@ -165,6 +188,7 @@ class FilterDock(QDockWidget):
             campaign_id=self.campaign.currentData() or None,
             purposes=None if len(purposes) == len(RunPurpose) else purposes,
             statuses=None if len(statuses) == len(RunStatus) else statuses,
+            day_zone=self.time_format.day_zone(),
         )
 
     def apply_now(self) -> None:
@@ -205,7 +229,7 @@ class FilterDock(QDockWidget):
         self._changed()
 
     def _show_preset_dates(self) -> None:
-        first, last = preset_range(self.preset.currentData(), utc_today())
+        first, last = preset_range(self.preset.currentData(), self.time_format.today())
         was = self._restoring
         self._restoring = True
         self.created_from.setDate(QDate(first) if first else _NO_DATE)
@@ -311,6 +335,7 @@ class FilterDock(QDockWidget):
             campaign_id=self._wanted_campaign or None,
             purposes=f.purposes,
             statuses=f.statuses,
+            day_zone=f.day_zone,
         )
 
 

@@ -54,7 +54,8 @@ class ColumnDefinitionsDialog(QDialog):
         )
         self.text.setHtml(
             "<p>The Enroller Runs table, column by column, left to right. "
-            "All times are UTC.</p>" + f"<dl>{rows}</dl>"
+            "Times are shown on the clock View ▸ Time Zone chooses (each run's organization's by default); "
+            "a time's tooltip gives it in UTC, as the database holds it.</p>" + f"<dl>{rows}</dl>"
         )
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
@@ -106,7 +107,8 @@ def show_about(parent: QWidget, db: Database) -> QMessageBox:
     box.setText(
         f"<h3>Enroller Desktop {__version__}</h3>"
         "<p>Launch, watch and explain the enroller runs of a dealership's campaigns.</p>"
-        f"<p>{versions}</p><table cellspacing='4'>{where}</table><p>Times are shown in UTC.</p>"
+        f"<p>{versions}</p><table cellspacing='4'>{where}</table><p>Times are shown on each organization's clock unless View ▸ Time Zone says otherwise; "
+        "CSV files hold them in UTC unless File ▸ Export Times as Shown is ticked.</p>"
     )
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
     box.setStandardButtons(QMessageBox.StandardButton.Close)

@@ -15,6 +15,7 @@ empty table: load the demo data, or connect to another database.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from pathlib import Path
@@ -39,8 +40,9 @@ from enroller_desktop import export
 from enroller_desktop.config import log_dir
 from enroller_desktop.db.engine import Database, open_database
 from enroller_desktop.db.run_queries import RunFilter, RunSort
-from enroller_desktop.ui import databases, help_dialogs, theme
+from enroller_desktop.ui import databases, help_dialogs, theme, time_format
 from enroller_desktop.run_index import Column
+from enroller_desktop.times import TimeFormat
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.empty_notice import EmptyNotice
 from enroller_desktop.ui.exporting import ExportProgress, choose_export_path
@@ -151,6 +153,10 @@ class MainWindow(QMainWindow):
         self.welcome.demoLoaded.connect(self._demo_loaded)
         self.welcome.connectRequested.connect(self.choose_server)
         self._follow_the_screen_in_tab_order()
+        times = time_format.current(self.settings)
+        self.model.set_time_format(times)
+        self.filter_dock.set_time_format(times)
+        time_format.changes.changed.connect(self._zone_chosen)
 
         self._restore()
         self._check_empty()
@@ -236,6 +242,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.export_action)
+        self.times_as_shown_action = time_format.times_as_shown_action(file_menu, self.settings)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         runs_menu = menu.addMenu("&Runs")
@@ -254,6 +261,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.reset_filters_action)
         self.columns_menu = view_menu.addMenu("&Columns")
         self.columns_menu.aboutToShow.connect(lambda: self._fill_columns_menu(self.columns_menu))
+        self.zone_menu = time_format.zone_menu(view_menu, self.settings)
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self.definitions_action)
         help_menu.addAction(self.log_folder_action)
@@ -404,6 +412,18 @@ class MainWindow(QMainWindow):
         self.model.set_filter(run_filter)
         self.trends_dock.show_for(self.db, run_filter)
 
+    def set_time_format(self, times: TimeFormat) -> None:
+        """Times shown, and days counted (the Created filter, Trends), as ``times`` says."""
+        self.model.set_time_format(times)
+        self.filter_dock.set_time_format(times)
+        days = self.filter_dock.current_filter()  # the dates and whose days they are; the rest as applied
+        wanted = dataclasses.replace(self.model.run_filter, created_from=days.created_from, created_to=days.created_to, day_zone=days.day_zone)
+        if wanted != self.model.run_filter:
+            self._filter_changed(wanted)
+
+    def _zone_chosen(self, _choice) -> None:
+        self.set_time_format(time_format.current(self.settings))
+
     def _show_count(self, count: int) -> None:
         waiting = self.model.newer_waiting
         text = f"{count:,} run{'s' if count != 1 else ''}"
@@ -533,8 +553,9 @@ class MainWindow(QMainWindow):
     def start_export(self, path: str) -> None:
         self._export_folder = Path(path).expanduser().parent
         db, run_filter, run_sort, columns = self.db, self.model.run_filter, self.model.run_sort, self.exported_columns()
+        times = self.model.time_format if self.settings.get("export/times_as_shown") else None
         self.export_status.start(
-            lambda state: export.export_runs(db, run_filter, run_sort, columns, path, progress=state.progress, cancel=state),
+            lambda state: export.export_runs(db, run_filter, run_sort, columns, path, progress=state.progress, cancel=state, times=times),
             "the runs",
             path,
         )
@@ -545,7 +566,7 @@ class MainWindow(QMainWindow):
         from enroller_desktop.ui.new_run_dialog import NewRunDialog
 
         f = self.model.run_filter
-        dialog = NewRunDialog(self.db, self, organization_id=f.organization_id, campaign_id=f.campaign_id)
+        dialog = NewRunDialog(self.db, self, organization_id=f.organization_id, campaign_id=f.campaign_id, times=self.model.time_format)
         dialog.accepted.connect(lambda: self._run_created(dialog))
         dialog.open()
 

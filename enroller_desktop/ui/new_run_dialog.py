@@ -5,7 +5,9 @@ argument is shown in the dialog with everything the user typed still there. It
 closes with the new run's id; the main window then executes it (run now) or
 keeps it for its time (schedule).
 
-Times are typed in UTC, as every time in the window is shown (SPEC 3).
+Times are typed on the clock the window shows times on (View ▸ Time Zone): the
+chosen organization's zone by default, this computer's, or UTC; each field names
+its zone, and the run stores the instant in UTC.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from enroller_desktop.db import run_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import RunPurpose
 from enroller_desktop.db.run_queries import CampaignChoice
+from enroller_desktop.times import TimeFormat, ZoneChoice
 from enroller_desktop.ui.background import Tasks
 
 SEARCH_PAUSE_MS = 200
@@ -55,8 +58,11 @@ def _utc_of(edit: QDateTimeEdit) -> dt.datetime:
 
 
 class NewRunDialog(QDialog):
-    def __init__(self, db: Database, parent: QWidget | None = None, *, organization_id: int | None = None, campaign_id: int | None = None) -> None:
+    def __init__(self, db: Database, parent: QWidget | None = None, *, organization_id: int | None = None, campaign_id: int | None = None,
+                 times: TimeFormat | None = None) -> None:
         super().__init__(parent)
+        self.times = times or TimeFormat(ZoneChoice.UTC)
+        self._zones: dict[int, str | None] = {}
         self.setWindowTitle("New Run")
         self.db = db
         self.run_id: int | None = None
@@ -118,6 +124,7 @@ class NewRunDialog(QDialog):
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_PAUSE_MS)
         self._search_timer.timeout.connect(self._search)
         self.organization.currentIndexChanged.connect(self._fill_campaigns)
+        self.organization.currentIndexChanged.connect(self._show_zone)
         self.organization.currentIndexChanged.connect(self._search_timer.start)
         self.purpose.currentIndexChanged.connect(self._purpose_chosen)
         self.customer_search.textEdited.connect(lambda _t: self._search_timer.start())
@@ -126,6 +133,7 @@ class NewRunDialog(QDialog):
         self.buttons.accepted.connect(self._create)
         self.buttons.rejected.connect(self.reject)
         self._purpose_chosen()
+        self._show_zone()
         self._load_choices()
 
     # -- choices ------------------------------------------------------------------------
@@ -133,12 +141,12 @@ class NewRunDialog(QDialog):
     def _load_choices(self) -> None:
         def read(_state):
             with self.db.read() as conn:
-                return run_queries.organizations(conn), run_queries.campaign_choices(conn)
+                return run_queries.organizations(conn), run_queries.campaign_choices(conn), run_queries.organization_timezones(conn)
 
         self._tasks.run(read, self._choices_read, self._show_error, name="new run choices")
 
     def _choices_read(self, result) -> None:
-        organizations, self._campaigns = result
+        organizations, self._campaigns, self._zones = result
         org_wanted, campaign_wanted = self._wanted
         if campaign_wanted and not org_wanted:
             org_wanted = next((c.organization_id for c in self._campaigns if c.id == campaign_wanted), None)
@@ -148,6 +156,7 @@ class NewRunDialog(QDialog):
         self.organization.setCurrentIndex(max(0, self.organization.findData(org_wanted)))
         self.organization.blockSignals(False)
         self._fill_campaigns()
+        self._show_zone()
         if campaign_wanted:
             self.campaign.setCurrentIndex(max(0, self.campaign.findData(campaign_wanted)))
 
@@ -158,6 +167,22 @@ class NewRunDialog(QDialog):
             if c.organization_id == org_id:
                 self.campaign.addItem(c.name if c.active else f"{c.name} (inactive)", c.id)
         self.customers.clear()
+
+    def _show_zone(self) -> None:
+        """The time fields on the clock of the chosen organization (or the one
+        View ▸ Time Zone chooses), each keeping the instant it holds."""
+        used = self.times.zone_for(self._zones.get(self.organization.currentData()))
+        zone = QTimeZone(used.key.encode()) if used.key != "UTC" else _UTC
+        if not zone.isValid():
+            zone = _UTC
+        owner = "this computer" if self.times.choice is ZoneChoice.COMPUTER else "the organization"
+        tip = f"Typed in {used.key}" + (f" ({owner} {used.problem})" if used.problem else "") + "; stored in UTC"
+        for edit in (self.as_of, self.scheduled_for):
+            instant = edit.dateTime()
+            edit.setTimeZone(zone)
+            edit.setDateTime(instant.toTimeZone(zone))
+            edit.setDisplayFormat(self.times.form.pattern + " t")
+            edit.setToolTip(tip)
 
     def _purpose_chosen(self) -> None:
         wants_customer = self.chosen_purpose() is RunPurpose.CUSTOMER_EVALUATION

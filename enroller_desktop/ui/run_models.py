@@ -24,6 +24,7 @@ from enroller_desktop.db.detail_queries import Listing
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import RunStep
 from enroller_desktop.run_tables import EVENTS, Column, RunTable
+from enroller_desktop.times import ShownTimes
 from enroller_desktop.ui.jobs import Job, JobState, start
 
 PAGE_SIZE = 200
@@ -124,9 +125,12 @@ class PagedTableModel(_RunTableModel):
     page_loaded = Signal(int)  # a page index, once its rows are in
     failed = Signal(str)
 
-    def __init__(self, db: Database, table: RunTable, listing: Listing, parent: QObject | None = None) -> None:
+    def __init__(self, db: Database, table: RunTable, listing: Listing, parent: QObject | None = None, *,
+                 times: ShownTimes | None = None) -> None:
+        """``times`` gives a time cell's tooltip (its exact UTC value)."""
         super().__init__(parent)
         self._db = db
+        self._times = times
         self._table = table
         self._listing = listing
         self._tones = Tones()
@@ -168,9 +172,11 @@ class PagedTableModel(_RunTableModel):
         self.endResetModel()
         self._load()
 
-    def set_table(self, table: RunTable) -> None:
-        """Show the same rows formatted anew (the run finished, so a reason changed)."""
+    def set_table(self, table: RunTable, times: ShownTimes | None = None) -> None:
+        """Show the same rows formatted anew (the run finished, so a reason changed;
+        or the times are to be read on another clock)."""
         self._table = table
+        self._times = times or self._times
         self.refresh()
 
     def refresh(self) -> None:
@@ -211,6 +217,8 @@ class PagedTableModel(_RunTableModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             if text is None:
                 return "…" if role == Qt.ItemDataRole.DisplayRole and column == 0 else None
+            if role == Qt.ItemDataRole.ToolTipRole and column in self._table.time_columns and text:
+                return self.row_text(row, len(self._table.columns) + self._table.time_columns.index(column))
             return text
         if text is None:
             return None
@@ -274,7 +282,7 @@ class PagedTableModel(_RunTableModel):
         self._pending.add((generation, page_no))
         before = self._pages.get(page_no - 1)
         after = self._pages.get(page_no + 1)
-        listing, table, db = self._listing, self._table, self._db
+        listing, table, db, times = self._listing, self._table, self._db, self._times
         previous_key = before.last_key if before and before.generation == generation and len(before.rows) == PAGE_SIZE else None
         next_key = after.first_key if after and after.generation == generation else None
 
@@ -292,6 +300,11 @@ class PagedTableModel(_RunTableModel):
                     rows = listing.page_at(conn, page_no * PAGE_SIZE, PAGE_SIZE)
             keys = (listing.key_of(rows[0]), listing.key_of(rows[-1])) if rows else (None, None)
             texts = list(map(table.formatter(rows[0]._fields), rows)) if rows else []
+            # After the columns, each time's tooltip: its exact UTC value.
+            tip_fields = [table.columns[index].fields[0] for index in table.time_columns]
+            if times is not None and tip_fields:
+                for text, row in zip(texts, rows):
+                    text.extend(times.tooltip(getattr(row, name)) for name in tip_fields)
             return generation, page_no, texts, keys
 
         self._run(Job(read_page, name=f"page {page_no}"), self._page_read, lambda: self._pending.discard((generation, page_no)))
@@ -331,6 +344,7 @@ class RowsTableModel(_RunTableModel):
         super().__init__(parent)
         self._table = table
         self._rows: list[list[str]] = []
+        self._tips: list[dict[int, str]] = []
         self._tones = Tones()
         self.emphasis: dict[int, str] = {}  # row -> "bad": a row that must stand out
 
@@ -338,7 +352,10 @@ class RowsTableModel(_RunTableModel):
     def table(self) -> RunTable:
         return self._table
 
-    def set_rows(self, rows: list[list[str]]) -> None:
+    def set_rows(self, rows: list[list[str]], tips: list[dict[int, str]] | None = None) -> None:
+        """``tips`` gives, per row, a column's tooltip where it is not the cell's
+        text (a time's exact UTC value)."""
+        self._tips = tips or []
         if len(rows) == len(self._rows):
             self._rows = rows
             if rows:
@@ -355,6 +372,8 @@ class RowsTableModel(_RunTableModel):
         if not index.isValid() or index.row() >= len(self._rows):
             return None
         text = self._rows[index.row()][index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole and index.row() < len(self._tips) and index.column() in self._tips[index.row()]:
+            return self._tips[index.row()][index.column()]
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return text
         if self.emphasis.get(index.row()) == "bad":
@@ -377,15 +396,18 @@ class EventTreeModel(QAbstractItemModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._stages = list(RunStep)
-        self._events: dict[RunStep, list[tuple[list[str], str]]] = {stage: [] for stage in self._stages}
+        self._events: dict[RunStep, list[tuple[list[str], str, str]]] = {stage: [] for stage in self._stages}
         self._tones = Tones()
 
-    def set_events(self, events) -> None:
-        """``events`` are rows of :func:`detail_queries.run_events`."""
+    def set_events(self, events, times: ShownTimes | None = None) -> None:
+        """``events`` are rows of :func:`detail_queries.run_events`; ``times`` shows
+        their times (ISO 8601 UTC without it)."""
+        table = EVENTS if times is None else EVENTS.for_screen(times)
         self.beginResetModel()
         self._events = {stage: [] for stage in self._stages}
         for event in events:
-            self._events[event.stage].append((EVENTS.format(event)[1:], event.level.value))
+            exact = times.tooltip(event.created_at) if times is not None else ""
+            self._events[event.stage].append((table.format(event)[1:], event.level.value, exact))
         self.endResetModel()
 
     def event_count(self, stage: RunStep) -> int:
@@ -429,10 +451,12 @@ class EventTreeModel(QAbstractItemModel):
             return None
         if index.internalId() == 0:
             return self._stage_data(self._stages[index.row()], index.column(), role)
-        cells, level = self._events[self._stages[index.internalId() - 1]][index.row()]
+        cells, level, exact = self._events[self._stages[index.internalId() - 1]][index.row()]
         text = cells[index.column()]
+        if role == Qt.ItemDataRole.ToolTipRole and self.COLUMNS[index.column()].kind == "time" and exact:
+            return exact
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
-            return text
+            return text  # the whole message, however narrow its column
         if level == "error" and role == Qt.ItemDataRole.ForegroundRole:
             return QBrush(self._tones.bad)
         if level == "error" and role == Qt.ItemDataRole.FontRole:
@@ -443,7 +467,7 @@ class EventTreeModel(QAbstractItemModel):
 
     def _stage_data(self, stage: RunStep, column: int, role: int):
         events = self._events[stage]
-        errors = sum(1 for _, level in events if level == "error")
+        errors = sum(1 for _, level, _exact in events if level == "error")
         if role == Qt.ItemDataRole.DisplayRole:
             if column != 0:
                 return ""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QModelIndex, QSignalBlocker, QSize, Qt, QTimer, Signal
@@ -46,7 +47,8 @@ from enroller_desktop.db.detail_queries import PotentialFilter
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose
 from enroller_desktop.db.stages import FunnelBox, FunnelSlice
-from enroller_desktop.ui import theme
+from enroller_desktop.times import ShownTimes
+from enroller_desktop.ui import theme, time_format
 from enroller_desktop.ui.check_filter import CheckFilter
 from enroller_desktop.ui.empty_notice import EmptyNotice
 from enroller_desktop.ui.exporting import ExportProgress, choose_export_path
@@ -56,6 +58,7 @@ from enroller_desktop.ui.keyboard import switch_tabs_by_keyboard, walk_row_cells
 from enroller_desktop.ui.query_param_chart import QueryParamChart
 from enroller_desktop.ui.run_models import EventTreeModel, PagedTableModel, RowsTableModel, keep_until_finished
 from enroller_desktop.ui.settings import Settings
+from enroller_desktop.ui.summary_pane import EventDetail, SummaryPane
 
 POLL_INTERVAL_MS = 1500
 SEARCH_DELAY_MS = 300
@@ -80,23 +83,36 @@ def show_run_window(db: Database, run_id: int, parent: QWidget | None = None, *,
     return window
 
 
-def _details(db: Database, run_id: int) -> dict:
+def _details(db: Database, run_id: int, times: ShownTimes) -> dict:
     """Everything small the window shows, read and formatted off the interface thread."""
     with db.read() as conn:
         summary = detail_queries.run_summary(conn, run_id)
         events = detail_queries.run_events(conn, run_id)
         params = detail_queries.run_query_param_rows(conn, run_id)
+    times = times.fmt.for_zone(summary.organization_timezone)  # the organization may have moved
+    fields = run_tables.summary_fields(summary, times=times, count=run_tables.format_count)
+    param_table = run_tables.QUERY_PARAMS.for_screen(times)
+    param_times = [(index, param_table.columns[index].fields[0]) for index in param_table.time_columns]
     return {
         "summary": summary,
-        "fields": [list(pair) for pair in run_tables.summary_fields(summary)],
+        "times": times,
+        "fields": [[field.field, field.value] for field in fields],
+        "field_tips": [{1: times.tooltip(getattr(summary, _SUMMARY_TIMES[field.field]))} if field.field in _SUMMARY_TIMES else {}
+                       for field in fields],
         "events": events,
-        "params": [run_tables.QUERY_PARAMS.format(row) for row in params],
+        "params": [param_table.format(row) for row in params],
+        "param_tips": [{index: times.tooltip(getattr(row, name)) for index, name in param_times} for row in params],
         "chart": (
             [f"{row.process_order}. {row.name}" for row in params],
             [float(row.total_customers or 0) for row in params],
             [(row.completed_at - row.in_progress_at).total_seconds() if row.completed_at and row.in_progress_at else 0.0 for row in params],
         ),
     }
+
+
+#: The Summary's time fields and the run's columns they show.
+_SUMMARY_TIMES = {"Created At": "created_at", "In Progress At": "in_progress_at", "Completed At": "completed_at",
+                  "As Of": "as_of", "Scheduled For": "scheduled_for"}
 
 
 def _row_height(view) -> int:
@@ -196,6 +212,7 @@ class RunWindow(QMainWindow):
         self.run_id = run_id
         with db.read() as conn:
             self.summary: Row = detail_queries.run_summary(conn, run_id)
+        self.times = time_format.current(settings).for_zone(self.summary.organization_timezone)
         self._export_buttons: list[QPushButton] = []
         self._details_job: Job | None = None
         self._export_folder = Path.home()
@@ -227,6 +244,7 @@ class RunWindow(QMainWindow):
         if not self.summary.status.finished:
             self._poll.start()
         self._load_details()
+        time_format.changes.changed.connect(self._zone_chosen)
         self.resize(1320, 820)
         if settings is not None and not (geometry := settings.get("run_window/geometry")).isEmpty():
             self.restoreGeometry(geometry)
@@ -249,7 +267,8 @@ class RunWindow(QMainWindow):
         header = self.event_view.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        for column, sample in ((0, "  2026-12-31T23:59:59Z  "), (1, " Warning "), (3, " 1,000,000 "), (4, " 59 min 59 s ")):
+        longest_time = f"  {self.times.fmt.form.render(dt.datetime(2026, 12, 31, 23, 59, 59))}  "
+        for column, sample in ((0, longest_time), (1, " Warning "), (3, " 1,000,000 "), (4, " 59 min 59 s ")):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
             indent = self.event_view.indentation() if column == 0 else 0  # events sit one level in
             self.event_view.setColumnWidth(column, self.event_view.fontMetrics().horizontalAdvance(sample) + 12 + indent)
@@ -276,10 +295,17 @@ class RunWindow(QMainWindow):
         bar = QHBoxLayout()
         self.header_label = QLabel()
         self.header_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.header_label.setWordWrap(True)  # the pane is as narrow as the Summary's fields
+        self.zone_label = QLabel()  # in the status bar: the header's row keeps the window's minimum width
+        self.statusBar().addWidget(self.zone_label)
         bar.addWidget(self.header_label, 1)
         bar.addWidget(_export_button(self))
         left_layout.addLayout(bar)
         left_layout.addWidget(self.summary_tabs)
+        self.event_detail = EventDetail(self.event_view)
+        self.event_detail.setVisible(False)
+        left_layout.addWidget(self.event_detail)
+        self.summary_tabs.currentChanged.connect(lambda: self.event_detail.setVisible(self.summary_tabs.currentWidget() is self.event_view))
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
@@ -287,6 +313,7 @@ class RunWindow(QMainWindow):
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([720, 600])
+        self.summary_pane = SummaryPane(splitter, self.summary_tabs, self.summary_view, self.event_view)
         self.tabs.addTab(splitter, "Summary")
 
     def _build_query_params_tab(self) -> None:
@@ -310,9 +337,10 @@ class RunWindow(QMainWindow):
     def _build_potentials_tab(self) -> None:
         model = PagedTableModel(
             self.db,
-            run_tables.potentials_table(self.summary.purpose, self.summary.status),
+            run_tables.potentials_table(self.summary.purpose, self.summary.status).for_screen(self.times),
             detail_queries.potential_listing(self.summary),
             self,
+            times=self.times,
         )
         model.failed.connect(self._query_failed)
         self.potentials_model = model
@@ -363,7 +391,8 @@ class RunWindow(QMainWindow):
         self.tabs.addTab(tab, "Potentials")
 
     def _build_campaign_customers_tab(self) -> None:
-        model = PagedTableModel(self.db, run_tables.CAMPAIGN_CUSTOMERS, detail_queries.campaign_customer_listing(self.summary), self)
+        model = PagedTableModel(self.db, run_tables.CAMPAIGN_CUSTOMERS.for_screen(self.times), detail_queries.campaign_customer_listing(self.summary),
+                                self, times=self.times)
         model.failed.connect(self._query_failed)
         self.campaign_customers_model = model
         tab = PagedTableTab(self, model, "campaign customer")
@@ -389,17 +418,20 @@ class RunWindow(QMainWindow):
 
     def _show_summary_header(self) -> None:
         summary = self.summary
-        self.setWindowTitle(run_tables.run_title(summary))
+        self.setWindowTitle(run_tables.run_title(summary, self.times))
         words = f"{summary.organization_name} · {summary.campaign_name} · {summary.purpose.label} · {summary.status.label}"
         if summary.error_message:
             words += f" — {summary.error_message}"
         self.header_label.setText(words)
+        zone = self.times.zone
+        self.zone_label.setText(f"Times in {zone.key}" + (" (fallback)" if zone.problem else ""))
+        self.zone_label.setToolTip(self.times.tooltip(summary.created_at) + "\nView ▸ Time Zone in the main window chooses whose clock")
 
     def _load_details(self) -> None:
         if self._details_job is not None:
             return  # the previous poll is still reading
-        db, run_id = self.db, self.run_id
-        job = Job(lambda state: _details(db, run_id), name=f"run {run_id} details")
+        db, run_id, times = self.db, self.run_id, self.times
+        job = Job(lambda state: _details(db, run_id, times), name=f"run {run_id} details")
         self._details_job = job
         keep_until_finished(job)
         job.signals.succeeded.connect(self._show_details)
@@ -410,19 +442,23 @@ class RunWindow(QMainWindow):
         self._details_job = None
         was_finished = self.summary.status.finished
         self.summary = summary = details["summary"]
+        if details["times"] != self.times:  # the zone choice or the organization's zone changed while this read
+            self.times = details["times"]
+            self._retime_tables()
         self._show_summary_header()
         fields = details["fields"]
         self.summary_model.emphasis = {row: "bad" for row, (name, value) in enumerate(fields) if name == "Error Message" or (name == "Status" and value == "Error")}
-        self.summary_model.set_rows(fields)
-        self.event_model.set_events(details["events"])
-        self.query_param_model.set_rows(details["params"])
+        self.summary_model.set_rows(fields, details["field_tips"])
+        self.summary_pane.fields_changed()
+        self.event_model.set_events(details["events"], self.times)
+        self.query_param_model.set_rows(details["params"], details["param_tips"])
         self.query_param_view.resizeColumnsToContents()
         self.query_param_chart.set_params(*details["chart"])
         self.funnel_scene.set_run(summary)
         if summary.status.finished:
             self._poll.stop()
             if not was_finished:  # the run just ended: read its tables once more, now final
-                self.potentials_model.set_table(run_tables.potentials_table(summary.purpose, summary.status))
+                self.potentials_model.set_table(run_tables.potentials_table(summary.purpose, summary.status).for_screen(self.times))
                 self.campaign_customers_model.refresh()
                 self.check_filter.recount(self.db, self.potentials_model.listing, again=True)
         else:
@@ -430,6 +466,17 @@ class RunWindow(QMainWindow):
             self.check_filter.recount(self.db, self.potentials_model.listing, again=True)
             self.campaign_customers_model.refresh()
         self.details_loaded.emit()
+
+    def _zone_chosen(self, _choice) -> None:
+        """View ▸ Time Zone changed: every time of the window on the new clock."""
+        self.times = time_format.current(self.settings).for_zone(self.summary.organization_timezone)
+        self._retime_tables()
+        self._load_details()
+
+    def _retime_tables(self) -> None:
+        summary = self.summary
+        self.potentials_model.set_table(run_tables.potentials_table(summary.purpose, summary.status).for_screen(self.times), self.times)
+        self.campaign_customers_model.set_table(run_tables.CAMPAIGN_CUSTOMERS.for_screen(self.times), self.times)
 
     def _details_failed(self, message: str, details: str) -> None:
         self._details_job = None
@@ -494,10 +541,11 @@ class RunWindow(QMainWindow):
             tab, model = "campaign-customers", self.campaign_customers_model
         else:
             model = None
+        times = self.times if self.settings is not None and self.settings.get("export/times_as_shown") else None
         if model is not None:
-            return run_tables.TableSource(model.table, listing=model.listing, tab=tab), tab
+            return dataclasses.replace(run_tables.run_tab_source(self.summary, tab, times=times), listing=model.listing), tab
         tab = "query-params" if self.tabs.currentIndex() == 1 else ("events" if self.summary_tabs.currentWidget() is self.event_view else "summary")
-        return run_tables.run_tab_source(self.summary, tab), tab
+        return run_tables.run_tab_source(self.summary, tab, times=times), tab
 
     def export_current_tab(self) -> None:
         if self.export_status.refused():

@@ -8,6 +8,11 @@ built once, from the column definitions of :mod:`enroller_desktop.run_index`
 (which the CSV export reads too). Every query runs on a thread pool; the
 interface thread only places rows that arrived.
 
+Times are shown as :attr:`RunsModel.time_format` says (View ▸ Time Zone); when
+each run is read on its own organization's clock and the organizations use
+several zones, every time names its zone (the reload reads the zones in use).
+A time's tooltip is its exact UTC value.
+
 Live: :meth:`RunsModel.poll` re-reads the visible runs that are not finished
 (and those this window executes), and asks for runs created since the last look.
 In the default order (newest first) new runs are put on top, keeping the user's
@@ -18,6 +23,7 @@ place is somewhere in the middle, so the model only counts them
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -47,6 +53,7 @@ from enroller_desktop.run_index import (  # noqa: F401 - the window and its test
     format_count,
     format_duration,
 )
+from enroller_desktop.times import TimeFormat, ZoneChoice, zone
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.jobs import JobState
 
@@ -90,7 +97,9 @@ class RunsModel(QAbstractTableModel):
         self._reload_failed = False
         self._up = True
         self.newer_waiting = 0
-        self._display = [c.display for c in COLUMNS]
+        self._chosen = TimeFormat()
+        self._zones_in_use: frozenset[str] = frozenset()
+        self._apply_time_format()
         self._raw = [c.raw for c in COLUMNS]
         self._alignment = [_RIGHT if c.numeric else _LEFT for c in COLUMNS]
 
@@ -103,6 +112,25 @@ class RunsModel(QAbstractTableModel):
     @property
     def run_sort(self) -> RunSort:
         return self._sort
+
+    @property
+    def time_format(self) -> TimeFormat:
+        """How the times are shown now (with the zone's abbreviation when rows mix zones)."""
+        return self._times
+
+    def set_time_format(self, chosen: TimeFormat) -> None:
+        """Show the times another way (the View menu's zone choice); nothing is read again."""
+        self._chosen = chosen
+        self._apply_time_format()
+
+    def _apply_time_format(self) -> None:
+        mixed = self._chosen.choice is ZoneChoice.ORGANIZATION and len(self._zones_in_use) > 1
+        self._times = dataclasses.replace(self._chosen, abbreviate=mixed)
+        self._display = [c.shown(self._times) for c in COLUMNS]
+        self._time_tips = [c.tooltip(self._times) for c in COLUMNS]
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(COLUMNS) - 1),
+                                  [Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole])
 
     @property
     def database(self) -> Database:
@@ -195,6 +223,9 @@ class RunsModel(QAbstractTableModel):
                 return f"Open run {run.id} (Enter)"
             if column == STATUS_COLUMN and run.error_message:
                 return run.error_message
+            tip = self._time_tips[column]
+            if tip is not None:
+                return tip(run)
             if column in _ELIDED_COLUMNS:  # narrow columns: the whole text on hover
                 return self._display[column](run)
         return None
@@ -223,12 +254,16 @@ class RunsModel(QAbstractTableModel):
                 watermark = run_queries.max_run_id(conn)
                 total = run_queries.count_runs(conn, run_filter, watermark=watermark)
                 first = run_queries.page(conn, run_filter, run_sort, limit=limit, watermark=watermark)
-            return watermark, total, first
+                zones = frozenset(zone(name).key for name in run_queries.organization_zones(conn))
+            return watermark, total, first, zones
 
         def placed(result) -> None:
             if generation != self._generation:
                 return
-            watermark, total, first = result
+            watermark, total, first, zones = result
+            if zones != self._zones_in_use:
+                self._zones_in_use = zones
+                self._apply_time_format()
             self.beginResetModel()
             self._rows = [None] * total
             self._rows[: len(first)] = first

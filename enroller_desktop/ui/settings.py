@@ -35,6 +35,10 @@ DEFAULTS: dict[str, Any] = {
     "table/header_state": QByteArray(),
     "window/geometry": QByteArray(),
     "window/state": QByteArray(),
+    # Whose clock times are read on: organization, computer or utc (enroller_desktop.times.ZoneChoice).
+    "view/time_zone": "organization",
+    # A CSV holds times as shown instead of ISO 8601 UTC (SPEC 8's default).
+    "export/times_as_shown": False,
     # A run's detail window: the size and place of the last one closed.
     "run_window/geometry": QByteArray(),
     # Databases opened before, newest first, without passwords.

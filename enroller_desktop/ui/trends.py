@@ -70,7 +70,7 @@ class TrendsDock(QDockWidget):
         self.legend = pg.LegendItem(colCount=len(RunStatus))
         self.charts.addItem(self.legend, row=0, col=0)
         self.runs_plot = self.charts.addPlot(row=1, col=0, axisItems={"bottom": DayAxis()})
-        self.runs_plot.setTitle("Runs per day, by status (UTC) — click a bar to list its runs")
+        self.runs_plot.setTitle(self._runs_title())
         self.runs_plot.setLabel("left", "runs")
         self.runs_plot.showGrid(y=True, alpha=0.2)
         self.runs_plot.setMenuEnabled(False)
@@ -83,8 +83,15 @@ class TrendsDock(QDockWidget):
         self.charts.setMinimumHeight(260)
         self.setWidget(self.charts)
 
+    def _runs_title(self) -> str:
+        """Whose days the bars count (the Created filter's: View ▸ Time Zone)."""
+        days = "each organization's days" if self._filter.day_zone is None else self._filter.day_zone
+        return f"Runs per day, by status ({days}) — click a bar to list its runs"
+
     def show_for(self, db: Database, run_filter: RunFilter) -> None:
         self._db, self._filter, self._stale = db, run_filter, True
+        if self.charts is not None:
+            self.runs_plot.setTitle(self._runs_title())
         if self.isVisible():
             self.refresh()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -69,7 +70,8 @@ def test_opening_a_run_again_raises_its_window_instead_of_a_second(qtbot, db):
 def test_the_title_names_the_campaign_and_the_run_time(qtbot, db):
     run_id = build_run(db).run_id
     window = open_window(qtbot, db, run_id)
-    assert window.windowTitle() == f"Lease — maturité — Default run {run_id} of 2026-03-02T09:30:00Z"
+    # 09:30 UTC on the organization's clock (America/Toronto, EST), in the locale's short form.
+    assert window.windowTitle() == f"Lease — maturité — Default run {run_id} of 2026-03-02 04:30"
 
 
 # -- Summary --------------------------------------------------------------------------
@@ -84,10 +86,11 @@ def test_summary_shows_the_runs_fields_and_counts(qtbot, db, purpose):
     assert fields["Purpose"] == purpose.label
     assert fields["Status"] == run.status.label
     assert fields["Step"] == run.step.label
-    assert fields["Created At"] == run.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    organization_clock = ZoneInfo(window.summary.organization_timezone or "UTC")  # none set: UTC
+    assert fields["Created At"] == run.created_at.astimezone(organization_clock).strftime("%Y-%m-%d %H:%M")
     for field, column in (("Query Param Customers", "query_param_customers"), ("Potential Customers", "potential_customers"), ("Eligible", "eligible"), ("Success", "success")):
         value = getattr(run, column)
-        assert fields[field] == ("" if value is None else str(value))
+        assert fields[field] == ("" if value is None else f"{value:,}")
     assert ("Expired" in fields) == (purpose is RunPurpose.CAMPAIGN_EVALUATION_AND_EXPIRE)
 
 
@@ -344,8 +347,8 @@ def test_the_funnel_scales_with_the_window(qtbot, db):
     window = open_window(qtbot, db, build_run(db).run_id)
     window.show()
     qtbot.waitExposed(window)
-    window.resize(900, 600)
-    qtbot.waitUntil(lambda: window.funnel_view.width() < 600, timeout=10_000)
+    window.resize(800, 600)  # the funnel has all but the Summary's fields: about 480 pixels
+    qtbot.waitUntil(lambda: window.funnel_view.width() < 520, timeout=10_000)
     small = window.funnel_view.transform().m11()
     window.resize(1600, 1100)
     qtbot.waitUntil(lambda: window.funnel_view.transform().m11() > small * 1.3, timeout=10_000)
@@ -407,7 +410,14 @@ def test_ctrl_e_exports_the_potentials_of_the_current_filter(qtbot, db, tmp_path
         header, *rows = list(csv.reader(handle))
     assert header == window.potentials_model.table.titles
     model = window.potentials_model
-    assert rows == [[model.index(row, col).data() for col in range(model.columnCount())] for row in range(model.rowCount())]
+    times = model.table.time_columns
+
+    def in_csv(row: int, col: int) -> str:
+        # A time is its exact UTC value, which the shown time's tooltip begins with (SPEC 8).
+        index = model.index(row, col)
+        return (index.data(Qt.ItemDataRole.ToolTipRole) or "").split(" ")[0] if col in times else index.data()
+
+    assert rows == [[in_csv(row, col) for col in range(model.columnCount())] for row in range(model.rowCount())]
 
 
 def test_the_export_button_of_the_events_tab_exports_the_events(qtbot, db, tmp_path, monkeypatch):

@@ -58,6 +58,7 @@ def every_shown_row(qtbot, window: MainWindow, columns: list[int]) -> list[list[
 
 
 def test_ctrl_e_exports_every_run_of_the_filter_and_sort_as_shown(qtbot, window, tmp_path, monkeypatch):
+    window.times_as_shown_action.trigger()  # File ▸ Export Times as Shown
     dock = window.filter_dock
     change_filter(qtbot, window, lambda: dock.statuses[RunStatus.SCHEDULED].setChecked(False))
     with qtbot.waitSignal(window.model.reloaded, timeout=10_000):
@@ -71,8 +72,8 @@ def test_ctrl_e_exports_every_run_of_the_filter_and_sort_as_shown(qtbot, window,
     view_header = window.view.horizontalHeader()
     data_columns = [c for c in range(window.model.columnCount()) if c != VIEW_COLUMN and not view_header.isSectionHidden(c)]
     assert header == [COLUMNS[c].title for c in data_columns]
-    # As shown, but counts as plain digits (SPEC 8).
-    shown = [[text.replace(",", "") if COLUMNS[c].numeric else text for c, text in zip(data_columns, row)]
+    # As shown, but counts as plain digits (RULES §8).
+    shown = [[text.replace(",", "") if COLUMNS[c].kind == "count" else text for c, text in zip(data_columns, row)]
              for row in every_shown_row(qtbot, window, data_columns)]
     assert rows == shown
     assert written == len(rows) == window.model.rowCount()
@@ -92,7 +93,8 @@ def test_the_export_has_the_columns_the_user_sees_in_their_order(qtbot, window, 
     assert "Potential Events" not in header and len(header) == len(shown)
 
 
-def test_times_are_iso_8601_utc_and_counts_plain_digits(qtbot, window, tmp_path, monkeypatch):
+def test_times_are_iso_8601_utc_and_counts_plain_digits_by_default(qtbot, window, tmp_path, monkeypatch):
+    assert not window.times_as_shown_action.isChecked()
     export_to(qtbot, window, monkeypatch, tmp_path / "runs.csv")
     header, *rows = read_csv(tmp_path / "runs.csv")
     newest = dict(zip(header, rows[0]))

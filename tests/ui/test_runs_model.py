@@ -128,11 +128,13 @@ def test_pages_placed_after_new_runs_land_on_their_rows(qtbot, seeded):
     assert read_order == [new_id, *expected]
 
 
-def test_numbers_have_thousands_separators_and_durations_are_h_mm_ss():
+def test_numbers_have_thousands_separators_and_durations_follow_the_run_windows_rule():
     assert format_count(1234567) == "1,234,567"
-    assert format_count(None) is None
-    assert format_duration(dt.timedelta(hours=27, minutes=3, seconds=9)) == "27:03:09"
-    assert format_duration(dt.timedelta(seconds=59.9)) == "0:00:59"
+    assert format_count(None) == ""
+    assert format_duration(dt.timedelta(hours=27, minutes=3, seconds=9)) == "27 h 03 min"
+    assert format_duration(dt.timedelta(seconds=59.9)) == "59.9 s"
+    assert format_duration(dt.timedelta(milliseconds=161)) == "161 ms"
+    assert format_duration(None) is None
 
 
 def test_counts_are_right_aligned_and_headers_quote_the_seed(qtbot, seeded):
