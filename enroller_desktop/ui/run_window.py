@@ -295,7 +295,7 @@ class RunWindow(QMainWindow):
     def _build_potentials_tab(self) -> None:
         model = PagedTableModel(
             self.db,
-            run_tables.potentials_table(self.summary.purpose, self.summary.status),
+            run_tables.run_potentials_table(self.summary),
             detail_queries.potential_listing(self.summary),
             self,
         )
@@ -411,7 +411,7 @@ class RunWindow(QMainWindow):
         if summary.status.finished:
             self._poll.stop()
             if not was_finished:  # the run just ended: read its tables once more, now final
-                self.potentials_model.set_table(run_tables.potentials_table(summary.purpose, summary.status))
+                self.potentials_model.set_table(run_tables.run_potentials_table(summary))
                 self.campaign_customers_model.refresh()
         else:
             self.potentials_model.refresh()
