@@ -65,6 +65,13 @@ def _id(text: str) -> int:
     return value
 
 
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (e.g. 2026-11-27)") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="enroller-desktop", description="Launch, watch and explain enroller runs.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -102,6 +109,18 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("run_id", type=_id, metavar="RUN_ID")
     export.add_argument("--tab", choices=EXPORT_TABS, required=True)
     export.add_argument("--out", required=True, metavar="FILE.csv")
+
+    audit = sub.add_parser("audit", help="export why each enrollment of a campaign was allowed (consent audit) to CSV")
+    audit.add_argument("--campaign", type=_id, required=True, metavar="ID")
+    audit.add_argument("--from", dest="first_day", type=_day, metavar="DATE", help="enrolled on or after this UTC date")
+    audit.add_argument("--to", dest="last_day", type=_day, metavar="DATE", help="enrolled on or before this UTC date")
+    audit.add_argument("--out", required=True, metavar="FILE.csv")
+
+    forecast = sub.add_parser("consent-forecast", help="customers whose implied CASL consent lapses in the next days")
+    forecast.add_argument("--organization", type=_id, required=True, metavar="ID")
+    forecast.add_argument("--campaign", type=_id, metavar="ID")
+    forecast.add_argument("--days", type=_positive_int, default=90, metavar="N")
+    forecast.add_argument("--json", action="store_true")
 
     worker = sub.add_parser("worker", help="execute scheduled runs as they fall due")
     worker.add_argument("--once", action="store_true", help="execute the runs due now, then exit")
@@ -165,6 +184,26 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_audit(args) -> int:
+    from enroller_desktop import consent_audit
+
+    count = consent_audit.export_audit(_open(args), args.campaign, args.out, first_day=args.first_day, last_day=args.last_day)
+    print(f"Wrote {count} rows to {args.out}")
+    return 0
+
+
+def cmd_consent_forecast(args) -> int:
+    from enroller_desktop.engine import consent_outlook
+
+    with _open(args).read() as conn:
+        result = consent_outlook.forecast(conn, args.organization, campaign_id=args.campaign, days=args.days)
+    if args.json:
+        print_json(result.as_json())
+    else:
+        print(consent_outlook.describe(result))
+    return 0
+
+
 def cmd_window(args) -> int:
     from enroller_desktop.ui.app import run_app
 
@@ -185,6 +224,8 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "runs": cmd_runs,
     "worker": cmd_worker,
     "export": cmd_export,
+    "audit": cmd_audit,
+    "consent-forecast": cmd_consent_forecast,
 }
 
 

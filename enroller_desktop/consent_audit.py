@@ -1,0 +1,96 @@
+"""The consent audit (issue 13): why each enrollment of a campaign was allowed,
+as a CSV a compliance officer can hand over. Shared by the command line and the
+window; no Qt.
+
+One row per campaign customer a run enrolled: the customer, the vehicle, the
+event key, the run and its as-of time, when it was enrolled, each check's result
+at that run, the consent basis with its evidence and lapse date, and the
+channels it may be reached on (those whose check passed at that run). Written
+as every export is (SPEC 8: export.py's writer).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from enroller_desktop import export
+from enroller_desktop.db import consent_queries
+from enroller_desktop.db.engine import Database
+from enroller_desktop.db.enums import Check
+from enroller_desktop.errors import UserError
+from enroller_desktop.run_tables import (
+    CHECK_TEXT,
+    Column,
+    RunTable,
+    format_consent,
+    format_count,
+    format_date,
+    format_time,
+)
+
+CHANNEL_NAMES = (("valid_email", "email"), ("valid_phone", "phone"), ("valid_message", "SMS"))
+
+
+def format_channels(email: int | None, phone: int | None, message: int | None) -> str:
+    """The channels whose check passed at the run, e.g. ``email; SMS``."""
+    return "; ".join(name for (_, name), result in zip(CHANNEL_NAMES, (email, phone, message)) if result == 1)
+
+
+def _check(check: Check, title: str) -> Column:
+    return Column(check.value, title, (check.value,), CHECK_TEXT.__getitem__, kind="check", categorical=True)
+
+
+AUDIT = RunTable(
+    "consent-audit",
+    "Consent Audit",
+    (
+        Column("customer_id", "Customer Id", ("customer_id",), format_count, kind="number"),
+        Column("first_name", "First Name", ("first_name",), free_text=True),
+        Column("last_name", "Last Name", ("last_name",), free_text=True),
+        Column("vehicle_id", "Vehicle Id", ("vehicle_id",), format_count, kind="number"),
+        Column("vin", "VIN", ("vin",), free_text=True),
+        Column("event_key", "Event Key", ("event_key",), free_text=True),
+        Column("run_id", "Run", ("run_id",), format_count, kind="number"),
+        Column("as_of", "As Of", ("as_of",), format_time, kind="time"),
+        Column("enrolled_at", "Enrolled At", ("enrolled_at",), format_time, kind="time"),
+        _check(Check.VALID_EMAIL, "Valid Email"),
+        _check(Check.VALID_PHONE, "Valid Phone"),
+        _check(Check.VALID_MESSAGE, "Valid Message"),
+        _check(Check.DELETED, "Deleted"),
+        _check(Check.UNIQUE_EVENT, "Unique Event"),
+        _check(Check.ALREADY_IN_QUEUE, "Already in Queue"),
+        _check(Check.CASL, "Casl"),
+        _check(Check.OPT_OUT_ALL, "Opt Out All"),
+        _check(Check.MARKETING_EXCLUSION, "Marketing Exclusion"),
+        Column("consent_basis", "Consent", ("consent_basis",), format_consent, kind="status", categorical=True),
+        Column("consent_evidence_at", "Evidence", ("consent_evidence_at",), format_time, kind="time"),
+        Column("consent_lapses_on", "Lapses On", ("consent_lapses_on",), format_date, kind="time"),
+        Column("channels", "Channels", ("valid_email", "valid_phone", "valid_message"), format_channels, categorical=True),
+    ),
+)
+
+
+def parse_day(text: str) -> dt.date:
+    """A ``YYYY-MM-DD`` UTC date of the command line or the dialog."""
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(f"Not a date: {text!r} (e.g. 2026-11-27)") from None
+
+
+def export_audit(db: Database, campaign_id: int, path: str | os.PathLike, *, first_day: dt.date | None = None,
+                 last_day: dt.date | None = None, progress: export.ProgressCallback | None = None, cancel=None) -> int:
+    """Write the campaign's consent audit for enrollments between the two UTC dates
+    (inclusive) to ``path``; returns the rows written. A campaign that does not
+    exist, or a range that ends before it starts, is a :class:`UserError`."""
+    if first_day is not None and last_day is not None and last_day < first_day:
+        raise UserError(f"The range ends ({last_day}) before it starts ({first_day})")
+    with db.read() as conn:
+        if not consent_queries.campaign_exists(conn, campaign_id):
+            raise UserError(f"There is no campaign with id {campaign_id}")
+    return export.export_query(
+        db, AUDIT, consent_queries.audit_query(campaign_id, first_day, last_day), path,
+        count=lambda conn: consent_queries.count_audit(conn, campaign_id, first_day, last_day),
+        progress=progress, cancel=cancel,
+    )
