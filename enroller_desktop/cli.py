@@ -185,9 +185,9 @@ def cmd_export(args) -> int:
 
 
 def cmd_audit(args) -> int:
-    from enroller_desktop import consent_audit
+    from enroller_desktop import consent_exports
 
-    count = consent_audit.export_audit(_open(args), args.campaign, args.out, first_day=args.first_day, last_day=args.last_day)
+    count = consent_exports.export_audit(_open(args), args.campaign, args.out, first_day=args.first_day, last_day=args.last_day)
     print(f"Wrote {count} rows to {args.out}")
     return 0
 

@@ -9,7 +9,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from enroller_desktop import cli, consent_audit
+from enroller_desktop import cli, consent_exports
 from enroller_desktop.db.models import Customer
 from enroller_desktop.run_tables import CHECK_TEXT, format_consent, format_date, format_time
 from tests.engine.builders import AS_OF, campaign, customer, enrollments, execute, organization, potentials
@@ -65,7 +65,7 @@ def shown(rows: list[dict]) -> list[dict]:
 def test_the_audit_is_the_runs_potentials_joined_with_their_enrollments(db, tmp_path):
     campaign_id, _ = world(db)
     out = tmp_path / "audit.csv"
-    count = consent_audit.export_audit(db, campaign_id, out)
+    count = consent_exports.export_audit(db, campaign_id, out)
     rows = read(out)
     assert count == len(rows) == 4  # two vehicles of Express, Purchase, then Inquiry
     assert shown(rows) == expected(db, campaign_id)
@@ -77,11 +77,11 @@ def test_the_audit_is_the_runs_potentials_joined_with_their_enrollments(db, tmp_
 def test_the_audit_does_not_change_when_customers_are_edited_afterwards(db, tmp_path):
     campaign_id, people = world(db)
     before, after = tmp_path / "before.csv", tmp_path / "after.csv"
-    consent_audit.export_audit(db, campaign_id, before)
+    consent_exports.export_audit(db, campaign_id, before)
     with db.write() as conn:
         conn.execute(sa.update(Customer.__table__).where(Customer.__table__.c.id.in_(people)).values(
             first_name="Renamed", casl_express_consent_at=None, casl_withdrawn_at=LATER, last_purchase_at=None, deleted=True))
-    consent_audit.export_audit(db, campaign_id, after)
+    consent_exports.export_audit(db, campaign_id, after)
     assert after.read_bytes() == before.read_bytes()
 
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from enroller_desktop.db.enums import Check
-from enroller_desktop.db.models import Campaign, CampaignCustomer, EnrollerRun, EnrollerRunCustomer, Vehicle
+from enroller_desktop.db.models import Campaign, CampaignCustomer, EnrollerRun, EnrollerRunCustomer, Organization, Vehicle
 
 potentials = EnrollerRunCustomer.__table__
 campaign_customers = CampaignCustomer.__table__
@@ -80,3 +80,14 @@ def count_audit(conn: Connection, campaign_id: int, first_day: dt.date | None = 
 
 def campaign_exists(conn: Connection, campaign_id: int) -> bool:
     return conn.execute(sa.select(Campaign.id).where(Campaign.id == campaign_id)).first() is not None
+
+
+def canadian_organizations(conn: Connection) -> list[tuple[int, str]]:
+    """The organizations CASL applies to (in CA), by name."""
+    o = Organization.__table__.c
+    return [tuple(row) for row in conn.execute(sa.select(o.id, o.name).where(o.country == "CA").order_by(o.name, o.id))]
+
+
+def run_campaign(conn: Connection, run_id: int) -> int | None:
+    """The campaign of a run (None when the run does not exist)."""
+    return conn.execute(sa.select(runs.c.campaign_id).where(runs.c.id == run_id)).scalar()

@@ -231,7 +231,9 @@ def _as_date(value) -> dt.date:
 
 def _actively_enrolled(organization_id: int, campaign_id: int | None) -> sa.Subquery:
     cc = ENROLLMENTS.c
-    query = sa.select(cc.customer_id).where(cc.expired_at.is_(None), cc.status.in_([s.value for s in QUEUE_STATUSES]))
+    # Equalities, not IN: the list's export reads through the driver, which takes no expanding parameter.
+    queued = sa.or_(*(cc.status == status.value for status in QUEUE_STATUSES))
+    query = sa.select(cc.customer_id).where(cc.expired_at.is_(None), queued)
     if campaign_id is not None:
         query = query.where(cc.campaign_id == campaign_id)
     else:

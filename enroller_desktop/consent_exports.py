@@ -1,12 +1,15 @@
-"""The consent audit (issue 13): why each enrollment of a campaign was allowed,
-as a CSV a compliance officer can hand over. Shared by the command line and the
-window; no Qt.
+"""The consent exports (issue 13), shared by the command line and the window; no Qt.
+
+The audit: why each enrollment of a campaign was allowed, as a CSV a compliance
+officer can hand over.
 
 One row per campaign customer a run enrolled: the customer, the vehicle, the
 event key, the run and its as-of time, when it was enrolled, each check's result
 at that run, the consent basis with its evidence and lapse date, and the
 channels it may be reached on (those whose check passed at that run). Written
 as every export is (SPEC 8: export.py's writer).
+
+The forecast's list: the customers whose implied consent lapses soon.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from enroller_desktop import export
 from enroller_desktop.db import consent_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import Check
+from enroller_desktop.engine import consent_outlook
 from enroller_desktop.errors import UserError
 from enroller_desktop.run_tables import (
     CHECK_TEXT,
@@ -94,3 +98,45 @@ def export_audit(db: Database, campaign_id: int, path: str | os.PathLike, *, fir
         count=lambda conn: consent_queries.count_audit(conn, campaign_id, first_day, last_day),
         progress=progress, cancel=cancel,
     )
+
+
+def export_audit_of_run(db: Database, run_id: int, path: str | os.PathLike, *, progress: export.ProgressCallback | None = None,
+                        cancel=None) -> int:
+    """The consent audit of the campaign of run ``run_id`` (the window's runs table)."""
+    with db.read() as conn:
+        campaign_id = consent_queries.run_campaign(conn, run_id)
+    if campaign_id is None:
+        raise UserError(f"No enroller run with id {run_id}")
+    return export_audit(db, campaign_id, path, progress=progress, cancel=cancel)
+
+
+def format_yes(value: bool | None) -> str:
+    return "Yes" if value else "No"
+
+
+#: The customers of a consent forecast (Trends ▸ Consent's list).
+LAPSING = RunTable(
+    "consent-forecast",
+    "Implied Consent Lapsing",
+    (
+        Column("last_day", "Last Day of Consent", ("last_day",), format_date, kind="time"),
+        Column("id", "Customer Id", ("id",), format_count, kind="number"),
+        Column("first_name", "First Name", ("first_name",), free_text=True),
+        Column("last_name", "Last Name", ("last_name",), free_text=True),
+        Column("email", "Email", ("email",), free_text=True),
+        Column("last_purchase_at", "Last Purchase", ("last_purchase_at",), format_time, kind="time"),
+        Column("last_inquiry_at", "Last Inquiry", ("last_inquiry_at",), format_time, kind="time"),
+        Column("active", "Active Enrollment", ("active",), format_yes, kind="status", categorical=True),
+    ),
+)
+
+
+def export_lapsing(db: Database, organization_id: int, path: str | os.PathLike, *, campaign_id: int | None = None,
+                   days: int = consent_outlook.DEFAULT_DAYS, now: dt.datetime | None = None,
+                   progress: export.ProgressCallback | None = None, cancel=None) -> int:
+    """Write the customers a consent forecast counts to ``path``; returns the rows written."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    with db.read() as conn:
+        result = consent_outlook.forecast(conn, organization_id, campaign_id=campaign_id, days=days, now=now)
+        query = consent_outlook.lapsing_query(conn.dialect.name, organization_id, campaign_id=campaign_id, days=days, now=now)
+    return export.export_query(db, LAPSING, query, path, count=lambda _conn: result.customers, progress=progress, cancel=cancel)
