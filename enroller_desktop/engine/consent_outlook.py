@@ -35,8 +35,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from enroller_desktop.db.enums import QUEUE_STATUSES
-from enroller_desktop.db.models import Campaign, CampaignCustomer, Customer, Organization
-from enroller_desktop.engine import consent
+from enroller_desktop.db.models import Campaign, CampaignCustomer, CampaignExcludedTag, Customer, Organization, QueryParam, Vehicle
+from enroller_desktop.db.engine import Database
+from enroller_desktop.engine import consent, contacts, criteria, funnel
 from enroller_desktop.engine.funnel import compare_moments
 from enroller_desktop.errors import UserError
 
@@ -98,6 +99,78 @@ def customer_consent(conn: Connection, customer_id: int, at: dt.datetime | None 
         return CustomerConsent(customer_id, at, False, None, None, None)
     return CustomerConsent(customer_id, at, True, consent.ConsentBasis(row.consent_basis), row.consent_evidence_at,
                            row.consent_lapses_on)
+
+
+# -- a Default run scheduled later -------------------------------------------------------
+
+
+def lapsing_before_run(db: Database, campaign_id: int, at: dt.datetime, now: dt.datetime | None = None, *, cancel=None) -> int:
+    """How many of today's eligible candidates of the campaign (distinct customers)
+    hold implied consent that will have lapsed by ``at``'s UTC date: a Default run
+    scheduled for ``at`` will fail their CASL check unless they consent anew.
+
+    Today's eligible candidates are those a Default run now would find eligible,
+    by the funnel's own statements (read, not written: no run is created). The
+    contact values of the organization that no run has validated yet are
+    validated first, as a run would (the verdicts are kept for the next run).
+    0 where CASL does not apply or a criterion is invalid (the run itself would
+    say why).
+    """
+    now = _now(now)
+    with db.read() as conn:
+        ctx, parsed = _default_run_now(conn, campaign_id, now)
+    if ctx is None:
+        return 0
+    org_customers = sa.select(CUSTOMERS.c.id).where(CUSTOMERS.c.organization_id == ctx.organization_id)
+    if ctx.uses_any_channel:
+        contacts.ensure_verdicts(db, country=ctx.country, customer_ids=org_customers, cancel=cancel)
+    with db.read() as conn:
+        return _count_lapsing_candidates(conn, ctx, parsed, at)
+
+
+def _default_run_now(conn: Connection, campaign_id: int, now: dt.datetime):
+    """The funnel context of a Default run of the campaign now and its parsed
+    params, or (None, None) when CASL does not apply or a criterion is invalid."""
+    campaign = conn.execute(sa.select(CAMPAIGNS).where(CAMPAIGNS.c.id == campaign_id)).one_or_none()
+    if campaign is None:
+        return None, None
+    country = conn.execute(sa.select(ORGANIZATIONS.c.country).where(ORGANIZATIONS.c.id == campaign.organization_id)).scalar()
+    params = conn.execute(
+        sa.select(QueryParam.__table__).where(QueryParam.campaign_id == campaign_id, QueryParam.active == sa.true())
+        .order_by(QueryParam.process_order, QueryParam.id)
+    ).all()
+    has_excluded_tags = conn.execute(sa.select(sa.exists().where(CampaignExcludedTag.campaign_id == campaign_id))).scalar()
+    ctx = funnel.FunnelContext(
+        run_id=0, campaign_id=campaign_id, organization_id=campaign.organization_id, country=(country or "").upper(),
+        as_of=now, customer_id=None, uses_email=bool(campaign.uses_email), uses_phone=bool(campaign.uses_phone),
+        uses_sms=bool(campaign.uses_sms), marketing_exclusion_days=campaign.marketing_exclusion_days,
+        has_excluded_tags=bool(has_excluded_tags), dialect=conn.dialect.name,
+    )
+    if not ctx.casl_applies or not params:
+        return None, None
+    try:
+        return ctx, [(criteria.parse(p.criterion), criteria.validate_event_key(p.event_key)) for p in params]
+    except criteria.CriterionError:
+        return None, None
+
+
+def _count_lapsing_candidates(conn: Connection, ctx: funnel.FunnelContext, parsed, at: dt.datetime) -> int:
+    now = ctx.as_of
+    c, v = CUSTOMERS, Vehicle.__table__
+    basis = consent.standing(c, now, ctx.dialect, _compare(ctx.dialect)).basis_columns()
+    implied = sa.and_(basis["consent_basis"].in_([consent.ConsentBasis.IMPLIED_PURCHASE.value, consent.ConsentBasis.IMPLIED_INQUIRY.value]),
+                      basis["consent_lapses_on"] <= sa.literal(at.astimezone(dt.timezone.utc).date(), sa.Date))
+    selects = []
+    for index, (node, event_key_field) in enumerate(parsed):
+        joined, where = funnel.candidate_source(ctx, c, v)
+        event_key = criteria.event_key_sql(event_key_field, customer=c, vehicle=v, dialect=ctx.dialect)
+        joined, checks = funnel.with_checks(ctx, joined, c, v, event_key)
+        # A candidate is credited to the first param it matches: its event key is that param's.
+        earlier = [~funnel.compile_param(ctx, n, c, v) for n, _ in parsed[:index]]
+        selects.append(sa.select(c.c.id).select_from(joined).where(
+            where, funnel.compile_param(ctx, node, c, v), *earlier, funnel.eligible(checks) == sa.true(), implied))
+    customers = sa.union(*selects).subquery() if len(selects) > 1 else selects[0].distinct().subquery()
+    return conn.execute(sa.select(sa.func.count()).select_from(customers)).scalar_one()
 
 
 # -- the forecast -----------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -279,3 +279,54 @@ def open_consent_forecast(window) -> ConsentForecastWindow:
     existing.raise_()
     existing.activateWindow()
     return existing
+
+
+class ConsentWarning(QLabel):
+    """New Run's warning: a Default run of a Canadian organization's campaign
+    scheduled later will find fewer customers with consent than today. Counted
+    off the interface thread, after a pause in the user's changes; says nothing
+    when none lapse."""
+
+    counted = Signal(int)
+
+    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.setWordWrap(True)
+        self.setStyleSheet(f"color: {AT_RISK_COLOUR}")
+        self.hide()
+        self._tasks = Tasks(self, threads=1)
+        self._serial = 0
+        self._wanted: tuple | None = None
+        self._timer = QTimer(self, singleShot=True, interval=300)
+        self._timer.timeout.connect(self._count)
+
+    def update_for(self, campaign_id: int | None, default_run: bool, scheduled_for: dt.datetime | None) -> None:
+        """The dialog's choice changed: a Default run of ``campaign_id`` at ``scheduled_for`` (None: now)."""
+        self._serial += 1
+        self.hide()
+        self._wanted = (campaign_id, scheduled_for) if campaign_id is not None and default_run and scheduled_for is not None else None
+        if self._wanted is not None:
+            self._timer.start()
+
+    def _count(self) -> None:
+        if self._wanted is None:
+            return
+        campaign_id, scheduled_for = self._wanted
+        serial = self._serial
+        db = self.db
+
+        def read(state):
+            return consent_outlook.lapsing_before_run(db, campaign_id, scheduled_for, cancel=state)
+
+        def shown(count: int) -> None:
+            if serial != self._serial:
+                return
+            if count:
+                people = "customer" if count == 1 else "customers"
+                self.setText(f"{count:,} {people} eligible today will have lost implied CASL consent by "
+                             f"{scheduled_for.date().isoformat()}: the run will not enroll them.")
+            self.setVisible(bool(count))
+            self.counted.emit(count)
+
+        self._tasks.run(read, shown, name="consent warning")

@@ -154,3 +154,30 @@ def test_the_command_line_prints_the_forecast_as_json(db, db_url, capsys):
     printed = json.loads(capsys.readouterr().out)
     assert printed["customers"] == 1
     assert printed["lapsing"] == [{"date": (soon.date() + dt.timedelta(days=730)).isoformat(), "customers": 1, "active_enrollments": 0}]
+
+
+def test_a_later_default_run_counts_todays_eligible_customers_whose_implied_consent_will_have_lapsed(db):
+    now = dt.datetime.now(UTC)
+    org = organization(db, "CA")
+    campaign_id = campaign(db, org)
+
+    def bought(days_left: int, **columns):
+        return customer(db, org, casl_express_consent_at=None, last_purchase_at=now - dt.timedelta(days=730 - days_left), **columns)
+
+    bought(10, vehicles=2)  # two candidates, one customer
+    bought(100)
+    customer(db, org)  # express consent never lapses
+    bought(10, opt_out_all=True)  # not eligible today
+    queued = bought(10)
+    enrollment(db, campaign_id, queued.id)  # already in queue: not eligible today
+    assert consent_outlook.lapsing_before_run(db, campaign_id, now + dt.timedelta(days=30), now) == 1
+    assert consent_outlook.lapsing_before_run(db, campaign_id, now + dt.timedelta(days=200), now) == 2
+    assert consent_outlook.lapsing_before_run(db, campaign_id, now + dt.timedelta(hours=1), now) == 0
+
+
+def test_a_later_run_outside_canada_warns_of_nothing(db):
+    org = organization(db, "US")
+    campaign_id = campaign(db, org)
+    now = dt.datetime.now(UTC)
+    customer(db, org, casl_express_consent_at=None, last_purchase_at=now - dt.timedelta(days=725))
+    assert consent_outlook.lapsing_before_run(db, campaign_id, now + dt.timedelta(days=30), now) == 0

@@ -97,3 +97,28 @@ def test_the_view_menu_opens_the_consent_forecast(qtbot, db, tmp_path):
     qtbot.waitUntil(lambda: forecast.forecast is not None, timeout=20_000)
     assert forecast.isVisible()
     window.close()
+
+
+def test_new_run_warns_when_a_later_default_run_will_find_consent_lapsed(qtbot, db):
+    from PySide6.QtCore import QDateTime
+
+    from enroller_desktop.ui.new_run_dialog import NewRunDialog
+
+    org = organization(db, "CA", name="Maple Motors")
+    campaign_id = campaign(db, org)
+    customer(db, org, casl_express_consent_at=None, last_purchase_at=dt.datetime.now(UTC) - dt.timedelta(days=720))
+    dialog = NewRunDialog(db, organization_id=org, campaign_id=campaign_id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.campaign.currentData() == campaign_id, timeout=10_000)
+    with qtbot.waitSignal(dialog.consent_warning.counted, timeout=20_000) as counted:
+        dialog.later_button.click()
+        dialog.scheduled_for.setDateTime(QDateTime.currentDateTimeUtc().addDays(30))
+    assert counted.args == [1]
+    assert dialog.consent_warning.isVisible()
+    assert dialog.consent_warning.text().startswith("1 customer eligible today will have lost implied CASL consent")
+    dialog.grab().save(str(SHOTS / "new-run-warning.png"))
+    with qtbot.waitSignal(dialog.consent_warning.counted, timeout=20_000) as counted:
+        dialog.scheduled_for.setDateTime(QDateTime.currentDateTimeUtc().addDays(2))
+    assert counted.args == [0]
+    assert not dialog.consent_warning.isVisible()
