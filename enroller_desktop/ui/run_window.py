@@ -345,7 +345,8 @@ class RunWindow(QMainWindow):
         tab.bar.addWidget(clear)
         tab._finish_bar()
 
-        widths = {"first_name": 110, "last_name": 120, "vehicle": 150, "why_not_enrolled": 300, "validated_at": 150}
+        widths = {"first_name": 110, "last_name": 120, "vehicle": 150, "why_not_enrolled": 300, "validated_at": 150,
+                  "consent_basis": 130, "consent_evidence_at": 150, "consent_lapses_on": 90}
         for index, column in enumerate(model.table.columns):
             tab.view.setColumnWidth(index, widths.get(column.key, max(70, tab.view.fontMetrics().horizontalAdvance(column.title) + 26)))
         self.tabs.addTab(tab, "Potentials")
