@@ -75,14 +75,6 @@ AUDIT = RunTable(
 )
 
 
-def parse_day(text: str) -> dt.date:
-    """A ``YYYY-MM-DD`` UTC date of the command line or the dialog."""
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise UserError(f"Not a date: {text!r} (e.g. 2026-11-27)") from None
-
-
 def export_audit(db: Database, campaign_id: int, path: str | os.PathLike, *, first_day: dt.date | None = None,
                  last_day: dt.date | None = None, progress: export.ProgressCallback | None = None, cancel=None) -> int:
     """Write the campaign's consent audit for enrollments between the two UTC dates
