@@ -37,6 +37,7 @@ from sqlalchemy.engine import Connection
 from enroller_desktop.db.enums import QUEUE_STATUSES
 from enroller_desktop.db.models import Campaign, CampaignCustomer, CampaignExcludedTag, Customer, Organization, QueryParam, Vehicle
 from enroller_desktop.db.engine import Database
+from enroller_desktop.db.types import UTCDateTime
 from enroller_desktop.engine import consent, contacts, criteria, funnel
 from enroller_desktop.engine.funnel import compare_moments
 from enroller_desktop.errors import UserError
@@ -271,6 +272,9 @@ def lapsing_query(dialect: str, organization_id: int, *, campaign_id: int | None
         .select_from(c.outerjoin(active, active.c.customer_id == c.c.id))
         .where(
             c.c.organization_id == organization_id,
+            # First, and cheap: the purchase or the inquiry that gives the last day lies in its window.
+            sa.or_(_dated_between(c.c.last_purchase_at, consent.CASL_PURCHASE_DAYS, today, days, dialect),
+                   _dated_between(c.c.last_inquiry_at, consent.CASL_INQUIRY_DAYS, today, days, dialect)),
             c.c.deleted == sa.false(),
             not_at_or_before_now(c.c.casl_express_consent_at),
             not_at_or_before_now(c.c.casl_withdrawn_at),
@@ -278,6 +282,20 @@ def lapsing_query(dialect: str, organization_id: int, *, campaign_id: int | None
         )
         .order_by(last_day, c.c.id)
     )
+
+
+def _dated_between(column, span: int, today: dt.date, days: int, dialect: str) -> sa.ColumnElement[bool]:
+    """A necessary condition, cheap to test, for ``column``'s UTC date + ``span``
+    days to fall between ``today`` and ``today + days``: the exact test reads
+    each timestamp's text on SQLite. There the stored text starts with its own
+    date, which an offset puts at most a day from the UTC date, so bounds two
+    days wider keep every such row."""
+    first, last = today - dt.timedelta(days=span + 2), today + dt.timedelta(days=days - span + 3)
+    if dialect == "sqlite":
+        return sa.and_(column >= sa.literal(first.isoformat(), sa.Text), column < sa.literal(last.isoformat(), sa.Text))
+    def moment(day: dt.date):
+        return sa.literal(dt.datetime.combine(day, dt.time.min, dt.timezone.utc), UTCDateTime())
+    return sa.and_(column >= moment(first), column < moment(last))
 
 
 def forecast(conn: Connection, organization_id: int, *, campaign_id: int | None = None, days: int = DEFAULT_DAYS,
