@@ -259,6 +259,29 @@ def export_source(
     return written
 
 
+def export_query(
+    db: Database,
+    table: run_tables.RunTable,
+    query,
+    path: str | os.PathLike,
+    *,
+    count: Callable | None = None,
+    progress: ProgressCallback | None = None,
+    cancel=None,
+) -> int:
+    """Export every row of a SELECT ``query`` whose keys name ``table``'s fields,
+    as ``table`` shows them, in one read transaction (``count(conn)``, when given,
+    says how many rows for the progress). Raises :class:`UserError` for a place
+    that cannot be written and :class:`ExportCanceled`; either way no file appears."""
+    with _whole_file(path) as (target, out), db.read() as conn:
+        total = count(conn) if count is not None else None
+        with detail_queries.driver_rows(conn, query, BATCH_SIZE) as rows:
+            written = write_csv(out, table.titles, _csv_batches(table, rows), total=total, progress=progress, cancel=cancel)
+    if progress is not None:
+        progress(1.0, f"{written:,} rows written to {target.name}")
+    return written
+
+
 # -- a large export split between two processes ---------------------------------------
 #
 # Reading a million rows and making their lines costs this process about 3 s of

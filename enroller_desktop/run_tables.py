@@ -35,6 +35,7 @@ from sqlalchemy.engine import Connection, Row
 from enroller_desktop.db import detail_queries
 from enroller_desktop.db.enums import CHANNEL_CHECKS, Check, PotentialStatus, RunPurpose, RunStatus
 from enroller_desktop.engine import criteria
+from enroller_desktop.engine.consent import ConsentBasis
 from enroller_desktop.times import ShownTimes, iso_utc
 
 # -- how values are shown ------------------------------------------------------------
@@ -107,6 +108,15 @@ def format_text(value: str | None) -> str:
 @functools.lru_cache(maxsize=4096)  # a dealership's fleet has few distinct year-make-models
 def format_vehicle(year: int | None, make: str | None, model: str | None) -> str:
     return " ".join(str(part) for part in (year, make, model) if part not in (None, ""))
+
+
+def format_date(value: dt.date | None) -> str:
+    return "" if value is None else value.isoformat()
+
+
+def format_consent(value: str | None) -> str:
+    """A recorded consent basis as words; "NA" where CASL did not apply, as a check's."""
+    return "NA" if value is None else ConsentBasis(value).label
 
 
 def format_criterion(text: str) -> str:
@@ -400,10 +410,26 @@ def _check_column(check: Check, title: str) -> Column:
     return _column(check.value, title, show=CHECK_TEXT.__getitem__, kind="check", categorical=True)
 
 
+#: The consent a run relied on (engine/consent.py), shown after the CASL check it explains.
+CONSENT_COLUMNS = (
+    _column("consent_basis", "Consent", show=format_consent, kind="status", categorical=True),
+    _column("consent_evidence_at", "Evidence", show=csv_time, kind="time"),
+    # A UTC date (RULES §3, Dates), not a moment: shown as it is, in every zone.
+    _column("consent_lapses_on", "Lapses On", show=format_date),
+)
+
+
+def run_potentials_table(summary: Row) -> RunTable:
+    """The Potentials table of the run ``summary`` describes: with the consent
+    columns only for an organization in CA, the only one where CASL applies."""
+    return potentials_table(summary.purpose, summary.status, consent=summary.organization_country == "CA")
+
+
 @functools.lru_cache(maxsize=None)
-def potentials_table(purpose: RunPurpose, run_status: RunStatus) -> RunTable:
+def potentials_table(purpose: RunPurpose, run_status: RunStatus, consent: bool = False) -> RunTable:
     """The Potentials table of a run; its "Why Not Enrolled" depends on whether the
-    run is a simulation and whether it has finished."""
+    run is a simulation and whether it has finished; ``consent`` adds the consent
+    columns."""
     simulation = purpose is RunPurpose.CAMPAIGN_SIMULATION
     finished = run_status.finished
 
@@ -423,6 +449,7 @@ def potentials_table(purpose: RunPurpose, run_status: RunStatus) -> RunTable:
             _column("why_not_enrolled", "Why Not Enrolled", ("status", *_CHECK_FIELDS), show=why, categorical=True),
             _check_column(Check.ALREADY_IN_QUEUE, "Already in Queue"),
             _check_column(Check.CASL, "CASL"),
+            *(CONSENT_COLUMNS if consent else ()),
             _check_column(Check.DELETED, "Deleted"),
             _check_column(Check.MARKETING_EXCLUSION, "Marketing Exclusion"),
             _check_column(Check.OPT_OUT_ALL, "Opt Out All"),
@@ -563,7 +590,7 @@ def run_tab_source(summary: Row, tab: str, *, times: ShownTimes | None = None, *
     if tab == "query-params":
         return TableSource(QUERY_PARAMS.for_csv(times), read_all=lambda conn: detail_queries.run_query_param_rows(conn, run_id), times=times)
     if tab == "potentials":
-        return TableSource(potentials_table(summary.purpose, summary.status).for_csv(times),
+        return TableSource(run_potentials_table(summary).for_csv(times),
                            listing=detail_queries.potential_listing(summary, **listing_kw), tab=tab, times=times)
     if tab == "campaign-customers":
         return TableSource(CAMPAIGN_CUSTOMERS.for_csv(times), listing=detail_queries.campaign_customer_listing(summary, **listing_kw),

@@ -65,6 +65,9 @@ def pinned_run(db) -> int:
         ids = conn.execute(sa.select(potentials.c.id).where(potentials.c.run_id == built.run_id).order_by(potentials.c.id)).scalars().all()
         conn.execute(sa.update(potentials).where(potentials.c.id == ids[1]).values(validated_at=T0 + dt.timedelta(seconds=59.999999)))
         conn.execute(sa.update(potentials).where(potentials.c.id == ids[2]).values(validated_at=None))
+        conn.execute(sa.update(potentials).where(potentials.c.run_id == built.run_id).values(consent_basis="express", consent_evidence_at=T0 - dt.timedelta(days=90)))
+        conn.execute(sa.update(potentials).where(potentials.c.id == ids[0]).values(
+            consent_basis="implied_purchase", consent_evidence_at=T0 - dt.timedelta(days=400, microseconds=1), consent_lapses_on=(T0 + dt.timedelta(days=331)).date()))
     return built.run_id
 
 

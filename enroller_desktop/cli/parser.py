@@ -42,6 +42,13 @@ def whole_number(text: str) -> int:
     return value
 
 
+def utc_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (e.g. 2026-11-27)") from None
+
+
 def record_id(text: str) -> int:
     value = whole_number(text)
     if value == 0:
@@ -86,6 +93,18 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("run_id", type=record_id, metavar="RUN_ID")
     export.add_argument("--tab", choices=TAB_NAMES, required=True)
     export.add_argument("--out", required=True, metavar="FILE.csv")
+
+    audit = sub.add_parser("audit", help="export why each enrollment of a campaign was allowed (consent audit) to CSV")
+    audit.add_argument("--campaign", type=record_id, required=True, metavar="ID")
+    audit.add_argument("--from", dest="first_day", type=utc_date, metavar="DATE", help="enrolled on or after this UTC date")
+    audit.add_argument("--to", dest="last_day", type=utc_date, metavar="DATE", help="enrolled on or before this UTC date")
+    audit.add_argument("--out", required=True, metavar="FILE.csv")
+
+    forecast = sub.add_parser("consent-forecast", help="customers whose implied CASL consent lapses in the next days")
+    forecast.add_argument("--organization", type=record_id, required=True, metavar="ID")
+    forecast.add_argument("--campaign", type=record_id, metavar="ID")
+    forecast.add_argument("--days", type=whole_number, default=90, metavar="N")
+    forecast.add_argument("--json", action="store_true")
 
     worker = sub.add_parser("worker", help="execute scheduled runs as they fall due")
     worker.add_argument("--once", action="store_true", help="execute the runs due now, then exit")

@@ -93,6 +93,7 @@ def run_summary(conn: Connection, run_id: int) -> Row:
             runs,
             organizations.c.name.label("organization_name"),
             organizations.c.timezone.label("organization_timezone"),
+            organizations.c.country.label("organization_country"),
             campaigns.c.name.label("campaign_name"),
             customers.c.first_name.label("customer_first_name"),
             customers.c.last_name.label("customer_last_name"),
@@ -330,6 +331,9 @@ class PotentialListing(Listing):
         "is_valid": lambda: _p.is_valid,
         **{check.value: (lambda c=check.value: _check_key(_p[c])) for check in Check},
         "validated_at": lambda: _time_key(_p.validated_at),
+        "consent_basis": lambda: sa.func.coalesce(_p.consent_basis, _LAST_TEXT, type_=sa.Text),
+        "consent_evidence_at": lambda: _time_key(_p.consent_evidence_at),
+        "consent_lapses_on": lambda: sa.func.coalesce(_p.consent_lapses_on, sa.literal(dt.date.max, sa.Date), type_=sa.Date),
     }
     TEXT_SORT_KEYS: ClassVar[frozenset[str]] = frozenset({"first_name", "last_name"})
 
@@ -345,6 +349,9 @@ class PotentialListing(Listing):
             _p.is_valid,
             *(_p[check.value] for check in Check),
             _p.validated_at,
+            _p.consent_basis,
+            _p.consent_evidence_at,
+            _p.consent_lapses_on,
         ).select_from(potentials.outerjoin(vehicles, vehicles.c.id == _p.vehicle_id))
 
     def _id_column(self):

@@ -230,6 +230,10 @@ class EnrollerRunCustomer(Base):
     opt_out_all: Mapped[int | None] = mapped_column(CheckResult)
     marketing_exclusion: Mapped[int | None] = mapped_column(CheckResult)
     validated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Ours (not SPEC 6): the CASL consent the run relied on, NULL where CASL does not apply (engine/consent.py).
+    consent_basis: Mapped[str | None] = mapped_column(sa.String(20))
+    consent_evidence_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    consent_lapses_on: Mapped[dt.date | None] = mapped_column(sa.Date)
 
     __table_args__ = (
         sa.Index("ix_enroller_run_customers_run_id_id", "run_id", "id"),

@@ -24,6 +24,7 @@ Readings of the spec made here (a careful compliance officer's):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import operator
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -51,7 +52,7 @@ from enroller_desktop.db.models import (
 )
 from enroller_desktop.db.stages import Stage, stage_condition
 from enroller_desktop.db.types import UTCDateTime
-from enroller_desktop.engine import criteria
+from enroller_desktop.engine import consent, criteria
 from enroller_desktop.engine.sqlite_time import exact_parts
 
 CUSTOMERS = Customer.__table__
@@ -64,8 +65,6 @@ EXCLUDED_TAGS = CampaignExcludedTag.__table__
 VERDICTS = ContactVerdict.__table__
 
 PASSED, FAILED = 1, 0
-CASL_PURCHASE_DAYS = 730
-CASL_INQUIRY_DAYS = 183
 
 # Literal (not bound) so that SQLite and PostgreSQL match the expressions of the
 # unique enrollment index and use it.
@@ -254,6 +253,8 @@ def insert_candidates(
         "is_valid": sa.func.coalesce(eligible(checks), sa.false()),
         **checks,
         "validated_at": _time(validated_at),
+        # Decided by the same conditions as the CASL check (engine/consent.py).
+        **(_consent(ctx, c).basis_columns() if ctx.casl_applies else consent.NOT_APPLICABLE),
     }
     columns.update({name: c.c[name] for name in carry})
     select = sa.select(*[expr.label(name) for name, expr in columns.items()]).select_from(joined).where(where, condition)
@@ -461,22 +462,12 @@ def _customers_excluded(ctx: FunnelContext) -> sa.Subquery | None:
     return sa.select(union.subquery().c.customer_id).distinct().subquery("excluded")
 
 
+def _consent(ctx: FunnelContext, c) -> consent.Standing:
+    return consent.standing(c, ctx.as_of, ctx.dialect, functools.partial(compare_moments, ctx))
+
+
 def _casl(ctx: FunnelContext, c) -> ColumnElement[int]:
-    express_at, withdrawn_at = c.c.casl_express_consent_at, c.c.casl_withdrawn_at
-    express = sa.and_(express_at.is_not(None), compare_moments(ctx, express_at, operator.le, ctx.as_of))
-    withdrawn = sa.and_(
-        withdrawn_at.is_not(None),
-        compare_moments(ctx, withdrawn_at, operator.le, ctx.as_of),
-        ~sa.and_(express, compare_moments(ctx, express_at, operator.gt, withdrawn_at)),
-    )
-
-    def within(column, days: int) -> ColumnElement[bool]:
-        since = _start_of_day(ctx.as_of_date - dt.timedelta(days=days))
-        return sa.and_(column.is_not(None), compare_moments(ctx, column, operator.ge, since),
-                       compare_moments(ctx, column, operator.le, ctx.as_of))
-
-    implied = sa.or_(within(c.c.last_purchase_at, CASL_PURCHASE_DAYS), within(c.c.last_inquiry_at, CASL_INQUIRY_DAYS))
-    return sa.case((withdrawn, FAILED), (sa.or_(express, implied), PASSED), else_=FAILED)
+    return _consent(ctx, c).check()
 
 
 # -- repairs, counts, enrollment ---------------------------------------------------

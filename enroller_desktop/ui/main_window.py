@@ -62,6 +62,7 @@ from enroller_desktop.ui.runs_model import (
     default_column_widths,
 )
 from enroller_desktop.ui.settings import Settings
+from enroller_desktop.ui import consent_view
 from enroller_desktop.ui.trends import TrendsDock
 from enroller_desktop.ui.welcome import WelcomeView
 
@@ -258,6 +259,7 @@ class MainWindow(QMainWindow):
         self.filters_toggle, self.trends_toggle = filters_toggle, trends_toggle
         view_menu.addAction(filters_toggle)
         view_menu.addAction(trends_toggle)
+        self.consent_forecast_action = view_menu.addAction("Trends ▸ &Consent Forecast", lambda: consent_view.open_consent_forecast(self))
         view_menu.addAction(self.reset_filters_action)
         self.columns_menu = view_menu.addMenu("&Columns")
         self.columns_menu.aboutToShow.connect(lambda: self._fill_columns_menu(self.columns_menu))
@@ -514,6 +516,9 @@ class MainWindow(QMainWindow):
         menu = QMenu(self)
         menu.addAction(self.open_run_action)
         menu.addAction(self.cancel_action)
+        run = self.model.run_at(index.row()) if index.isValid() else None
+        if run is not None:
+            menu.addAction("Export Consent &Audit of its Campaign…", lambda: consent_view.export_consent_audit(self, run.id))
         menu.addSeparator()
         menu.addAction(self.new_run_action)
         menu.addAction(self.refresh_action)

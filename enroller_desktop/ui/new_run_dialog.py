@@ -39,6 +39,7 @@ from enroller_desktop.db.enums import RunPurpose
 from enroller_desktop.db.run_queries import CampaignChoice
 from enroller_desktop.times import TimeFormat, ZoneChoice
 from enroller_desktop.ui.background import Tasks
+from enroller_desktop.ui.consent_view import ConsentWarning
 
 SEARCH_PAUSE_MS = 200
 _UTC = QTimeZone.utc()
@@ -119,6 +120,8 @@ class NewRunDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.message)
+        self.consent_warning = ConsentWarning(db, self)
+        layout.addWidget(self.consent_warning)
         layout.addWidget(self.buttons)
 
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_PAUSE_MS)
@@ -131,6 +134,9 @@ class NewRunDialog(QDialog):
         self.as_of_given.toggled.connect(self.as_of.setEnabled)
         self.later_button.toggled.connect(self.scheduled_for.setEnabled)
         self.buttons.accepted.connect(self._create)
+        for changed in (self.campaign.currentIndexChanged, self.purpose.currentIndexChanged, self.later_button.toggled,
+                        self.scheduled_for.dateTimeChanged):
+            changed.connect(self._warn_of_lapsing_consent)
         self.buttons.rejected.connect(self.reject)
         self._purpose_chosen()
         self._show_zone()
@@ -220,6 +226,10 @@ class NewRunDialog(QDialog):
                 self.customers.addItem(notice)
 
         self._tasks.run(read, found, self._show_error, name="customer search")
+
+    def _warn_of_lapsing_consent(self, *_args) -> None:
+        later = _utc_of(self.scheduled_for) if self.later_button.isChecked() else None
+        self.consent_warning.update_for(self.campaign.currentData(), self.chosen_purpose() is RunPurpose.DEFAULT, later)
 
     # -- creating the run ---------------------------------------------------------------
 

@@ -337,7 +337,7 @@ class RunWindow(QMainWindow):
     def _build_potentials_tab(self) -> None:
         model = PagedTableModel(
             self.db,
-            run_tables.potentials_table(self.summary.purpose, self.summary.status).for_screen(self.times),
+            run_tables.run_potentials_table(self.summary).for_screen(self.times),
             detail_queries.potential_listing(self.summary),
             self,
             times=self.times,
@@ -385,7 +385,8 @@ class RunWindow(QMainWindow):
         tab._finish_bar()
         self.check_filter.recount(self.db, model.listing)
 
-        widths = {"first_name": 110, "last_name": 120, "vehicle": 150, "why_not_enrolled": 300, "validated_at": 150}
+        widths = {"first_name": 110, "last_name": 120, "vehicle": 150, "why_not_enrolled": 300, "validated_at": 150,
+                  "consent_basis": 130, "consent_evidence_at": 150, "consent_lapses_on": 90}
         for index, column in enumerate(model.table.columns):
             tab.view.setColumnWidth(index, widths.get(column.key, max(70, tab.view.fontMetrics().horizontalAdvance(column.title) + 26)))
         self.tabs.addTab(tab, "Potentials")
@@ -458,7 +459,7 @@ class RunWindow(QMainWindow):
         if summary.status.finished:
             self._poll.stop()
             if not was_finished:  # the run just ended: read its tables once more, now final
-                self.potentials_model.set_table(run_tables.potentials_table(summary.purpose, summary.status).for_screen(self.times))
+                self.potentials_model.set_table(run_tables.run_potentials_table(summary).for_screen(self.times))
                 self.campaign_customers_model.refresh()
                 self.check_filter.recount(self.db, self.potentials_model.listing, again=True)
         else:

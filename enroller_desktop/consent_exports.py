@@ -1,0 +1,134 @@
+"""The consent exports (issue 13), shared by the command line and the window; no Qt.
+
+The audit: why each enrollment of a campaign was allowed, as a CSV a compliance
+officer can hand over.
+
+One row per campaign customer a run enrolled: the customer, the vehicle, the
+event key, the run and its as-of time, when it was enrolled, each check's result
+at that run, the consent basis with its evidence and lapse date, and the
+channels it may be reached on (those whose check passed at that run). Written
+as every export is (SPEC 8: export.py's writer).
+
+The forecast's list: the customers whose implied consent lapses soon.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from enroller_desktop import export
+from enroller_desktop.db import consent_queries
+from enroller_desktop.db.engine import Database
+from enroller_desktop.db.enums import Check
+from enroller_desktop.engine import consent_outlook
+from enroller_desktop.errors import UserError
+from enroller_desktop.run_tables import (
+    CHECK_TEXT,
+    Column,
+    RunTable,
+    format_consent,
+    format_count,
+    format_date,
+    format_time,
+)
+
+CHANNEL_NAMES = (("valid_email", "email"), ("valid_phone", "phone"), ("valid_message", "SMS"))
+
+
+def format_channels(email: int | None, phone: int | None, message: int | None) -> str:
+    """The channels whose check passed at the run, e.g. ``email; SMS``."""
+    return "; ".join(name for (_, name), result in zip(CHANNEL_NAMES, (email, phone, message)) if result == 1)
+
+
+def _check(check: Check, title: str) -> Column:
+    return Column(check.value, title, (check.value,), CHECK_TEXT.__getitem__, kind="check", categorical=True)
+
+
+AUDIT = RunTable(
+    "consent-audit",
+    "Consent Audit",
+    (
+        Column("customer_id", "Customer Id", ("customer_id",), format_count, kind="number"),
+        Column("first_name", "First Name", ("first_name",), free_text=True),
+        Column("last_name", "Last Name", ("last_name",), free_text=True),
+        Column("vehicle_id", "Vehicle Id", ("vehicle_id",), format_count, kind="number"),
+        Column("vin", "VIN", ("vin",), free_text=True),
+        Column("event_key", "Event Key", ("event_key",), free_text=True),
+        Column("run_id", "Run", ("run_id",), format_count, kind="number"),
+        Column("as_of", "As Of", ("as_of",), format_time, kind="time"),
+        Column("enrolled_at", "Enrolled At", ("enrolled_at",), format_time, kind="time"),
+        _check(Check.VALID_EMAIL, "Valid Email"),
+        _check(Check.VALID_PHONE, "Valid Phone"),
+        _check(Check.VALID_MESSAGE, "Valid Message"),
+        _check(Check.DELETED, "Deleted"),
+        _check(Check.UNIQUE_EVENT, "Unique Event"),
+        _check(Check.ALREADY_IN_QUEUE, "Already in Queue"),
+        _check(Check.CASL, "Casl"),
+        _check(Check.OPT_OUT_ALL, "Opt Out All"),
+        _check(Check.MARKETING_EXCLUSION, "Marketing Exclusion"),
+        Column("consent_basis", "Consent", ("consent_basis",), format_consent, kind="status", categorical=True),
+        Column("consent_evidence_at", "Evidence", ("consent_evidence_at",), format_time, kind="time"),
+        Column("consent_lapses_on", "Lapses On", ("consent_lapses_on",), format_date, kind="time"),
+        Column("channels", "Channels", ("valid_email", "valid_phone", "valid_message"), format_channels, categorical=True),
+    ),
+)
+
+
+def export_audit(db: Database, campaign_id: int, path: str | os.PathLike, *, first_day: dt.date | None = None,
+                 last_day: dt.date | None = None, progress: export.ProgressCallback | None = None, cancel=None) -> int:
+    """Write the campaign's consent audit for enrollments between the two UTC dates
+    (inclusive) to ``path``; returns the rows written. A campaign that does not
+    exist, or a range that ends before it starts, is a :class:`UserError`."""
+    if first_day is not None and last_day is not None and last_day < first_day:
+        raise UserError(f"The range ends ({last_day}) before it starts ({first_day})")
+    with db.read() as conn:
+        if not consent_queries.campaign_exists(conn, campaign_id):
+            raise UserError(f"There is no campaign with id {campaign_id}")
+    return export.export_query(
+        db, AUDIT, consent_queries.audit_query(campaign_id, first_day, last_day), path,
+        count=lambda conn: consent_queries.count_audit(conn, campaign_id, first_day, last_day),
+        progress=progress, cancel=cancel,
+    )
+
+
+def export_audit_of_run(db: Database, run_id: int, path: str | os.PathLike, *, progress: export.ProgressCallback | None = None,
+                        cancel=None) -> int:
+    """The consent audit of the campaign of run ``run_id`` (the window's runs table)."""
+    with db.read() as conn:
+        campaign_id = consent_queries.run_campaign(conn, run_id)
+    if campaign_id is None:
+        raise UserError(f"No enroller run with id {run_id}")
+    return export_audit(db, campaign_id, path, progress=progress, cancel=cancel)
+
+
+def format_yes(value: bool | None) -> str:
+    return "Yes" if value else "No"
+
+
+#: The customers of a consent forecast (Trends ▸ Consent's list).
+LAPSING = RunTable(
+    "consent-forecast",
+    "Implied Consent Lapsing",
+    (
+        Column("last_day", "Last Day of Consent", ("last_day",), format_date, kind="time"),
+        Column("id", "Customer Id", ("id",), format_count, kind="number"),
+        Column("first_name", "First Name", ("first_name",), free_text=True),
+        Column("last_name", "Last Name", ("last_name",), free_text=True),
+        Column("email", "Email", ("email",), free_text=True),
+        Column("last_purchase_at", "Last Purchase", ("last_purchase_at",), format_time, kind="time"),
+        Column("last_inquiry_at", "Last Inquiry", ("last_inquiry_at",), format_time, kind="time"),
+        Column("active", "Active Enrollment", ("active",), format_yes, kind="status", categorical=True),
+    ),
+)
+
+
+def export_lapsing(db: Database, organization_id: int, path: str | os.PathLike, *, campaign_id: int | None = None,
+                   days: int = consent_outlook.DEFAULT_DAYS, now: dt.datetime | None = None,
+                   progress: export.ProgressCallback | None = None, cancel=None) -> int:
+    """Write the customers a consent forecast counts to ``path``; returns the rows written."""
+    now = now or dt.datetime.now(dt.timezone.utc)
+    with db.read() as conn:
+        result = consent_outlook.forecast(conn, organization_id, campaign_id=campaign_id, days=days, now=now)
+        query = consent_outlook.lapsing_query(conn.dialect.name, organization_id, campaign_id=campaign_id, days=days, now=now)
+    return export.export_query(db, LAPSING, query, path, count=lambda _conn: result.customers, progress=progress, cancel=cancel)

@@ -1,0 +1,147 @@
+"""Consent under CASL (SPEC 3): the basis a run relied on, as SQL over the
+customers the run reads, and a customer's standing at a given time, in Python.
+
+The CASL check of the funnel and the consent basis a run records are built
+here from the same conditions, so that the two cannot disagree: ``casl``
+passes exactly when the basis is ``express``, ``implied_purchase`` or
+``implied_inquiry``.
+
+Readings (a careful compliance officer's):
+
+- The basis is, in this order: ``withdrawn`` when consent is withdrawn (a
+  withdrawal at or before the as-of time not followed by a strictly later
+  express consent, itself at or before the as-of time); ``express`` when an
+  express consent counts; ``implied_purchase`` or ``implied_inquiry`` when a
+  purchase (within 730 days) or an inquiry (within 183 days) counts, the one
+  that lasts longer when both do (the purchase on a tie: a purchase is the
+  stronger evidence); ``none`` otherwise.
+- The evidence is the time the basis rests on: the express consent, the
+  withdrawal, the purchase or the inquiry, as stored; ``none`` has none.
+- ``consent_lapses_on`` is the first UTC date on which the implied consent no
+  longer holds on what the run saw: the purchase's UTC date + 731 days, the
+  inquiry's + 184 days (a run on the date before still passes CASL on the same
+  evidence). Express consent does not lapse: empty. A withdrawal or an express
+  consent dated after the run's as-of time is not evidence the run saw, so it
+  moves no lapse date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from enroller_desktop.engine.sqlite_time import whole_seconds
+
+CASL_PURCHASE_DAYS = 730
+CASL_INQUIRY_DAYS = 183
+
+PASSED, FAILED = 1, 0
+
+
+class ConsentBasis(str, enum.Enum):
+    EXPRESS = "express"
+    IMPLIED_PURCHASE = "implied_purchase"
+    IMPLIED_INQUIRY = "implied_inquiry"
+    WITHDRAWN = "withdrawn"
+    NONE = "none"
+
+    @property
+    def label(self) -> str:
+        return BASIS_LABELS[self]
+
+    @property
+    def consents(self) -> bool:
+        """The basis lets a message be sent (the CASL check passes)."""
+        return self in CONSENTING
+
+
+BASIS_LABELS = {
+    ConsentBasis.EXPRESS: "Express",
+    ConsentBasis.IMPLIED_PURCHASE: "Implied (purchase)",
+    ConsentBasis.IMPLIED_INQUIRY: "Implied (inquiry)",
+    ConsentBasis.WITHDRAWN: "Withdrawn",
+    ConsentBasis.NONE: "None",
+}
+CONSENTING = frozenset({ConsentBasis.EXPRESS, ConsentBasis.IMPLIED_PURCHASE, ConsentBasis.IMPLIED_INQUIRY})
+
+#: ``compare(left, op, right)``: timestamps compared exactly on the dialect (the funnel's ``compare_moments``).
+Compare = Callable[..., ColumnElement[bool]]
+
+
+def utc_date_plus(column, days: int, dialect: str) -> ColumnElement[dt.date]:
+    """The UTC date of a timestamp column, plus ``days`` (as SQL)."""
+    if dialect == "sqlite":
+        return sa.func.date(whole_seconds(column), f"+{days} days", type_=sa.Date)
+    return sa.cast(column, sa.Date) + days
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The conditions of SPEC 3's CASL check for customers ``c`` at one as-of time."""
+
+    c: object
+    express: ColumnElement[bool]
+    withdrawn: ColumnElement[bool]
+    purchase: ColumnElement[bool]
+    inquiry: ColumnElement[bool]
+    purchase_lapses_on: ColumnElement
+    inquiry_lapses_on: ColumnElement
+
+    def check(self) -> ColumnElement[int]:
+        """The CASL check's result (1 passed, 0 failed)."""
+        return sa.case((self.withdrawn, FAILED), (sa.or_(self.express, self.purchase, self.inquiry), PASSED), else_=FAILED)
+
+    def basis_columns(self) -> dict[str, ColumnElement]:
+        """``consent_basis``, ``consent_evidence_at`` and ``consent_lapses_on`` as expressions."""
+        c = self.c.c
+        purchase_lasts = sa.and_(self.purchase, sa.or_(~self.inquiry, self.purchase_lapses_on >= self.inquiry_lapses_on))
+        cases = (
+            (self.withdrawn, ConsentBasis.WITHDRAWN, c.casl_withdrawn_at, None),
+            (self.express, ConsentBasis.EXPRESS, c.casl_express_consent_at, None),
+            (purchase_lasts, ConsentBasis.IMPLIED_PURCHASE, c.last_purchase_at, self.purchase_lapses_on),
+            (self.inquiry, ConsentBasis.IMPLIED_INQUIRY, c.last_inquiry_at, self.inquiry_lapses_on),
+        )
+
+        def pick(values, else_):
+            return sa.case(*((when, value) for when, value in values), else_=else_)
+
+        return {
+            "consent_basis": pick([(when, sa.literal(basis.value)) for when, basis, _, _ in cases], sa.literal(ConsentBasis.NONE.value)),
+            "consent_evidence_at": pick([(when, evidence) for when, _, evidence, _ in cases], sa.null()),
+            "consent_lapses_on": pick([(when, sa.null() if lapse is None else lapse) for when, _, _, lapse in cases], sa.null()),
+        }
+
+
+NOT_APPLICABLE = {"consent_basis": sa.null(), "consent_evidence_at": sa.null(), "consent_lapses_on": sa.null()}
+
+
+def standing(c, as_of: dt.datetime, dialect: str, compare: Compare) -> Standing:
+    """The CASL conditions of customers ``c`` for a run at ``as_of`` (SPEC 3's boundaries)."""
+    express_at, withdrawn_at = c.c.casl_express_consent_at, c.c.casl_withdrawn_at
+    express = sa.and_(express_at.is_not(None), compare(express_at, operator.le, as_of))
+    withdrawn = sa.and_(
+        withdrawn_at.is_not(None),
+        compare(withdrawn_at, operator.le, as_of),
+        ~sa.and_(express, compare(express_at, operator.gt, withdrawn_at)),
+    )
+    as_of_date = as_of.astimezone(dt.timezone.utc).date()
+
+    def within(column, days: int) -> ColumnElement[bool]:
+        since = dt.datetime.combine(as_of_date - dt.timedelta(days=days), dt.time.min, tzinfo=dt.timezone.utc)
+        return sa.and_(column.is_not(None), compare(column, operator.ge, since), compare(column, operator.le, as_of))
+
+    return Standing(
+        c,
+        express=express,
+        withdrawn=withdrawn,
+        purchase=within(c.c.last_purchase_at, CASL_PURCHASE_DAYS),
+        inquiry=within(c.c.last_inquiry_at, CASL_INQUIRY_DAYS),
+        purchase_lapses_on=utc_date_plus(c.c.last_purchase_at, CASL_PURCHASE_DAYS + 1, dialect),
+        inquiry_lapses_on=utc_date_plus(c.c.last_inquiry_at, CASL_INQUIRY_DAYS + 1, dialect),
+    )

@@ -1,0 +1,124 @@
+"""Trends ▸ Consent Forecast and Export Consent Audit, driven as a person would."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMenu
+
+from enroller_desktop.ui import consent_view
+from enroller_desktop.ui.consent_view import ConsentForecastWindow
+from tests.engine.builders import campaign, customer, enrollment, execute, organization
+
+from .test_main_window import make_settings, open_window
+
+UTC = dt.timezone.utc
+NOW = dt.datetime(2026, 12, 4, 9, tzinfo=UTC)
+SHOTS = Path("/tmp/shots-consent")
+
+
+def read(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def canadian_world(db) -> tuple[int, int]:
+    org = organization(db, "CA", name="Maple Motors")
+    organization(db, "US", name="Liberty Motors")
+    campaign_id = campaign(db, org)
+    for n in range(6):
+        person = customer(db, org, first_name=f"Lapsing {n}", casl_express_consent_at=None,
+                          last_purchase_at=NOW - dt.timedelta(days=730 - 10 * n))
+        if n % 2 == 0:
+            enrollment(db, campaign_id, person.id)
+    customer(db, org, first_name="Express")
+    return org, campaign_id
+
+
+def test_the_forecast_window_charts_and_lists_the_customers_about_to_lapse(qtbot, db, tmp_path, monkeypatch):
+    canadian_world(db)
+    window = ConsentForecastWindow(db, now=NOW)
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    with qtbot.waitSignal(window.updated, timeout=20_000):
+        window.show()
+    assert [window.organization.itemText(i) for i in range(window.organization.count())] == ["Maple Motors"]
+    assert window.forecast.customers == 6 and window.forecast.active_enrollments == 3
+    assert window.list_model.rowCount() == 6
+    assert "6 customers lose implied consent" in window.summary.text()
+    SHOTS.mkdir(exist_ok=True)
+    window.grab().save(str(SHOTS / "forecast-test.png"))
+
+    with qtbot.waitSignal(window.updated, timeout=20_000):
+        window.days.setValue(15)
+    assert window.forecast.customers == 2
+
+    out = tmp_path / "forecast.csv"
+    monkeypatch.setattr(consent_view, "choose_export_path", lambda parent, suggested: str(out))
+    with qtbot.waitSignal(window.export_status.finished, timeout=20_000):
+        window.export_button.click()
+    rows = read(out)
+    assert [row["First Name"] for row in rows] == ["Lapsing 0", "Lapsing 1"]
+    assert [row["Active Enrollment"] for row in rows] == ["Yes", "No"]
+
+
+def test_the_runs_table_exports_the_consent_audit_of_a_runs_campaign(qtbot, db, tmp_path, monkeypatch):
+    _, campaign_id = canadian_world(db)
+    execute(db, campaign_id)
+    window = open_window(qtbot, db, make_settings(tmp_path))
+    out = tmp_path / "audit.csv"
+    monkeypatch.setattr(consent_view, "choose_export_path", lambda parent, suggested: str(out))
+    rect = window.view.visualRect(window.model.index(0, 1))
+
+    def choose_audit() -> None:
+        menu = QApplication.activePopupWidget()
+        assert isinstance(menu, QMenu)
+        (action,) = [a for a in menu.actions() if a.text().startswith("Export Consent &Audit")]
+        menu.close()
+        action.trigger()
+
+    QTimer.singleShot(200, choose_audit)
+    with qtbot.waitSignal(window.export_status.finished, timeout=20_000) as finished:
+        window._table_menu(rect.center())
+    assert finished.args == [1]  # only "Express": at the run's as-of (2024) the others' purchases lie in the future
+    assert read(out)[0]["Consent"] == "Express"
+    window.close()
+
+
+def test_the_view_menu_opens_the_consent_forecast(qtbot, db, tmp_path):
+    canadian_world(db)
+    execute(db, campaign(db, organization(db, "CA")))
+    window = open_window(qtbot, db, make_settings(tmp_path))
+    window.consent_forecast_action.trigger()
+    forecast = window._consent_forecast
+    qtbot.waitUntil(lambda: forecast.forecast is not None, timeout=20_000)
+    assert forecast.isVisible()
+    window.close()
+
+
+def test_new_run_warns_when_a_later_default_run_will_find_consent_lapsed(qtbot, db):
+    from PySide6.QtCore import QDateTime
+
+    from enroller_desktop.ui.new_run_dialog import NewRunDialog
+
+    org = organization(db, "CA", name="Maple Motors")
+    campaign_id = campaign(db, org)
+    customer(db, org, casl_express_consent_at=None, last_purchase_at=dt.datetime.now(UTC) - dt.timedelta(days=720))
+    dialog = NewRunDialog(db, organization_id=org, campaign_id=campaign_id)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.campaign.currentData() == campaign_id, timeout=10_000)
+    with qtbot.waitSignal(dialog.consent_warning.counted, timeout=20_000) as counted:
+        dialog.later_button.click()
+        dialog.scheduled_for.setDateTime(QDateTime.currentDateTimeUtc().addDays(30))
+    assert counted.args == [1]
+    assert dialog.consent_warning.isVisible()
+    assert dialog.consent_warning.text().startswith("1 customer eligible today will have lost implied CASL consent")
+    dialog.grab().save(str(SHOTS / "new-run-warning.png"))
+    with qtbot.waitSignal(dialog.consent_warning.counted, timeout=20_000) as counted:
+        dialog.scheduled_for.setDateTime(QDateTime.currentDateTimeUtc().addDays(2))
+    assert counted.args == [0]
+    assert not dialog.consent_warning.isVisible()
