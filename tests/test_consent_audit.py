@@ -11,14 +11,14 @@ import sqlalchemy as sa
 
 from enroller_desktop import cli, consent_exports
 from enroller_desktop.db.models import Customer
-from enroller_desktop.run_tables import CHECK_TEXT, format_consent, format_date, format_time
+from enroller_desktop.run_tables import CHECK_TEXT, format_consent, csv_time, format_date
 from tests.engine.builders import AS_OF, campaign, customer, enrollments, execute, organization, potentials
 
 UTC = dt.timezone.utc
 LATER = AS_OF + dt.timedelta(days=40)
 CHECK_TITLES = {"valid_email": "Valid Email", "valid_phone": "Valid Phone", "valid_message": "Valid Message",
                 "deleted": "Deleted", "unique_event": "Unique Event", "already_in_queue": "Already in Queue",
-                "casl": "Casl", "opt_out_all": "Opt Out All", "marketing_exclusion": "Marketing Exclusion"}
+                "casl": "CASL", "opt_out_all": "Opt Out All", "marketing_exclusion": "Marketing Exclusion"}
 
 
 def read(path) -> list[dict]:
@@ -49,9 +49,9 @@ def expected(db, campaign_id: int) -> list[dict]:
                 (e["customer_id"], e["vehicle_id"], e["event_key"])]
         rows.append({
             "Customer Id": str(e["customer_id"]), "First Name": p["first_name"], "Run": str(e["run_id"]),
-            "Enrolled At": format_time(e["enrolled_at"]),
+            "Enrolled At": csv_time(e["enrolled_at"]),
             **{title: CHECK_TEXT[p[check]] for check, title in CHECK_TITLES.items()},
-            "Consent": format_consent(p["consent_basis"]), "Evidence": format_time(p["consent_evidence_at"]),
+            "Consent": format_consent(p["consent_basis"]), "Evidence": csv_time(p["consent_evidence_at"]),
             "Lapses On": format_date(p["consent_lapses_on"]),
         })
     return rows

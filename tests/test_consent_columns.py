@@ -29,11 +29,11 @@ def test_a_canadian_run_exports_each_potentials_consent_after_its_casl_check(db,
     run_id = execute(db, campaign_id).id
     with db.read() as conn:
         table = run_tables.run_potentials_table(detail_queries.run_summary(conn, run_id))
-    casl = table.titles.index("Casl")
+    casl = table.titles.index("CASL")
     assert table.titles[casl + 1 : casl + 4] == CONSENT_TITLES
     rows = {row["First Name"]: row for row in _export(db, tmp_path, run_id)}
-    assert [rows["Implied"][t] for t in ["Casl", *CONSENT_TITLES]] == ["Passed", "Implied (purchase)", "2023-01-10T08:30:00Z", "2025-01-10"]
-    assert [rows["Withdrawn"][t] for t in ["Casl", "Consent", "Lapses On"]] == ["Failed", "Withdrawn", ""]
+    assert [rows["Implied"][t] for t in ["CASL", *CONSENT_TITLES]] == ["Passed", "Implied (purchase)", "2023-01-10T08:30:00Z", "2025-01-10"]
+    assert [rows["Withdrawn"][t] for t in ["CASL", "Consent", "Lapses On"]] == ["Failed", "Withdrawn", ""]
 
 
 def test_an_american_run_has_no_consent_columns(db, tmp_path):
