@@ -54,7 +54,7 @@ def export_consent_audit(window, run_id: int) -> None:
     written on the window's export status bar (SPEC 8)."""
     if window.export_status.refused():
         return
-    path = choose_export_path(window, window._export_folder / f"consent-audit-run-{run_id}-campaign.csv")
+    path = choose_export_path(window, Path.home() / f"consent-audit-campaign-of-run-{run_id}.csv")
     if not path:
         return
     db = window.db
