@@ -252,6 +252,13 @@ def check_organization(conn: Connection, organization_id: int, campaign_id: int 
             raise UserError(f"Campaign {campaign_id} belongs to organization {owner}, not {organization_id}")
 
 
+def lapsing_customers(conn, organization_id: int, *, campaign_id: int | None = None, days: int = DEFAULT_DAYS,
+                      now: dt.datetime | None = None, limit: int | None = None) -> list:
+    """The first ``limit`` rows of :func:`lapsing_query` (all without a limit)."""
+    query = lapsing_query(conn.dialect.name, organization_id, campaign_id=campaign_id, days=days, now=now)
+    return conn.execute(query if limit is None else query.limit(limit)).all()
+
+
 def lapsing_query(dialect: str, organization_id: int, *, campaign_id: int | None = None, days: int = DEFAULT_DAYS,
                   now: dt.datetime | None = None) -> sa.Select:
     """The customers the forecast counts, one row each, by their last day of

@@ -54,7 +54,7 @@ def export_consent_audit(window, run_id: int) -> None:
     written on the window's export status bar (SPEC 8)."""
     if window.export_status.refused():
         return
-    path = choose_export_path(window, window._export_folder / f"consent-audit-run-{run_id}-campaign.csv")
+    path = choose_export_path(window, Path.home() / f"consent-audit-campaign-of-run-{run_id}.csv")
     if not path:
         return
     db = window.db
@@ -198,8 +198,8 @@ class ConsentForecastWindow(QMainWindow):
         def read(_state):
             with db.read() as conn:
                 result = consent_outlook.forecast(conn, org_id, campaign_id=campaign_id, days=days, now=now)
-                query = consent_outlook.lapsing_query(conn.dialect.name, org_id, campaign_id=campaign_id, days=days, now=now)
-                rows = conn.execute(query.limit(LIST_ROWS)).all()
+                rows = consent_outlook.lapsing_customers(conn, org_id, campaign_id=campaign_id, days=days, now=now,
+                                                         limit=LIST_ROWS)
                 formatted = [consent_exports.LAPSING.format(row) for row in rows]
             return result, formatted
 
