@@ -62,10 +62,10 @@ DAYS = 60
 #: Each campaign's Default run is made on every STRIDE-th of its working mornings
 #: (the last morning excepted, made for all); a large demo, where a run takes
 #: seconds, on fewer.
-STRIDE = 20
+STRIDE = 24
 LARGE_STRIDE = 40
 #: Each campaign's weekly evaluation is made every EVALUATION_STRIDE-th week.
-EVALUATION_STRIDE = 5
+EVALUATION_STRIDE = 8
 LARGE_DEMO = 100_000
 FIRST_MORNING_RUN = dt.time(5, 0)
 #: Sunday, before the first morning: the same UTC day in every zone of the Americas.
