@@ -79,8 +79,14 @@ COLUMNS: tuple[Column, ...] = (
         lambda row: format_time(row.created_at),
         lambda row: row.created_at,
     ),
-    Column("organization", "Organization", "Organization", lambda row: row.organization, lambda row: row.organization, free_text=True),
-    Column("campaign", "Campaign", "Campaign", lambda row: row.campaign, lambda row: row.campaign, free_text=True),
+    # The seed names these two without defining them: the definitions are the product's words (SPEC 1).
+    Column("organization", "Organization",
+           "Organization: the dealership or dealer group that ran the campaign; it owns the customers and the campaigns",
+           lambda row: row.organization, lambda row: row.organization, free_text=True),
+    Column("campaign", "Campaign",
+           "Campaign: the named outreach of the organization the run evaluated (service due, lease maturity, "
+           "warranty expiry…), by email, phone calls and text messages as it is set up",
+           lambda row: row.campaign, lambda row: row.campaign, free_text=True),
     Column(
         "purpose",
         "Purpose",
@@ -149,5 +155,14 @@ COLUMN_OF_KEY = {c.key: i for i, c in enumerate(COLUMNS)}
 
 
 def shown_texts(row: RunRow, columns: tuple[Column, ...]) -> list[str]:
-    """The texts of ``row`` in ``columns``, an empty cell as ''."""
-    return [text if (text := column.display(row)) is not None else "" for column in columns]
+    """The texts of ``row`` in ``columns`` as a CSV holds them, an empty cell as '':
+    as shown, except numbers, which are plain digits (SPEC 8: ``2378``, never
+    ``2,378``, which a spreadsheet in a French-Canadian locale reads as 2.378)."""
+    return [_exported(column, row) for column in columns]
+
+
+def _exported(column: Column, row: RunRow) -> str:
+    if column.numeric and isinstance(value := column.raw(row), int):
+        return str(value)
+    text = column.display(row)
+    return "" if text is None else text

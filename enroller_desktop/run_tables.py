@@ -385,7 +385,7 @@ def potentials_table(purpose: RunPurpose, run_status: RunStatus) -> RunTable:
             # Not a seed column: the answer to "why not?", beside the verdict it explains.
             _column("why_not_enrolled", "Why Not Enrolled", ("status", *_CHECK_FIELDS), show=why, categorical=True),
             _check_column(Check.ALREADY_IN_QUEUE, "Already in Queue"),
-            _check_column(Check.CASL, "Casl"),
+            _check_column(Check.CASL, "CASL"),
             _check_column(Check.DELETED, "Deleted"),
             _check_column(Check.MARKETING_EXCLUSION, "Marketing Exclusion"),
             _check_column(Check.OPT_OUT_ALL, "Opt Out All"),

@@ -16,16 +16,13 @@ Readings:
   in the main window. Text sorts without regard to ASCII case, then by code point
   (SPEC 3), the same on SQLite and PostgreSQL.
 - A name search matches the text anywhere in the first name, the last name, or
-  "first last", without regard to case.
+  "first last", without regard to case or accents (see ``db.folding``).
 - The campaign customers of a run are the enrollments it made; for a Campaign
   Evaluation and Expire run also the enrollments it expired, recognised as those
   of its campaign whose ``expired_at`` is the run's as-of time (SPEC 5 sets exactly
   that), since the schema records no expiring run id.
-- The funnel boxes are the stage predicates of :mod:`enroller_desktop.db.stages`.
-  Valid Potentials is the Eligible stage; the arrow into it takes everyone who
-  reached Potential Customers but not Eligible (they fell out at Potential Events
-  or at Eligible). For a Campaign Simulation, which enrolls nobody, Enrolled means
-  "would be enrolled", the eligible ones, and nobody falls out before it.
+- The funnel's boxes and arrows select the potentials by the predicates of
+  :mod:`enroller_desktop.db.stages`, the same the engine counts them with.
 """
 
 from __future__ import annotations
@@ -33,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import enum
 import itertools
 import string
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -45,6 +41,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose
+from enroller_desktop.db import folding
 from enroller_desktop.db.models import (
     Campaign,
     CampaignCustomer,
@@ -57,7 +54,7 @@ from enroller_desktop.db.models import (
     QueryParam,
     Vehicle,
 )
-from enroller_desktop.db.stages import Stage, fell_out_before, stage_condition
+from enroller_desktop.db.stages import FunnelSlice, slice_condition
 from enroller_desktop.db.types import UTCDateTime
 from enroller_desktop.errors import UserError
 
@@ -152,57 +149,6 @@ def run_query_param_rows(conn: Connection, run_id: int) -> list[Row]:
     return list(conn.execute(query))
 
 
-# -- the funnel --------------------------------------------------------------------
-
-
-class FunnelBox(enum.Enum):
-    """A box of the seed's summary flowchart and the stage it shows."""
-
-    QUERY_PARAM_CUSTOMERS = (Stage.QUERY_PARAM_CUSTOMERS, "Query Param Customers")
-    POTENTIAL_CUSTOMERS = (Stage.POTENTIAL_CUSTOMERS, "Potential Customers")
-    VALID_POTENTIALS = (Stage.ELIGIBLE, "Valid Potentials")
-    ENROLLED = (Stage.SUCCESS, "Enrolled")
-
-    def __init__(self, stage: Stage, label: str) -> None:
-        self.stage = stage
-        self.label = label
-
-    @property
-    def previous(self) -> FunnelBox | None:
-        members = list(FunnelBox)
-        index = members.index(self)
-        return members[index - 1] if index else None
-
-
-@dataclass(frozen=True)
-class FunnelSlice:
-    """The potentials that reached ``box``, or (``fell_out``) those that reached the
-    box before it and not ``box``: the arrow into it."""
-
-    box: FunnelBox
-    fell_out: bool = False
-
-    @property
-    def label(self) -> str:
-        if self.fell_out:
-            return f"Fell out before {self.box.label}"
-        return f"Reached {self.box.label}"
-
-
-def funnel_condition(funnel: FunnelSlice, purpose: RunPurpose) -> ColumnElement[bool]:
-    simulation = purpose is RunPurpose.CAMPAIGN_SIMULATION
-    box = funnel.box
-    if not funnel.fell_out:
-        if box is FunnelBox.ENROLLED and simulation:
-            return stage_condition(Stage.ELIGIBLE)
-        return stage_condition(box.stage)
-    if box is FunnelBox.QUERY_PARAM_CUSTOMERS or (box is FunnelBox.ENROLLED and simulation):
-        return sa.false()
-    if box is FunnelBox.VALID_POTENTIALS:
-        return sa.or_(fell_out_before(Stage.POTENTIAL_EVENTS), fell_out_before(Stage.ELIGIBLE))
-    return fell_out_before(box.stage)
-
-
 # -- the large tables --------------------------------------------------------------
 
 
@@ -232,11 +178,6 @@ def _time_key(column) -> ColumnElement:
 
 def _check_key(column) -> ColumnElement:
     return sa.func.coalesce(column, _LAST_CHECK)
-
-
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 @dataclass(frozen=True)
@@ -417,14 +358,22 @@ class PotentialListing(Listing):
             conditions.append(_p[wanted.failed_check.value] == 0)
         name = wanted.name.strip()
         if name:
-            pattern = _like_pattern(name)
+            # "first last" holds each name whole, so one match covers all three.
             full_name = sa.func.coalesce(_p.first_name, "") + " " + sa.func.coalesce(_p.last_name, "")
-            conditions.append(
-                sa.or_(_p.first_name.ilike(pattern, escape="\\"), _p.last_name.ilike(pattern, escape="\\"), full_name.ilike(pattern, escape="\\"))
-            )
+            conditions.append(folding.contains(full_name, name))
         if wanted.funnel is not None:
-            conditions.append(funnel_condition(wanted.funnel, self.purpose))
+            conditions.append(slice_condition(wanted.funnel, self.purpose))
         return conditions
+
+
+def failed_check_counts(conn: Connection, listing: PotentialListing) -> dict[Check, int]:
+    """How many of ``listing``'s potentials failed each check, under every filter of
+    the listing but its failed check: the rows each choice of the Check filter
+    would show. One pass over the run's potentials."""
+    unchecked = dataclasses.replace(listing, filter=dataclasses.replace(listing.filter, failed_check=None))
+    columns = [sa.func.coalesce(sa.func.sum(sa.case((_p[check.value] == 0, 1), else_=0)), 0).label(check.value) for check in Check]
+    row = conn.execute(sa.select(*columns).select_from(potentials).where(*unchecked._where())).one()
+    return {check: int(row._mapping[check.value]) for check in Check}
 
 
 _cc = campaign_customers.c

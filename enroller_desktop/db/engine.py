@@ -21,6 +21,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from enroller_desktop.config import mask_url
+from enroller_desktop.db import folding
 from enroller_desktop.errors import DatabaseError, scrub
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ def _sqlite_engine(parsed: URL, **kw) -> Engine:
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
+        folding.register_sqlite(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection):
@@ -124,6 +126,17 @@ class Database:
         with self.engine.connect().execution_options(**{_WRITE: True}) as conn:
             with conn.begin():
                 yield conn
+
+    @contextlib.contextmanager
+    def write_on(self, conn: Connection) -> Iterator[Connection]:
+        """A write transaction (IMMEDIATE on SQLite) on ``conn``, a connection the
+        caller keeps (a run's own connection: ``engine.snapshot``)."""
+        conn.execution_options(**{_WRITE: True})
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            conn.execution_options(**{_WRITE: False})
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:

@@ -28,7 +28,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 
-from enroller_desktop.db.enums import RunPurpose, RunStatus
+from enroller_desktop.db import folding
+from enroller_desktop.db.enums import RunPurpose, RunStatus, RunStep
 from enroller_desktop.db.models import Campaign, Customer, EnrollerRun, Organization
 
 runs = EnrollerRun.__table__
@@ -102,6 +103,8 @@ class RunRow:
     in_progress_at: dt.datetime | None
     completed_at: dt.datetime | None
     error_message: str | None
+    step: RunStep
+    expired: int | None
     sort_key: tuple = field(compare=False, repr=False)
 
     @property
@@ -221,6 +224,8 @@ def _select_rows(dialect: str, sort: RunSort):
         runs.c.in_progress_at,
         runs.c.completed_at,
         runs.c.error_message,
+        runs.c.step,
+        runs.c.expired,
     ]
     query = sa.select(*columns, *[k.label(f"_k{i}") for i, k in enumerate(keys)]).select_from(
         runs.join(orgs, orgs.c.id == runs.c.organization_id).join(campaigns, campaigns.c.id == runs.c.campaign_id)
@@ -238,7 +243,9 @@ def _rows(result, key_count: int) -> list[RunRow]:
                 *base[:4],
                 RunPurpose(base[4]),
                 RunStatus(base[5]),
-                *base[6:],
+                *base[6:-2],
+                RunStep(base[-2]),
+                base[-1],
                 sort_key=tuple(key),
             )
         )
@@ -358,8 +365,8 @@ class CustomerChoice:
 
 def search_customers(conn: Connection, organization_id: int, text: str, *, limit: int = 20) -> list[CustomerChoice]:
     """Customers of the organization whose name, email or phone contains ``text``
-    (ASCII case folded, as SPEC 3 compares text). Digits typed for a phone match
-    the stored number whatever its punctuation."""
+    (without regard to case or accents, see ``db.folding``). Digits typed for a
+    phone match the stored number whatever its punctuation."""
     words = text.split()
     query = sa.select(
         customers.c.id,
@@ -375,13 +382,12 @@ def search_customers(conn: Connection, organization_id: int, text: str, *, limit
     else:
         by_id = sa.false()
     for word in words:
-        pattern = f"%{_escape_like(word.lower())}%"
         query = query.where(
             sa.or_(
                 by_id,
-                sa.func.lower(customers.c.first_name).like(pattern, escape="\\"),
-                sa.func.lower(customers.c.last_name).like(pattern, escape="\\"),
-                sa.func.lower(customers.c.email).like(pattern, escape="\\"),
+                folding.contains(customers.c.first_name, word),
+                folding.contains(customers.c.last_name, word),
+                folding.contains(customers.c.email, word),
                 *(
                     [_digits_of(customers.c.phone).like(f"%{digits}%"), _digits_of(customers.c.mobile).like(f"%{digits}%")]
                     if len(digits) >= 3 and any(ch.isdigit() for ch in word)
@@ -392,9 +398,6 @@ def search_customers(conn: Connection, organization_id: int, text: str, *, limit
     query = query.order_by(customers.c.last_name, customers.c.first_name, customers.c.id).limit(limit)
     return [CustomerChoice(*r) for r in conn.execute(query)]
 
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _digits_of(column):

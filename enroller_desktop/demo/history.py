@@ -57,6 +57,7 @@ _CAMPAIGNS = models.Campaign.__table__
 _ORGANIZATIONS = models.Organization.__table__
 _QUERY_PARAMS = models.QueryParam.__table__
 _CUSTOMERS = models.Customer.__table__
+_POTENTIALS = models.EnrollerRunCustomer.__table__
 
 DAYS = 60
 #: Each campaign's Default run is made on every STRIDE-th of its working mornings
@@ -300,3 +301,7 @@ def _move_to(db: Database, run_id: int, at: dt.datetime) -> None:
         for table, columns in ((_EVENTS, ("created_at",)), (_RUN_PARAMS, ("created_at", "in_progress_at", "completed_at"))):
             for row in conn.execute(sa.select(table).where(table.c.run_id == run_id)).all():
                 conn.execute(sa.update(table).where(table.c.id == row.id).values(**shifted(row, columns)))
+        # The potentials were validated when the run ran: a few distinct times a run.
+        validated = _POTENTIALS.c.validated_at
+        for (when,) in conn.execute(sa.select(validated).where(_POTENTIALS.c.run_id == run_id, validated.is_not(None)).distinct()).all():
+            conn.execute(sa.update(_POTENTIALS).where(_POTENTIALS.c.run_id == run_id, validated == when).values(validated_at=when + shift))

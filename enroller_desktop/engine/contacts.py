@@ -66,7 +66,12 @@ def _values_of(kind: str, customer_ids) -> sa.Subquery:
 
 
 def _unjudged(kind: str, country: str, customer_ids) -> sa.Select:
-    values = _values_of(kind, customer_ids)
+    return unjudged_among(kind, country, _values_of(kind, customer_ids))
+
+
+def unjudged_among(kind: str, country: str, values: sa.Subquery) -> sa.Select:
+    """The distinct values of ``values`` (a subquery with a ``value`` column) with
+    no stored verdict of ``kind`` for ``country``."""
     v = _verdicts.c
     # Distinct first: a value shared by many customers is looked up once.
     distinct = sa.select(values.c.value).distinct().subquery("distinct_values")
@@ -83,14 +88,18 @@ def ensure_verdicts(
     db: Database,
     *,
     country: str,
-    customer_ids,
+    customer_ids=None,
     progress: ProgressCallback | None = None,
     cancel: Cancellation | None = None,
     processes: int | None = None,
+    values: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
 ) -> int:
     """Judge and store every email, phone and mobile of ``customer_ids`` not judged yet.
 
-    ``customer_ids`` is a Core selectable of customer ids. Phones are judged for
+    ``customer_ids`` is a Core selectable of customer ids. Or ``values`` gives the
+    (emails, phones) to judge, already found by the caller (a run finds them in
+    its snapshot of the customers, which this module's connections cannot see:
+    see ``engine.snapshot``). Phones are judged for
     ``country``, emails for every country at once. More than ``POOL_THRESHOLD``
     values are spread over ``processes or os.cpu_count()`` worker processes.
     Each chunk's verdicts are committed as soon as they are known, so a cancel
@@ -101,9 +110,12 @@ def ensure_verdicts(
     # once it has been looked at, whereas every collection walks a list's items.
     # A million values in lists made each full collection (which holds the
     # interpreter, and so the window's thread) take 50 to 130 ms.
-    with db.read() as conn:
-        emails = tuple(conn.scalars(_unjudged(EMAIL, "", customer_ids)))
-        phones = tuple(conn.scalars(_unjudged(PHONE, country, customer_ids)))
+    if values is not None:
+        emails, phones = values
+    else:
+        with db.read() as conn:
+            emails = tuple(conn.scalars(_unjudged(EMAIL, "", customer_ids)))
+            phones = tuple(conn.scalars(_unjudged(PHONE, country, customer_ids)))
     tasks = [*_tasks(EMAIL, "", emails), *_tasks(PHONE, country, phones)]
     total = len(emails) + len(phones)
     workers = min(processes or os.cpu_count() or 1, len(tasks))

@@ -3,6 +3,13 @@
 Every active enrollment of the campaign (``expired_at`` empty, status not
 completed — so enrollments in ``error`` too) expires when one of the reasons
 holds; the first that holds is recorded.
+
+Which moment: the enrollments are written as they are when the run expires them
+(in its enrolling transaction, so a completion another system committed
+meanwhile is never overwritten), but a run given ``judged`` (its snapshot's
+active enrollments, ``engine.snapshot``) expires only those: an enrollment
+committed after the run's snapshot was never judged by it and is left for the
+next run. "Still a candidate" is this run's candidates, which are of the snapshot.
 """
 
 from __future__ import annotations
@@ -17,8 +24,10 @@ from enroller_desktop.db.enums import CampaignCustomerStatus, Expiration
 from enroller_desktop.engine.funnel import ENROLLMENTS, POTENTIALS, FunnelContext, _start_of_day, _time, compare_moments, vehicle_key
 
 
-def expire(conn: Connection, ctx: FunnelContext, *, ends_on: dt.date | None, expire_after_days: int | None) -> int:
-    """Expire what no longer holds; returns how many enrollments expired."""
+def expire(conn: Connection, ctx: FunnelContext, *, ends_on: dt.date | None, expire_after_days: int | None,
+           judged: sa.Table | None = None) -> int:
+    """Expire what no longer holds (among the ids of ``judged``, when given);
+    returns how many enrollments expired."""
     cc, p = ENROLLMENTS, POTENTIALS
     campaign_ended = ends_on is not None and ctx.as_of_date > ends_on
     reasons: list[tuple[sa.ColumnElement[bool], str]] = []
@@ -45,4 +54,6 @@ def expire(conn: Connection, ctx: FunnelContext, *, ends_on: dt.date | None, exp
             sa.or_(*(condition for condition, _ in reasons)),
         )
     )
+    if judged is not None:
+        statement = statement.where(cc.c.id.in_(sa.select(judged.c.id)))
     return conn.execute(statement).rowcount

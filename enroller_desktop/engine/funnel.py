@@ -207,8 +207,8 @@ def count_matches(conn: Connection, ctx: FunnelContext, condition: ColumnElement
     return conn.execute(sa.select(sa.func.count()).select_from(joined).where(where, condition)).scalar_one()
 
 
-def _already_credited(ctx: FunnelContext, c, v) -> ColumnElement[bool]:
-    p = POTENTIALS.alias("credited")
+def _already_credited(ctx: FunnelContext, c, v, potentials: sa.Table = POTENTIALS) -> ColumnElement[bool]:
+    p = potentials.alias("credited")
     return sa.exists().where(
         p.c.run_id == ctx.run_id,
         p.c.customer_id == c.c.id,
@@ -226,9 +226,14 @@ def insert_candidates(
     first: bool,
     validated_at: dt.datetime,
     ids: tuple[int, int] | None = None,
+    into: sa.Table = POTENTIALS,
+    carry: tuple[str, ...] = (),
 ) -> int:
     """Insert the candidates ``condition`` matches that no earlier param credited,
-    with every check (only customers with ids in ``ids``, when given); returns how many."""
+    with every check (only customers with ids in ``ids``, when given); returns how many.
+
+    ``into`` is the potentials table or a run's snapshot table of them (which
+    also receives the customers' columns named in ``carry``: ``engine.snapshot``)."""
     c, v = CUSTOMERS, VEHICLES
     joined, where = candidate_source(ctx, c, v)
     if ids is not None:
@@ -250,14 +255,15 @@ def insert_candidates(
         **checks,
         "validated_at": _time(validated_at),
     }
+    columns.update({name: c.c[name] for name in carry})
     select = sa.select(*[expr.label(name) for name, expr in columns.items()]).select_from(joined).where(where, condition)
     if not first:
-        select = select.where(~_already_credited(ctx, c, v))
-    statement = POTENTIALS.insert().from_select(list(columns), select).execution_options(preserve_rowcount=True)
+        select = select.where(~_already_credited(ctx, c, v, into))
+    statement = into.insert().from_select(list(columns), select).execution_options(preserve_rowcount=True)
     return conn.execute(statement).rowcount
 
 
-def analyze_potentials(conn: Connection, ctx: FunnelContext) -> None:
+def analyze_potentials(conn: Connection, ctx: FunnelContext, table: sa.Table = POTENTIALS) -> None:
     """Let PostgreSQL plan the statements that follow on the candidates just inserted.
 
     Without statistics for them (a new database, or autovacuum not caught up) it
@@ -267,13 +273,14 @@ def analyze_potentials(conn: Connection, ctx: FunnelContext) -> None:
     on a large table. SQLite plans without statistics and needs nothing.
     """
     if ctx.dialect == "postgresql":
-        conn.exec_driver_sql(f"ANALYZE {POTENTIALS.name}")
+        conn.exec_driver_sql(f"ANALYZE {table.name}")
 
 
-def count_credited_matches(conn: Connection, ctx: FunnelContext, *, query_param_id: int, node) -> int:
+def count_credited_matches(conn: Connection, ctx: FunnelContext, *, query_param_id: int, node,
+                           potentials: sa.Table = POTENTIALS) -> int:
     """How many candidates credited to earlier params this param matches too
     (its ``total_customers`` counts every candidate it matched)."""
-    p, c, v = POTENTIALS, CUSTOMERS.alias("c"), VEHICLES.alias("v")
+    p, c, v = potentials, CUSTOMERS.alias("c"), VEHICLES.alias("v")
     condition = compile_param(ctx, node, c, v)
     query = (
         sa.select(sa.func.count())
@@ -485,10 +492,14 @@ def _missing_verdict(ctx: FunnelContext, p=POTENTIALS) -> ColumnElement[bool]:
     return sa.or_(*missing) if missing else sa.false()
 
 
-def customers_missing_verdicts(ctx: FunnelContext) -> sa.Select:
-    """The customer ids of this run's potentials with a channel check awaiting a verdict."""
-    p = POTENTIALS
-    return sa.select(p.c.customer_id).where(p.c.run_id == ctx.run_id, _missing_verdict(ctx)).distinct()
+def values_awaiting_verdicts(ctx: FunnelContext, candidates: sa.Table) -> tuple[sa.Subquery, sa.Subquery]:
+    """The emails, and the phones and mobiles, carried by the ``candidates`` (a
+    run's snapshot table, ``engine.snapshot``) with a channel check awaiting a verdict."""
+    t, missing = candidates, _missing_verdict(ctx, candidates)
+    emails = sa.select(t.c.email.label("value")).where(missing, t.c.email.is_not(None))
+    phones = sa.union_all(*(sa.select(column.label("value")).where(missing, column.is_not(None))
+                            for column in (t.c.phone, t.c.mobile)))
+    return emails.subquery("contact_values"), phones.subquery("contact_values")
 
 
 def looked_up_channel_checks(ctx: FunnelContext, c=CUSTOMERS) -> dict[str, ColumnElement]:
@@ -502,10 +513,12 @@ def looked_up_channel_checks(ctx: FunnelContext, c=CUSTOMERS) -> dict[str, Colum
     )
 
 
-def repair_channel_checks(conn: Connection, ctx: FunnelContext, validated_at: dt.datetime) -> int:
-    """Recompute the channel checks that awaited a verdict; a verdict still missing fails."""
-    p, c = POTENTIALS, CUSTOMERS
-    checks = looked_up_channel_checks(ctx, c)
+def repair_channel_checks(conn: Connection, ctx: FunnelContext, validated_at: dt.datetime, candidates: sa.Table) -> int:
+    """Recompute the channel checks that awaited a verdict, from the contact values
+    the ``candidates`` carry (a run's snapshot table, ``engine.snapshot``: the
+    customers' values as of the snapshot); a verdict still missing fails."""
+    p = candidates
+    checks = looked_up_channel_checks(ctx, p)
     values = {name: sa.func.coalesce(expr, FAILED) for name, expr in checks.items() if _uses(ctx, name)}
     if not values:
         return 0
@@ -515,7 +528,7 @@ def repair_channel_checks(conn: Connection, ctx: FunnelContext, validated_at: dt
     statement = (
         sa.update(p)
         .values(**values, is_valid=sa.func.coalesce(eligible(row), sa.false()), validated_at=_time(validated_at))
-        .where(p.c.customer_id == c.c.id, p.c.run_id == ctx.run_id, _missing_verdict(ctx))
+        .where(_missing_verdict(ctx, p))
     )
     return conn.execute(statement).rowcount
 

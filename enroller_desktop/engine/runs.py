@@ -10,6 +10,13 @@ nobody, and a run whose process died has enrolled nobody either.
 Every write to the run's row is conditional on the run still being
 ``in_progress``: a run that another client marked ``interrupted`` (its
 heartbeat stopped for a while) can never complete afterwards.
+
+Every check reads the data as of one moment, the start of the decision stage
+(SPEC 3 "Snapshot"): the run's own connection holds one read transaction while
+the checks are computed into a temporary table, which is then copied into the
+potentials in short transactions; the enrollment meets the present. The run's
+Events say which moment it decided on. How, and why so: ``engine.snapshot``
+and ``docs/snapshot.md``.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ from enroller_desktop.db.models import (
 from enroller_desktop.engine import contacts, criteria, expiry, funnel
 from enroller_desktop.engine.cancel import CancelToken
 from enroller_desktop.engine.retry import with_retries
+from enroller_desktop.engine.snapshot import CARRIED, Snapshot
 from enroller_desktop.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -342,6 +350,7 @@ class _Execution:
         self._progress = progress
         self.step = RunStep.MAIN
         self.ctx: funnel.FunnelContext | None = None
+        self.snapshot: Snapshot | None = None
 
     # -- plumbing
 
@@ -411,6 +420,8 @@ class _Execution:
             self._end_in_error(self._words_for(exc), describe_error(exc, self.db.url))
         finally:
             heartbeat.stop()
+            if self.snapshot is not None:
+                self.snapshot.close()
         with self.db.read() as conn:
             return load_outcome(conn, self.run_id)
 
@@ -465,7 +476,7 @@ class _Execution:
             has_excluded_tags = conn.execute(
                 sa.select(sa.exists().where(CampaignExcludedTag.campaign_id == campaign.id))
             ).scalar()
-        purpose = RunPurpose(run.purpose)
+        self.purpose = purpose = RunPurpose(run.purpose)
         as_of: dt.datetime = run.as_of
         self.ctx = funnel.FunnelContext(
             run_id=self.run_id,
@@ -502,6 +513,7 @@ class _Execution:
             return
         self._candidates(parsed)
         self._verdicts()
+        self.snapshot.publish(between=self.checkpoint)
         counts = self._validate()
         if purpose is RunPurpose.CAMPAIGN_SIMULATION:
             def end_simulation(conn):
@@ -512,6 +524,13 @@ class _Execution:
         self._enroll(campaign, eligible=counts["eligible"], expire=purpose is RunPurpose.CAMPAIGN_EVALUATION_AND_EXPIRE)
 
     # -- stages
+
+    def _take_snapshot(self, *, tables: bool = True) -> Snapshot:
+        """Fix the moment every check of this run reads (SPEC 3 "Snapshot"); the Events say which."""
+        started = time.perf_counter()
+        self.snapshot = Snapshot(self.db, self.ctx)
+        self.log_event(started, self.snapshot.take(tables=tables))
+        return self.snapshot
 
     def _criterions(self, params) -> list[_Param]:
         started = self.enter(RunStep.CRITERIONS, 0.03, "Validating criteria")
@@ -540,7 +559,8 @@ class _Execution:
         self.write(create)
         return parsed
 
-    def _run_param(self, param: _Param, index: int, total: int, batches: list[Callable[[Connection], int]]) -> int:
+    def _run_param(self, param: _Param, index: int, total: int, batches: list[Callable[[Connection], int]],
+                   run: Callable | None = None) -> int:
         """Evaluate one query param, batch by batch, with its bookkeeping; returns
         its total customers. ``query_attempts`` is 1 plus every retry of a batch."""
         self.checkpoint()
@@ -564,7 +584,7 @@ class _Execution:
                     self.checkpoint()
                     self.progress(0.05 + 0.5 * (index + done / len(batches)) / max(total, 1),
                                   f"Query param {index + 1} of {total}: {param.name} ({done:,} of {len(batches):,} parts)")
-                matched += self.write(batch, on_attempt=count_attempt)
+                matched += (run or self.write)(batch, on_attempt=count_attempt)
                 retries += attempts_of_batch - 1
         except Exception:
             retries += max(attempts_of_batch - 1, 0)
@@ -583,13 +603,15 @@ class _Execution:
     def _criterion_stats(self, params: list[_Param]) -> None:
         started = time.perf_counter()
         ctx = self.ctx
+        snap = self._take_snapshot(tables=False)
         for index, param in enumerate(params):
             condition = funnel.compile_param(ctx, param.node)
-            self._run_param(param, index, len(params), [lambda conn, c=condition: funnel.count_matches(conn, ctx, c)])
+            self._run_param(param, index, len(params), [lambda conn, c=condition: funnel.count_matches(conn, ctx, c)],
+                            run=snap.read)
         self.checkpoint()
         conditions = [funnel.compile_param(ctx, p.node) for p in params]
-        with self.db.read() as conn:
-            distinct = funnel.count_any_match(conn, ctx, conditions)
+        distinct = snap.read(lambda conn: funnel.count_any_match(conn, ctx, conditions))
+        snap.release()
 
         def end(conn):
             self.log_event(started, f"{distinct:,} distinct candidates matched", distinct, conn=conn)
@@ -601,28 +623,31 @@ class _Execution:
         started = time.perf_counter()
         ctx = self.ctx
         validated_at = utcnow()
-        with self.db.read() as conn:
-            id_ranges = funnel.customer_batches(conn, ctx)
+        snap = self._take_snapshot()
+        table = snap.candidates
+        id_ranges = snap.read(lambda conn: funnel.customer_batches(conn, ctx))
         for index, param in enumerate(params):
             first = index == 0
 
             def insert(conn, ids, param=param, first=first):
                 return funnel.insert_candidates(
                     conn, ctx, query_param_id=param.id, condition=funnel.compile_param(ctx, param.node),
-                    event_key_field=param.event_key, first=first, validated_at=validated_at, ids=ids)
+                    event_key_field=param.event_key, first=first, validated_at=validated_at, ids=ids,
+                    into=table, carry=CARRIED)
 
             batches = [lambda conn, ids=ids, insert=insert: insert(conn, ids) for ids in id_ranges]
             if not first:
                 batches.append(lambda conn, param=param: funnel.count_credited_matches(
-                    conn, ctx, query_param_id=param.id, node=param.node))
-            self._run_param(param, index, len(params), batches)
-            self.write(lambda conn: funnel.analyze_potentials(conn, ctx))
+                    conn, ctx, query_param_id=param.id, node=param.node, potentials=table))
+            self._run_param(param, index, len(params), batches, run=snap.read)
+            snap.read(lambda conn: funnel.analyze_potentials(conn, ctx, table))
+        if self.purpose is RunPurpose.CAMPAIGN_EVALUATION_AND_EXPIRE:
+            snap.keep_active_enrollments()
         self.checkpoint()
+        total = snap.count_candidates()
+        snap.release()
 
         def end(conn):
-            total = conn.execute(
-                sa.select(sa.func.count()).where(funnel.POTENTIALS.c.run_id == self.run_id)
-            ).scalar_one()
             self.update_run(conn, query_param_customers=total)
             self.log_event(started, f"{total:,} candidates from {len(params)} query param(s)", total, conn=conn)
         self.write(end)
@@ -638,11 +663,10 @@ class _Execution:
             self.progress(0.6 + 0.2 * fraction, message)
 
         added = contacts.ensure_verdicts(
-            self.db, country=ctx.country, customer_ids=funnel.customers_missing_verdicts(ctx),
-            progress=report, cancel=self.token)
+            self.db, country=ctx.country, values=self.snapshot.unjudged(), progress=report, cancel=self.token)
         judged_in = time.perf_counter() - started
         self.checkpoint()
-        repaired = self.write(lambda conn: funnel.repair_channel_checks(conn, ctx, utcnow()))
+        repaired = self.snapshot.repair(utcnow())
         completed_in = time.perf_counter() - started - judged_in
         self.log_event(started, f"{added:,} new contact verdict(s) computed in {judged_in:.1f} s; "
                                 f"{repaired:,} potential(s) completed in {completed_in:.1f} s", repaired)
@@ -670,14 +694,19 @@ class _Execution:
             funnel.settle_potentials(conn, ctx, enrolled=success, eligible=eligible)
             values = {"success": success}
             message = f"{success:,} enrolled"
+            if success < eligible:
+                message += (f"; {eligible - success:,} eligible potential(s) in error: another system or run "
+                            f"enrolled the same event after the snapshot")
             if expire:
                 values["expired"] = expiry.expire(conn, ctx, ends_on=campaign.ends_on,
-                                                  expire_after_days=campaign.expire_after_days)
+                                                  expire_after_days=campaign.expire_after_days,
+                                                  judged=self.snapshot.enrollments)
                 message += f", {values['expired']:,} expired"
             self.checkpoint()
             self.log_event(started, message, success, conn=conn)
             self.finish(conn, RunStatus.COMPLETED, **values)
-        self.write(work)
+        # On the run's own connection: expiry reads the snapshot's enrollments there.
+        self.snapshot.write(work)
         self.progress(1.0, "Completed")
 
     def _expire_only(self, campaign) -> None:

@@ -1,20 +1,31 @@
 """A CSV export as a window shows it: written on the thread pool, with what is
 being written, a progress bar and Cancel in the window's status bar, while the
 window stays usable. The writing itself is :mod:`enroller_desktop.export`'s; a
-canceled or failed export leaves no file (SPEC 8).
+canceled or failed export leaves no file (SPEC 8). A finished one says how many
+rows went to which file, with a link that opens its folder.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QWidget
 
 from enroller_desktop import export
 from enroller_desktop.ui.jobs import Job, JobState, start
 from enroller_desktop.ui.run_models import keep_until_finished
+
+
+DONE_SHOWN_MS = 30_000
+
+
+def exported_words(rows: int, path: Path) -> str:
+    """What the status bar says after an export: "Exported 1 row to FILE"."""
+    return f"Exported {rows:,} row{'' if rows == 1 else 's'} to {path}"
 
 
 def choose_export_path(parent: QWidget, suggested: Path) -> str | None:
@@ -45,6 +56,16 @@ class ExportProgress(QObject):
         for widget in (self.label, self.progress, self.cancel_button):
             window.statusBar().addPermanentWidget(widget)
             widget.hide()
+        # After an export: where the file went, with a link that opens its folder.
+        self.done_label = QLabel()
+        self.done_label.setTextFormat(Qt.TextFormat.RichText)
+        self.done_label.setAccessibleName("Export result")
+        self.done_label.linkActivated.connect(self.open_folder)
+        window.statusBar().addPermanentWidget(self.done_label)
+        self.done_label.hide()
+        self._hide_done = QTimer(self, singleShot=True, interval=DONE_SHOWN_MS)
+        self._hide_done.timeout.connect(self.done_label.hide)
+        self.path: Path | None = None
 
     @property
     def running(self) -> bool:
@@ -77,6 +98,8 @@ class ExportProgress(QObject):
         job.signals.succeeded.connect(self._done)
         job.signals.failed.connect(self._error)
         job.signals.finished.connect(self._ended)
+        self.path = Path(path)
+        self.done_label.hide()
         self.label.setText(f"Exporting {title} to {Path(path).name}")
         self.progress.setValue(0)
         self.progress.setFormat("%p%")
@@ -99,8 +122,16 @@ class ExportProgress(QObject):
         if written is None:
             self._window.statusBar().showMessage("Export canceled; no file was written", 8000)
         else:
-            self._window.statusBar().showMessage(f"Exported {written:,} rows", 8000)
+            self.done_label.setText(
+                f"{escape(exported_words(written, self.path))} — <a href='folder'>Open folder</a>")
+            self.done_label.setToolTip(f"Open {self.path.parent} in the file manager")
+            self.done_label.show()
+            self._hide_done.start()
         self.finished.emit(written)
+
+    def open_folder(self, _link: str = "") -> None:
+        if self.path is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.path.parent)))
 
     def _error(self, message: str, _details: str) -> None:
         self.failed.emit(message)

@@ -99,17 +99,22 @@ class FilterDock(QDockWidget):
         self.organization.setMinimumContentsLength(16)
         self.campaign.setMinimumContentsLength(16)
         form.addRow("&Created", self.preset)
-        form.addRow("&From", self.created_from)
+        form.addRow("Fro&m", self.created_from)  # Alt+F is the File menu's
         form.addRow("&To", self.created_to)
         form.addRow("&Organization", self.organization)
         form.addRow("C&ampaign", self.campaign)
+        for row in range(form.rowCount()):
+            # Drawn with its mnemonic underlined, a label loses the kerning its width
+            # was measured with: "To" would lose the right of its "o" and read "Tc".
+            label = form.itemAt(row, QFormLayout.ItemRole.LabelRole).widget()
+            label.setMinimumWidth(label.sizeHint().width() + label.fontMetrics().horizontalAdvance(" "))
         layout.addLayout(form)
 
         self.purposes = {p: QCheckBox(p.label) for p in RunPurpose}
         self.statuses = {s: QCheckBox(s.label) for s in RunStatus}
         layout.addWidget(self._boxes("&Purpose", self.purposes))
         layout.addWidget(self._boxes("&Status", self.statuses))
-        self.reset_button = QPushButton("&Reset filters")
+        self.reset_button = QPushButton("R&eset filters")  # Alt+R is the Runs menu's
         self.reset_button.setToolTip("Show every run again")
         layout.addWidget(self.reset_button)
         layout.addStretch(1)
@@ -177,6 +182,18 @@ class FilterDock(QDockWidget):
             box.setChecked(True)
         self._restoring = False
         self._changed()
+
+    def show_day_and_status(self, day: dt.date, status: RunStatus) -> None:
+        """Only the runs created on ``day`` with ``status`` (a click on a bar of
+        Trends); the organization, campaign and purposes stay as they are."""
+        self._restoring = True
+        self.preset.setCurrentIndex(self.preset.findData("custom"))
+        self.created_from.setDate(QDate(day))
+        self.created_to.setDate(QDate(day))
+        for s, box in self.statuses.items():
+            box.setChecked(s is status)
+        self._restoring = False
+        self.apply_now()
 
     def _changed(self) -> None:
         if not self._restoring:

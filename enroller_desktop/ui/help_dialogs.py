@@ -23,6 +23,8 @@ from enroller_desktop.logs import LOG_FILE_NAME
 from enroller_desktop.ui.runs_model import COLUMNS
 
 VIEW_ICON_TITLE = "View icon"
+#: What a column is called in a run's funnel, where the seed's flowchart names it otherwise.
+FUNNEL_NAMES = {"Eligible": "Valid Potentials", "Success": "Enrolled"}
 
 
 def column_definitions() -> list[tuple[str, str]]:
@@ -45,7 +47,9 @@ class ColumnDefinitionsDialog(QDialog):
         self.text = QTextBrowser()
         self.text.setAccessibleName("Column definitions")
         rows = "".join(
-            f"<dt><b>{escape(title)}</b></dt><dd style='margin-bottom:8px'>{escape(definition)}</dd>"
+            f"<dt><b>{escape(title)}</b></dt><dd style='margin-bottom:8px'>{escape(definition)}"
+            + (f"<br><i>In a run's funnel: the {FUNNEL_NAMES[title]} box.</i>" if title in FUNNEL_NAMES else "")
+            + "</dd>"
             for title, definition in column_definitions()
         )
         self.text.setHtml(

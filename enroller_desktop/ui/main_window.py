@@ -24,6 +24,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeyEvent, QKe
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
+    QFrame,
     QHeaderView,
     QLabel,
     QMainWindow,
@@ -41,18 +42,22 @@ from enroller_desktop.db.run_queries import RunFilter, RunSort
 from enroller_desktop.ui import databases, help_dialogs, theme
 from enroller_desktop.run_index import Column
 from enroller_desktop.ui.background import Tasks
+from enroller_desktop.ui.empty_notice import EmptyNotice
 from enroller_desktop.ui.exporting import ExportProgress, choose_export_path
 from enroller_desktop.ui.filter_dock import FilterDock
 from enroller_desktop.ui.jobs import Job, start
+from enroller_desktop.ui.keyboard import walk_row_cells_with_tab
 from enroller_desktop.ui.runs_model import (
     COLUMN_OF_KEY,
     COLUMNS,
+    HIDDEN_BY_DEFAULT,
     STATUS_COLUMN,
     VIEW_COLUMN,
     RunIdRole,
     RunsModel,
     StatusDelegate,
     ViewIconDelegate,
+    default_column_widths,
 )
 from enroller_desktop.ui.settings import Settings
 from enroller_desktop.ui.trends import TrendsDock
@@ -122,6 +127,8 @@ class MainWindow(QMainWindow):
         self.database_label = QLabel()
         self.database_label.setAccessibleName("Database")
         self.statusBar().addPermanentWidget(self.database_label)
+        self.status_separator = QFrame(frameShape=QFrame.Shape.VLine, frameShadow=QFrame.Shadow.Sunken)
+        self.statusBar().addPermanentWidget(self.status_separator)  # the database is not part of the count
         self.statusBar().addPermanentWidget(self.count_label)
         self.export_status = ExportProgress(self)
         self._build_actions()
@@ -134,11 +141,13 @@ class MainWindow(QMainWindow):
         self.recovery_timer.timeout.connect(self.recover_interrupted_runs)
 
         self.model.countChanged.connect(self._show_count)
+        self.empty_notice = EmptyNotice(self.view, self.model.countChanged, lambda: "No runs match these filters: Reset filters (Ctrl+R) shows every run")
         self.model.databaseFailed.connect(self._database_failed)
         self.model.databaseAnswered.connect(self._database_answered)
         self.filter_dock.filterChanged.connect(self._filter_changed)
         self.filter_dock.choicesFailed.connect(self._database_failed)
         self.trends_dock.failed.connect(self._database_failed)
+        self.trends_dock.barClicked.connect(self.filter_dock.show_day_and_status)
         self.welcome.demoLoaded.connect(self._demo_loaded)
         self.welcome.connectRequested.connect(self.choose_server)
         self._follow_the_screen_in_tab_order()
@@ -149,6 +158,7 @@ class MainWindow(QMainWindow):
         self.poll_timer.start()
         self.recovery_timer.start()
         self.recover_interrupted_runs()
+        self.view.setFocus(Qt.FocusReason.OtherFocusReason)  # the window opens in the runs table
 
     # -- building ---------------------------------------------------------------------
 
@@ -162,6 +172,7 @@ class MainWindow(QMainWindow):
         view.setAlternatingRowColors(True)
         view.setWordWrap(False)
         view.setShowGrid(False)
+        walk_row_cells_with_tab(view)
         view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         view.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -181,21 +192,10 @@ class MainWindow(QMainWindow):
         self._icon_delegate = ViewIconDelegate(view)
         view.setItemDelegateForColumn(STATUS_COLUMN, self._status_delegate)
         view.setItemDelegateForColumn(VIEW_COLUMN, self._icon_delegate)
-        metrics = view.fontMetrics()
-        for column, spec in enumerate(COLUMNS):
-            width = max(metrics.horizontalAdvance(spec.title) + 28, 70)
-            if spec.key in ("created_at", "in_progress_at", "completed_at"):
-                width = metrics.horizontalAdvance("2026-12-31T23:59:59Z") + 20
-            elif spec.key == "organization":
-                width = 170
-            elif spec.key == "campaign":
-                width = 210
-            elif spec.key == "purpose":
-                width = metrics.horizontalAdvance("Campaign Evaluation and Expire") + 20
-            elif spec.key == "status":
-                width = metrics.horizontalAdvance("Not Applicable 100%") + 28
+        for column, width in default_column_widths(view.fontMetrics()).items():
             view.setColumnWidth(column, width)
-        view.setColumnWidth(VIEW_COLUMN, 34)
+        for column in HIDDEN_BY_DEFAULT:
+            header.setSectionHidden(column, True)
         self.model.rowsAboutToBeInserted.connect(self._note_scroll)
         self.model.rowsInserted.connect(self._keep_scroll)
         view.doubleClicked.connect(self._open_index)

@@ -189,6 +189,10 @@ class NewRunDialog(QDialog):
                 self.customers.addItem(item)
             if choices:
                 self.customers.setCurrentRow(0)
+            else:  # say so, rather than leave an empty list that could still be searching
+                notice = QListWidgetItem(f"No customer of this organization matches “{text}”")
+                notice.setFlags(Qt.ItemFlag.NoItemFlags)
+                self.customers.addItem(notice)
 
         self._tasks.run(read, found, self._show_error, name="customer search")
 

@@ -32,6 +32,8 @@ class QueryParamChart(QWidget):
         for axis in ("left", "bottom"):
             plot.getAxis(axis).setPen(text)
             plot.getAxis(axis).setTextPen(text)
+            # The axes carry their own units: never a "(x0.001)" scale of an empty axis.
+            plot.getAxis(axis).enableAutoSIPrefix(False)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
         plot.setMenuEnabled(False)

@@ -42,13 +42,17 @@ from sqlalchemy.engine import Row
 
 from enroller_desktop import export, run_tables
 from enroller_desktop.db import detail_queries
-from enroller_desktop.db.detail_queries import FunnelBox, FunnelSlice, PotentialFilter
+from enroller_desktop.db.detail_queries import PotentialFilter
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose
+from enroller_desktop.db.stages import FunnelBox, FunnelSlice
 from enroller_desktop.ui import theme
+from enroller_desktop.ui.check_filter import CheckFilter
+from enroller_desktop.ui.empty_notice import EmptyNotice
 from enroller_desktop.ui.exporting import ExportProgress, choose_export_path
 from enroller_desktop.ui.funnel import FunnelScene, FunnelView
 from enroller_desktop.ui.jobs import Job, start
+from enroller_desktop.ui.keyboard import switch_tabs_by_keyboard, walk_row_cells_with_tab
 from enroller_desktop.ui.query_param_chart import QueryParamChart
 from enroller_desktop.ui.run_models import EventTreeModel, PagedTableModel, RowsTableModel, keep_until_finished
 from enroller_desktop.ui.settings import Settings
@@ -120,6 +124,7 @@ def _table_view(model, *, sortable: bool = False) -> QTableView:
     rows.setDefaultSectionSize(_row_height(view))
     view.horizontalHeader().setHighlightSections(False)
     view.horizontalHeader().setStretchLastSection(True)
+    walk_row_cells_with_tab(view)
     if sortable:
         view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
         view.setSortingEnabled(True)
@@ -151,6 +156,15 @@ class PagedTableTab(QWidget):
         self._finish_bar = lambda: (self.bar.addStretch(1), self.bar.addWidget(self.count_label), self.bar.addWidget(_export_button(window)))
         model.count_changed.connect(self._show_count)
         model.modelReset.connect(lambda: self.count_label.setText("Counting…"))
+        self.empty_notice = EmptyNotice(self.view, model.count_changed, self._empty_words)
+
+    def _empty_words(self) -> str:
+        wanted = getattr(self.model.listing, "filter", None)
+        if wanted is None or wanted == PotentialFilter():
+            return f"This run has no {self.noun}s"
+        if wanted.name and dataclasses.replace(wanted, name="") == PotentialFilter():
+            return f"No {self.noun} is named like “{wanted.name}”"
+        return f"No {self.noun}s match these filters"
 
     def _show_count(self, count: int) -> None:
         self.count_label.setText(f"{count:,} {self.noun}{'' if count == 1 else 's'}")
@@ -204,6 +218,7 @@ class RunWindow(QMainWindow):
         close_action.setShortcut(QKeySequence.StandardKey.Close)
         close_action.triggered.connect(self.close)
         self.addAction(close_action)
+        switch_tabs_by_keyboard(self, self.tabs)
 
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_INTERVAL_MS)
@@ -308,11 +323,7 @@ class RunWindow(QMainWindow):
         self.status_filter.addItem("Any status", None)
         for status in PotentialStatus:
             self.status_filter.addItem(status.label, status)
-        self.check_filter = QComboBox()
-        self.check_filter.addItem("Any checks", None)
-        for column in model.table.columns:
-            if column.kind == "check":
-                self.check_filter.addItem(f"Failed {column.title}", Check(column.key))
+        self.check_filter = CheckFilter({Check(column.key): column.title for column in model.table.columns if column.kind == "check"})
         self.funnel_filter = QComboBox()
         # The choices by position: a combo box compares Python data by identity.
         self._funnel_choices: list[FunnelSlice | None] = [None]
@@ -344,6 +355,7 @@ class RunWindow(QMainWindow):
         tab.bar.addWidget(self.search)
         tab.bar.addWidget(clear)
         tab._finish_bar()
+        self.check_filter.recount(self.db, model.listing)
 
         widths = {"first_name": 110, "last_name": 120, "vehicle": 150, "why_not_enrolled": 300, "validated_at": 150}
         for index, column in enumerate(model.table.columns):
@@ -406,15 +418,16 @@ class RunWindow(QMainWindow):
         self.query_param_model.set_rows(details["params"])
         self.query_param_view.resizeColumnsToContents()
         self.query_param_chart.set_params(*details["chart"])
-        counts = {box: getattr(summary, box.stage.column) for box in FunnelBox}
-        self.funnel_scene.set_counts(counts, summary.purpose)
+        self.funnel_scene.set_run(summary)
         if summary.status.finished:
             self._poll.stop()
             if not was_finished:  # the run just ended: read its tables once more, now final
                 self.potentials_model.set_table(run_tables.potentials_table(summary.purpose, summary.status))
                 self.campaign_customers_model.refresh()
+                self.check_filter.recount(self.db, self.potentials_model.listing, again=True)
         else:
             self.potentials_model.refresh()
+            self.check_filter.recount(self.db, self.potentials_model.listing, again=True)
             self.campaign_customers_model.refresh()
         self.details_loaded.emit()
 
@@ -447,6 +460,7 @@ class RunWindow(QMainWindow):
         wanted = self.potential_filter()
         self.funnel_scene.show_selected(wanted.funnel)
         self.potentials_model.set_listing(dataclasses.replace(self.potentials_model.listing, filter=wanted))
+        self.check_filter.recount(self.db, self.potentials_model.listing)
 
     def clear_potential_filters(self) -> None:
         self._set_potential_filters(self._funnel_choices[0])

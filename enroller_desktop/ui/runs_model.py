@@ -32,7 +32,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from enroller_desktop.db import run_queries
@@ -195,13 +195,15 @@ class RunsModel(QAbstractTableModel):
                 return f"Open run {run.id} (Enter)"
             if column == STATUS_COLUMN and run.error_message:
                 return run.error_message
+            if column in _ELIDED_COLUMNS:  # narrow columns: the whole text on hover
+                return self._display[column](run)
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(COLUMNS):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section].title
+            return HEADER_TEXTS[section]
         if role == Qt.ItemDataRole.ToolTipRole:
             return COLUMNS[section].definition
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -401,6 +403,39 @@ class RunsModel(QAbstractTableModel):
 
 # -- delegates ---------------------------------------------------------------------------
 
+#: The columns narrowed to fit a 1366-pixel window, their text elided (whole in the tooltip).
+_ELIDED_COLUMNS = frozenset(COLUMN_OF_KEY[key] for key in ("organization", "campaign", "purpose"))
+#: The header's text: a long count title on two lines, so its column is as narrow as its numbers.
+HEADER_TEXTS = ["\n".join(c.title.rsplit(" ", 1)) if c.numeric and len(c.title) > 9 else c.title for c in COLUMNS]
+#: Columns the table starts without (View ▸ Columns shows them): with them, a
+#: 1366-pixel window could not show the outcome columns beside the filters.
+HIDDEN_BY_DEFAULT = frozenset(COLUMN_OF_KEY[key] for key in ("in_progress_at", "completed_at"))
+
+
+def default_column_widths(metrics) -> dict[int, int]:
+    """Each column's starting width for the font ``metrics``: all the default
+    columns fit a 1366-pixel window beside the filter dock."""
+    widths = {}
+    for column, spec in enumerate(COLUMNS):
+        header = max(metrics.horizontalAdvance(line) for line in HEADER_TEXTS[column].split("\n")) + 14
+        if spec.key in ("created_at", "in_progress_at", "completed_at"):
+            widths[column] = metrics.horizontalAdvance("2026-12-31T23:59:59Z") + 12
+        elif spec.key == "organization":
+            widths[column] = metrics.horizontalAdvance("Bayview Motors") + 12
+        elif spec.key == "campaign":
+            widths[column] = metrics.horizontalAdvance("Service Due Rem") + 10
+        elif spec.key == "purpose":
+            widths[column] = metrics.horizontalAdvance("Customer Evaluation") + 8
+        elif spec.key == "status":
+            widths[column] = metrics.horizontalAdvance("Not Applicable") + 24
+        elif spec.numeric:
+            widths[column] = max(header, metrics.horizontalAdvance("250,000") + 12)
+        else:
+            widths[column] = header
+    widths[VIEW_COLUMN] = 30
+    return widths
+
+
 STATUS_COLOURS: dict[RunStatus, tuple[str, str]] = {
     # background, text: readable on light and dark palettes alike
     RunStatus.SCHEDULED: ("#e3e8ef", "#334155"),
@@ -408,8 +443,23 @@ STATUS_COLOURS: dict[RunStatus, tuple[str, str]] = {
     RunStatus.COMPLETED: ("#dcfce7", "#166534"),
     RunStatus.ERROR: ("#fee2e2", "#991b1b"),
     RunStatus.CANCELED: ("#fef3c7", "#92400e"),
-    RunStatus.NOT_APPLICABLE: ("#f1f5f9", "#64748b"),
+    RunStatus.NOT_APPLICABLE: ("#f1f5f9", "#526176"),
 }
+
+#: The badges on a dark palette: deep tints with light text, the same hues.
+STATUS_COLOURS_DARK: dict[RunStatus, tuple[str, str]] = {
+    RunStatus.SCHEDULED: ("#334155", "#e2e8f0"),
+    RunStatus.IN_PROGRESS: ("#1e3a8a", "#bfdbfe"),
+    RunStatus.COMPLETED: ("#14532d", "#bbf7d0"),
+    RunStatus.ERROR: ("#7f1d1d", "#fecaca"),
+    RunStatus.CANCELED: ("#78350f", "#fde68a"),
+    RunStatus.NOT_APPLICABLE: ("#1e293b", "#94a3b8"),
+}
+
+
+def status_colours(palette) -> dict[RunStatus, tuple[str, str]]:
+    """The badges' (background, text) colours for ``palette``, light or dark."""
+    return STATUS_COLOURS_DARK if palette.color(QPalette.ColorRole.Base).lightness() < 128 else STATUS_COLOURS
 
 VIEW_ICON_COLOUR = QColor("#1d6fd8")
 
@@ -429,7 +479,7 @@ class StatusDelegate(QStyledItemDelegate):
             # The selection highlight, without the text (the badge is the text).
             option.text = ""
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)
-        background, foreground = STATUS_COLOURS[status]
+        background, foreground = status_colours(option.palette)[status]
         label = status.label
         progress = index.data(ProgressRole)
         painter.save()
@@ -446,7 +496,7 @@ class StatusDelegate(QStyledItemDelegate):
             done.setWidth(rect.width() * max(0.0, min(1.0, progress)))
             painter.save()
             painter.setClipPath(path)
-            painter.fillRect(done, QColor("#93c5fd"))
+            painter.fillRect(done, QColor("#2563eb" if status_colours(option.palette) is STATUS_COLOURS_DARK else "#93c5fd"))
             painter.restore()
             label = f"{label} {progress:.0%}"
         painter.setPen(QPen(QColor(foreground)))

@@ -1,6 +1,9 @@
 """Trends: runs per day stacked by status, and the median duration per day.
 
-Both follow the filter of the runs table. They are read only while the dock is
+Both follow the filter of the runs table. The legend has a row of its own above
+the bars, so it never covers one; a bar's tooltip says its day, status and
+count, and a click on it shows those runs in the table (``barClicked``). The
+date labels are a :class:`DayAxis`, spaced so that they never collide. They are read only while the dock is
 shown (a hidden chart costs nothing), off the interface thread. pyqtgraph (and
 numpy under it) is imported when the dock is first shown: it would cost the
 window a second at start-up.
@@ -10,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDockWidget, QWidget
+from PySide6.QtCore import QPointF, Signal
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QDockWidget, QToolTip, QWidget
 
 from enroller_desktop.db import run_queries
 from enroller_desktop.db.engine import Database
@@ -19,20 +23,25 @@ from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.run_queries import RunFilter
 from enroller_desktop.run_tables import duration_axis
 from enroller_desktop.ui.background import Tasks
-from enroller_desktop.ui.runs_model import STATUS_COLOURS
+from enroller_desktop.ui.day_axis import DayAxis
+from enroller_desktop.ui.runs_model import status_colours
 
 DAY_SECONDS = 86400
-# A bar's colour is the badge's text colour: strong enough to read as a fill.
-_BAR_COLOURS = {status: colours[1] for status, colours in STATUS_COLOURS.items()}
 
 
 def _epoch(day: dt.date) -> float:
     return dt.datetime.combine(day, dt.time(), dt.timezone.utc).timestamp()
 
 
+def bar_tooltip(day: dt.date, status: RunStatus, low: int, high: int) -> str:
+    runs = high - low
+    return f"{day:%a %d %b %Y}: {runs:,} {status.label} run{'' if runs == 1 else 's'} — click to list them"
+
+
 class TrendsDock(QDockWidget):
     updated = Signal()
     failed = Signal(str)
+    barClicked = Signal(object, object)  # the day (a date) and the RunStatus of a bar
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Trends", parent)
@@ -44,6 +53,7 @@ class TrendsDock(QDockWidget):
         self._serial = 0
 
         self.charts = None
+        self.bars: list[tuple[dt.date, RunStatus, int, int]] = []  # day, status, from, to (runs)
         self.visibilityChanged.connect(lambda visible: visible and self._stale and self.refresh())
 
     def _build_charts(self) -> None:
@@ -57,12 +67,16 @@ class TrendsDock(QDockWidget):
             foreground=palette.color(palette.ColorRole.Text),
         )
         self.charts = pg.GraphicsLayoutWidget()
-        self.runs_plot = self.charts.addPlot(row=0, col=0, axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
-        self.runs_plot.setTitle("Runs per day, by status (UTC)")
+        self.legend = pg.LegendItem(colCount=len(RunStatus))
+        self.charts.addItem(self.legend, row=0, col=0)
+        self.runs_plot = self.charts.addPlot(row=1, col=0, axisItems={"bottom": DayAxis()})
+        self.runs_plot.setTitle("Runs per day, by status (UTC) — click a bar to list its runs")
         self.runs_plot.setLabel("left", "runs")
         self.runs_plot.showGrid(y=True, alpha=0.2)
-        self.legend = self.runs_plot.addLegend(offset=(10, 1), colCount=len(RunStatus))
-        self.duration_plot = self.charts.addPlot(row=1, col=0, axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        self.runs_plot.setMenuEnabled(False)
+        self.runs_plot.scene().sigMouseMoved.connect(self._hover)
+        self.runs_plot.scene().sigMouseClicked.connect(self._click)
+        self.duration_plot = self.charts.addPlot(row=2, col=0, axisItems={"bottom": DayAxis()})
         self.duration_plot.setTitle("Median duration per day")
         self.duration_plot.showGrid(y=True, alpha=0.2)
         self.duration_plot.setXLink(self.runs_plot)
@@ -104,6 +118,9 @@ class TrendsDock(QDockWidget):
         self.legend.clear()
         days = sorted({c.day for c in per_day})
         base = {day: 0 for day in days}
+        self.bars = []
+        # A bar's colour is its badge's text colour: strong enough to read as a fill.
+        colours = status_colours(self.palette())
         for status in RunStatus:
             counts = {c.day: c.runs for c in per_day if c.status is status}
             if not counts:
@@ -114,15 +131,16 @@ class TrendsDock(QDockWidget):
                 height=list(counts.values()),
                 y0=[base[d] for d in counts],
                 width=DAY_SECONDS * 0.8,
-                brush=_BAR_COLOURS[status],
+                brush=colours[status][1],
                 pen=None,
                 name=status.label,
             )
-            self.runs_plot.addItem(bars)  # named: the legend lists it
+            self.runs_plot.addItem(bars)
+            self.legend.addItem(bars, status.label)
             for d, n in counts.items():
+                self.bars.append((d, status, base[d], base[d] + n))
                 base[d] += n
-        # Headroom above the tallest bar for the legend's one line.
-        self.runs_plot.setYRange(0, max(base.values(), default=1) * 1.3, padding=0)
+        self.runs_plot.setYRange(0, max(base.values(), default=1) * 1.05, padding=0)
         self.duration_plot.clear()
         # At least two weeks across, so that one busy day is a bar, not a wall.
         last = max(days, default=dt.datetime.now(dt.timezone.utc).date())
@@ -142,3 +160,32 @@ class TrendsDock(QDockWidget):
                 symbolBrush="#1d6fd8",
             )
         self.updated.emit()
+
+    # -- a bar under the mouse ----------------------------------------------------------
+
+    def bar_at(self, point: QPointF) -> tuple[dt.date, RunStatus, int, int] | None:
+        """The bar at ``point`` (the runs plot's data coordinates), if any."""
+        for day, status, low, high in self.bars:
+            middle = _epoch(day) + DAY_SECONDS / 2
+            if abs(point.x() - middle) <= DAY_SECONDS * 0.4 and low <= point.y() <= high:
+                return day, status, low, high
+        return None
+
+    def _bar_under(self, scene_pos) -> tuple[dt.date, RunStatus, int, int] | None:
+        box = self.runs_plot.getViewBox()
+        if not box.sceneBoundingRect().contains(scene_pos):
+            return None
+        return self.bar_at(box.mapSceneToView(scene_pos))
+
+    def _hover(self, scene_pos) -> None:
+        bar = self._bar_under(scene_pos)
+        if bar is None:
+            QToolTip.hideText()
+            return
+        QToolTip.showText(QCursor.pos(), bar_tooltip(*bar), self.charts)
+
+    def _click(self, event) -> None:
+        bar = self._bar_under(event.scenePos())
+        if bar is not None:
+            event.accept()
+            self.barClicked.emit(bar[0], bar[1])

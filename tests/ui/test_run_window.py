@@ -297,17 +297,16 @@ def test_funnel_boxes_show_the_runs_counts_shares_and_proportional_widths(qtbot,
     window = open_window(qtbot, db, run_id)
     run = run_row(db, run_id)
     boxes = list(window.funnel_scene.boxes.values())
-    counts = [run.query_param_customers, run.potential_customers, run.eligible, run.success]
+    counts = [run.query_param_customers, run.potential_customers, run.potential_events, run.eligible, run.success]
     assert [box.count for box in boxes] == counts
-    assert boxes[1].lines[1] == f"{run.potential_customers / run.query_param_customers:.1%} of Query Param Customers"
-    assert boxes[3].lines[1] == f"{run.success / run.eligible:.1%} of Valid Potentials"
+    assert boxes[1].lines[1] == f"{run.potential_customers:,} ({run.potential_customers / run.query_param_customers:.1%} of Query Param Customers)"
+    assert boxes[3].lines[1] == f"{run.eligible:,} ({run.eligible / run.potential_events:.1%} of Potential Events)"
+    assert boxes[3].lines[2] == "the runs index's Eligible" and boxes[4].lines[2] == "the runs index's Success"
     widths = [box.bar_width for box in boxes]
     for width, count in zip(widths[1:], counts[1:]):
-        assert width == pytest.approx(max(6.0, widths[0] * count / counts[0]))
+        assert width == pytest.approx(max(6.0, widths[0] * count / counts[0]) if count else 0)
     assert [arrow.label for arrow in window.funnel_scene.arrows.values()] == [
-        f"−{counts[0] - counts[1]:,} fell out",
-        f"−{counts[1] - counts[2]:,} fell out",
-        "none fell out",  # every eligible candidate was enrolled
+        f"−{a - b:,} fell out" if a != b else "none fell out" for a, b in zip(counts, counts[1:])
     ]
 
 

@@ -10,9 +10,8 @@ from PySide6.QtCore import QPointF, QRect
 from PySide6.QtGui import QColor
 
 from enroller_desktop.db import models as m
-from enroller_desktop.db.detail_queries import FunnelBox
+from enroller_desktop.db.stages import FunnelBox
 from enroller_desktop.ui import theme
-from enroller_desktop.ui.funnel import SCENE_WIDTH
 from enroller_desktop.ui.main_window import MainWindow
 from enroller_desktop.ui.run_window import RunWindow
 from tests.detail_data import build_run
@@ -36,13 +35,13 @@ def test_a_stage_of_zero_draws_no_bar_across_its_text(qtbot, db, tmp_path):
     qtbot.waitExposed(window)
     enrolled = window.funnel_scene.boxes[FunnelBox.ENROLLED]
     assert enrolled.count == 0 and enrolled.bar_width == 0
-    assert enrolled.lines[0] == "Enrolled: 0"
+    assert enrolled.lines[:2] == ("Enrolled", "0 (— of Valid Potentials)")
 
     view = window.funnel_view
     image = view.viewport().grab().toImage()
     box = enrolled.boundingRect()
-    # Where a sliver would stand (the middle, above the title) looks like the box's empty left part.
-    middle = view.mapFromScene(QPointF(SCENE_WIDTH / 2, box.top() + 5))
+    # Where a sliver would stand (the start of the bar's track) looks like the box's empty left part.
+    middle = view.mapFromScene(QPointF(enrolled.track_rect.left() + 2, box.top() + 5))
     left = view.mapFromScene(QPointF(box.left() + 20, box.top() + 5))
     assert QColor(image.pixel(middle)) == QColor(image.pixel(left))
     SHOTS.mkdir(exist_ok=True)

@@ -18,7 +18,7 @@ from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.models import Organization
 from enroller_desktop.ui import main_window as main_window_module
 from enroller_desktop.ui.main_window import MainWindow
-from enroller_desktop.ui.runs_model import COLUMN_OF_KEY, VIEW_COLUMN
+from enroller_desktop.ui.runs_model import COLUMN_OF_KEY, COLUMNS, VIEW_COLUMN
 
 from .runs_data import NOW, add_organizations, add_run, add_runs, read_to_the_end
 from .test_main_window import change_filter, click_header, make_settings, open_window
@@ -68,9 +68,13 @@ def test_ctrl_e_exports_every_run_of_the_filter_and_sort_as_shown(qtbot, window,
     written = export_to(qtbot, window, monkeypatch, tmp_path / "runs.csv")
 
     header, *rows = read_csv(tmp_path / "runs.csv")
-    data_columns = [c for c in range(window.model.columnCount()) if c != VIEW_COLUMN]
-    assert header == [window.model.headerData(c, Qt.Orientation.Horizontal) for c in data_columns]
-    assert rows == every_shown_row(qtbot, window, data_columns)
+    view_header = window.view.horizontalHeader()
+    data_columns = [c for c in range(window.model.columnCount()) if c != VIEW_COLUMN and not view_header.isSectionHidden(c)]
+    assert header == [COLUMNS[c].title for c in data_columns]
+    # As shown, but counts as plain digits (SPEC 8).
+    shown = [[text.replace(",", "") if COLUMNS[c].numeric else text for c, text in zip(data_columns, row)]
+             for row in every_shown_row(qtbot, window, data_columns)]
+    assert rows == shown
     assert written == len(rows) == window.model.rowCount()
     assert "Scheduled" not in {row[header.index("Status")] for row in rows}
 
@@ -84,16 +88,21 @@ def test_the_export_has_the_columns_the_user_sees_in_their_order(qtbot, window, 
 
     header = read_csv(tmp_path / "runs.csv")[0]
     assert header[:2] == ["Status", "Created"]
-    assert "Potential Events" not in header and len(header) == window.model.columnCount() - 2
+    shown = [c for c in range(window.model.columnCount()) if c != VIEW_COLUMN and not header_view.isSectionHidden(c)]
+    assert "Potential Events" not in header and len(header) == len(shown)
 
 
-def test_times_are_iso_8601_utc_and_counts_as_shown(qtbot, window, tmp_path, monkeypatch):
+def test_times_are_iso_8601_utc_and_counts_plain_digits(qtbot, window, tmp_path, monkeypatch):
     export_to(qtbot, window, monkeypatch, tmp_path / "runs.csv")
     header, *rows = read_csv(tmp_path / "runs.csv")
     newest = dict(zip(header, rows[0]))
     assert newest["Created"] == NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
     counts = [row[header.index("Query Param Customers")] for row in rows]
-    assert any("," in count for count in counts)  # thousands separators, as on screen
+    # 2378, never "2,378" (a French-Canadian spreadsheet reads that as 2.378).
+    assert all(count == "" or count.isdigit() for count in counts)
+    assert any(int(count) >= 1000 for count in counts if count)
+    raw = (tmp_path / "runs.csv").read_text(encoding="utf-8-sig")
+    assert not any(f'"{int(count):,}"' in raw for count in counts if count and int(count) >= 1000)
 
 
 def test_a_name_that_looks_like_a_formula_is_exported_as_text(qtbot, db, tmp_path, monkeypatch):
