@@ -7,13 +7,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-fast qt-libs venv package package-smoke bench clean
+.PHONY: run test test-fast qt-libs qt-libs-xvfb venv package package-smoke bench clean
 
+# The window opens at once; on an empty database it loads the demo itself, with progress.
 run: venv qt-libs
-	$(BIN)/enroller-desktop demo --if-empty
-	$(BIN)/enroller-desktop
+	$(BIN)/enroller-desktop --demo-if-empty
 
-test: venv qt-libs
+# The suite includes a test that starts the installed program on a real X server (Xvfb).
+test: venv qt-libs-xvfb
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -ra
 
 test-fast: venv qt-libs
@@ -31,7 +32,10 @@ $(STAMP): pyproject.toml
 qt-libs:
 	@scripts/ensure-qt-libs
 
-package: venv qt-libs
+qt-libs-xvfb:
+	@scripts/ensure-qt-libs --xvfb
+
+package: venv qt-libs-xvfb
 	$(BIN)/python -m pip install --quiet -e '.[test,package]'
 	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN enroller_desktop.spec
 

@@ -37,4 +37,4 @@ def window(args) -> int:
     in the window, not on a terminal nobody reads."""
     from enroller_desktop.ui.app import run_app
 
-    return run_app(given_db_url(args.db), smoke=args.smoke, palette=args.palette)
+    return run_app(given_db_url(args.db), smoke=args.smoke, palette=args.palette, demo_if_empty=args.demo_if_empty)

@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--db", metavar="URL", help="SQLAlchemy database URL (default: $ENROLLER_DB_URL, else a SQLite file in the user's data folder)")
     parser.add_argument("--smoke", action="store_true", help="open the window on demo data, open a run's detail window, and exit 0")
+    parser.add_argument("--demo-if-empty", action="store_true", help="open the window and, if the database is empty, load the demo into it")
     parser.add_argument("--palette", choices=("system", "light", "dark"), default="system", help="the window's colours (default: follow the system)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 

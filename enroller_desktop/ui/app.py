@@ -81,15 +81,21 @@ def _openable(last: str) -> str:
     return last
 
 
-def run_app(url: str | None, *, smoke: bool = False, palette: str = "system") -> int:
+def run_app(url: str | None, *, smoke: bool = False, palette: str = "system", demo_if_empty: bool = False) -> int:
     """Open the main window on ``url`` (None: the last database used, see the
     module's doc); with ``smoke``, load a small demo into an empty database (the
     default one unless ``url`` names another), open a run's detail window, and
-    quit with 0."""
+    quit with 0; with ``demo_if_empty``, the window loads the demo into an empty
+    database itself, once shown (:mod:`enroller_desktop.ui.first_launch`)."""
     from enroller_desktop.ui.settings import Settings
 
     app = make_application(palette=palette)
     window = open_main_window(url, Settings(), smoke=smoke)
+    log.info("Qt platform: %s", app.platformName())
+    if demo_if_empty and not smoke:
+        from enroller_desktop.ui.first_launch import load_demo_when_empty
+
+        load_demo_when_empty(window)
     if smoke:
         QTimer.singleShot(0, lambda: _smoke_then_quit(window, app))
     return app.exec()
