@@ -28,7 +28,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TextIO
 
-from enroller_desktop import run_index, run_tables
+from enroller_desktop import lifeline, run_index, run_tables
 from enroller_desktop.db import detail_queries, run_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.errors import UserError
@@ -293,7 +293,7 @@ def _write_split(db: Database, conn, source: run_tables.TableSource, out: TextIO
     url = db.engine.url.render_as_string(hide_password=False)
     helper = context.Process(
         target=_write_part, name="export second half", daemon=True,
-        args=(url, source.tab, source.listing, first, total - first, part, tuple(source.table.titles), done_there, sender),
+        args=(os.getpid(), url, source.tab, source.listing, first, total - first, part, tuple(source.table.titles), done_there, sender),
     )
 
     def both(fraction: float, _message: str) -> None:
@@ -333,13 +333,15 @@ def _write_split(db: Database, conn, source: run_tables.TableSource, out: TextIO
         _remove(part)
 
 
-def _write_part(url: str, tab: str, listing: detail_queries.Listing, offset: int, limit: int, part: str,
+def _write_part(parent_pid: int, url: str, tab: str, listing: detail_queries.Listing, offset: int, limit: int, part: str,
                 titles: tuple[str, ...], done, sender) -> None:
     """In the second process: rows ``offset`` to ``offset + limit`` of the run tab
     ``tab`` under ``listing``, as CSV lines (no byte-order mark) into ``part``.
-    Sends ("ok", rows) or ("error", message) back; ``done`` counts the rows."""
+    Sends ("ok", rows) or ("error", message) back; ``done`` counts the rows.
+    Ends with the first process, even one killed outright (:mod:`enroller_desktop.lifeline`)."""
     from enroller_desktop.db.engine import open_database
 
+    lifeline.bind_to_parent(parent_pid)
     try:
         db = open_database(url, upgrade=False)
         with db.read() as conn:
