@@ -301,7 +301,8 @@ def _write_split(db: Database, conn, source: run_tables.TableSource, out: TextIO
         progress(done / total, f"{done:,} rows written")
 
     try:
-        helper.start()
+        with lifeline.spawning():
+            helper.start()
         sender.close()
         table = source.table
         with source.listing.driver_rows(conn, BATCH_SIZE, table.fields, pack=table.category_fields, limit=first) as rows:

@@ -24,11 +24,13 @@ symbols of the running program, which links the C library.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 
 #: From <linux/prctl.h>.
 PR_SET_PDEATHSIG = 1
@@ -40,11 +42,34 @@ ORPHANED = 70
 
 def bind_to_parent(parent_pid: int) -> None:
     """Make this (child) process end, within a second at most, when process
-    ``parent_pid`` ends; exit at once if it has ended already."""
+    ``parent_pid`` ends; exit at once if it has ended already.
+
+    The child also ignores SIGINT: a Ctrl-C at a terminal reaches the whole process
+    group, and it is the parent's to decide (a worker finishes its run first, and a
+    pool whose processes died would fail that run). Until here SIGINT was blocked
+    (:func:`spawning`); one that came meanwhile is dropped with it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _die_with_parent()
     if os.getppid() != parent_pid:
         os._exit(ORPHANED)
     threading.Thread(target=_watch, args=(parent_pid,), name="parent watch", daemon=True).start()
+
+
+@contextlib.contextmanager
+def spawning() -> Iterator[None]:
+    """Around the start of children: they begin with SIGINT blocked (a signal mask
+    survives the spawn), so a Ctrl-C that comes while one still starts, before
+    :func:`bind_to_parent`, cannot kill it. This thread receives SIGINT again after."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def _die_with_parent() -> None:

@@ -158,7 +158,8 @@ def _judged_in_pool(tasks: list[tuple[str, str, tuple[str, ...]]], workers: int)
         initializer=lifeline.bind_to_parent, initargs=(os.getpid(),),
     )
     try:
-        futures = collections.deque(executor.submit(judge_packed, *task) for task in tasks)
+        with lifeline.spawning():  # the pool starts its processes as tasks are submitted
+            futures = collections.deque(executor.submit(judge_packed, *task) for task in tasks)
         for task in tasks:
             # Let go of each future once read: kept, they held every verdict to the end.
             yield task, futures.popleft().result()

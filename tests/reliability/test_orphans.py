@@ -10,9 +10,11 @@ program is not taken for ours.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import random
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,10 +23,12 @@ import pytest
 import sqlalchemy as sa
 
 from enroller_desktop.db.engine import open_database
+from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.models import EnrollerRunCustomer
+from enroller_desktop.engine.runs import create_run, utcnow
 from tests.detail_data import build_run
-from tests.reliability.conftest import start_cli, stop, wait_until
-from tests.reliability.data import AS_OF, load_population
+from tests.reliability.conftest import _program, start_cli, stop, wait_until
+from tests.reliability.data import AS_OF, RUNS, load_population
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -186,3 +190,26 @@ def test_an_export_killed_while_split_between_two_processes_leaves_no_process_be
     # (held stopped before, it could never look at its parent).
     kill_at_random_then_nothing_left(process, random.Random(f"orphan-export-{trial}"), helpers=2, hold=True,
                                      working=second_half_begun)
+
+
+@pytest.mark.slow
+def test_ctrl_c_reaching_a_worker_s_process_group_while_its_pool_judges_lets_it_finish_the_run(unjudged_population, cli_env):
+    """A terminal sends Ctrl-C to every process of the group, the pool's too: the
+    worker decides (it finishes its run), its pool does not die under it."""
+    population, copy = unjudged_population("sqlite")
+    db = open_database(copy("ctrl_c"))
+    run_id = create_run(db, campaign_id=population.campaign_ids[0], as_of=AS_OF, scheduled_for=utcnow() - dt.timedelta(minutes=1))
+    process = subprocess.Popen([*_program(), "--db", db.url, "worker", "--name", "terminal"], env=cli_env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        wait_until(lambda: len(descendants(process.pid)) >= 2 or process.poll() is not None,
+                   timeout=120, what="the pool to start")
+        os.killpg(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=300)
+    finally:
+        process.kill()
+    assert process.returncode == 0, out + err
+    with db.read() as conn:
+        status = conn.execute(sa.select(RUNS.c.status).where(RUNS.c.id == run_id)).scalar_one()
+    assert status == RunStatus.COMPLETED.value, out + err
+    db.dispose()
