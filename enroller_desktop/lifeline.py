@@ -15,6 +15,9 @@ it holds both ends of that queue's pipe itself. Each child therefore calls
   (the parent went and the child was handed to another), for systems without
   ``prctl`` and as a second line should the signal be lost;
 - it exits at once if the parent is already gone (it died while the child started).
+  A child still starting (a spawned process imports the program's main module
+  first: under a second on a quiet machine, several on one loaded many times over)
+  thus ends when its start-up does, having done nothing.
 
 Nothing else is left behind: multiprocessing's resource tracker reads a pipe whose
 writing ends only the parent and its children hold, and exits when they all have.

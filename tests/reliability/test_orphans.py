@@ -65,6 +65,18 @@ def descendants(pid: int) -> dict[int, int]:
     return found
 
 
+def _bound(pid: int) -> bool:
+    """Whether ``pid`` is a spawned child that ran ``lifeline.bind_to_parent`` (it
+    then ignores SIGINT; the resource tracker, which ignores it too, is not one)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return False
+    ignored = int(next(line.split()[1] for line in status.splitlines() if line.startswith("SigIgn:")), 16)
+    return b"spawn_main" in command and bool(ignored & (1 << (signal.SIGINT - 1)))
+
+
 def _alive(found: dict[int, int]) -> dict[int, str]:
     """Those of ``found`` still running (a zombie runs nothing), with their command lines."""
     alive = {}
@@ -151,8 +163,10 @@ def test_a_run_killed_while_judging_contact_values_leaves_no_process_behind(back
     url = copy(f"orphan_run_{trial}")
     process = start_cli(["--db", url, "run", "--campaign", str(population.campaign_ids[0]),
                          "--as-of", AS_OF.isoformat()], cli_env)
-    # The resource tracker and at least one process of the pool.
-    kill_at_random_then_nothing_left(process, random.Random(f"orphan-run-{backend}-{trial}"), helpers=2)
+    # The resource tracker and at least one process of the pool, bound to its parent
+    # (one still starting ends when its start-up does: see enroller_desktop.lifeline).
+    kill_at_random_then_nothing_left(process, random.Random(f"orphan-run-{backend}-{trial}"), helpers=2,
+                                     working=lambda: any(_bound(pid) for pid in descendants(process.pid)))
 
 
 @pytest.fixture(scope="module")
