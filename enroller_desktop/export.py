@@ -28,7 +28,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TextIO
 
-from enroller_desktop import run_index, run_tables
+from enroller_desktop import lifeline, run_index, run_tables
 from enroller_desktop.db import detail_queries, run_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.errors import UserError
@@ -317,7 +317,8 @@ def _write_split(db: Database, conn, source: run_tables.TableSource, out: TextIO
     url = db.engine.url.render_as_string(hide_password=False)
     helper = context.Process(
         target=_write_part, name="export second half", daemon=True,
-        args=(url, source.tab, source.listing, first, total - first, part, tuple(source.table.titles), done_there, sender, source.times),
+        args=(os.getpid(), url, source.tab, source.listing, first, total - first, part, tuple(source.table.titles), done_there, sender,
+              source.times),
     )
 
     def both(fraction: float, _message: str) -> None:
@@ -325,7 +326,8 @@ def _write_split(db: Database, conn, source: run_tables.TableSource, out: TextIO
         progress(done / total, f"{done:,} rows written")
 
     try:
-        helper.start()
+        with lifeline.spawning():
+            helper.start()
         sender.close()
         table = source.table
         with source.listing.driver_rows(conn, BATCH_SIZE, table.fields, pack=table.category_fields, limit=first) as rows:
@@ -357,13 +359,15 @@ def _write_split(db: Database, conn, source: run_tables.TableSource, out: TextIO
         _remove(part)
 
 
-def _write_part(url: str, tab: str, listing: detail_queries.Listing, offset: int, limit: int, part: str,
+def _write_part(parent_pid: int, url: str, tab: str, listing: detail_queries.Listing, offset: int, limit: int, part: str,
                 titles: tuple[str, ...], done, sender, times=None) -> None:
     """In the second process: rows ``offset`` to ``offset + limit`` of the run tab
     ``tab`` under ``listing``, as CSV lines (no byte-order mark) into ``part``.
-    Sends ("ok", rows) or ("error", message) back; ``done`` counts the rows."""
+    Sends ("ok", rows) or ("error", message) back; ``done`` counts the rows.
+    Ends with the first process, even one killed outright (:mod:`enroller_desktop.lifeline`)."""
     from enroller_desktop.db.engine import open_database
 
+    lifeline.bind_to_parent(parent_pid)
     try:
         db = open_database(url, upgrade=False)
         with db.read() as conn:

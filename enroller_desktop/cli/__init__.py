@@ -1,8 +1,8 @@
 """The command line of RULES §7. The window is one of its commands.
 
 ``parser`` holds the grammar; each family of commands has a module (``runs``:
-run, runs, cancel, worker; ``data``: init-db, demo, export, the window;
-``consent``: audit, consent-forecast) whose
+run, runs, cancel, worker; ``workers``: workers; ``data``: init-db, demo, export,
+the window; ``consent``: audit, consent-forecast) whose
 functions take the opened database and argparse's namespace and return an exit
 status; ``output`` is what they print. The engine returns results and never
 prints: printing, ``args``, signal handlers and exit codes live here.
@@ -31,7 +31,7 @@ Command = Callable[..., int]
 
 
 def _commands() -> dict[str, Command]:
-    from enroller_desktop.cli import consent, data, runs
+    from enroller_desktop.cli import consent, data, runs, workers
 
     return {
         "init-db": data.init_db,
@@ -40,6 +40,7 @@ def _commands() -> dict[str, Command]:
         "cancel": runs.cancel,
         "runs": runs.runs,
         "worker": runs.worker,
+        "workers": workers.workers,
         "export": data.export,
         "audit": consent.audit,
         "consent-forecast": consent.forecast,

@@ -109,4 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="execute scheduled runs as they fall due")
     worker.add_argument("--once", action="store_true", help="execute the runs due now, then exit")
+    worker.add_argument("--name", metavar="NAME", help="how the worker is listed (default: the host's name)")
+
+    workers = sub.add_parser("workers", help="list the workers of the database: state, current run, runs done")
+    workers.add_argument("--json", action="store_true")
     return parser

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import signal
 import threading
 
@@ -17,7 +19,10 @@ from enroller_desktop.engine.runs import (
     execute_run,
     recover_interrupted,
 )
+from enroller_desktop.engine.cancel import CancelToken
 from enroller_desktop.engine.worker import run_worker
+
+log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_RUN_ERROR = 0, 1
 #: What ``runs --json`` gives of each run.
@@ -96,15 +101,35 @@ def runs(db: Database, args) -> int:
 
 
 def worker(db: Database, args) -> int:
-    stop = threading.Event()
+    """``worker``: on SIGTERM or SIGINT it finishes the run it is executing, then
+    exits; a second signal cancels that run (it enrolls nobody) and exits.
+
+    Finishing is the default because a compliance officer reads a run's outcome
+    as a fact: a completed run is one, whereas a run stopped midway would need a
+    status SPEC does not have for "given back" (an in-progress run cannot return
+    to scheduled). A service manager that waits long enough (the systemd unit in
+    ``resources/`` waits 15 minutes) never cuts a run short; one that kills the
+    worker anyway leaves a run enrolled by nobody, marked interrupted a minute later.
+    """
+    stop, cancel = threading.Event(), CancelToken()
     if not args.once:
+        def stop_asked(signum, _frame) -> None:
+            # os.write, not print: the signal may come while the main thread prints.
+            if stop.is_set():
+                cancel.cancel()
+                os.write(2, b"Canceling the run in progress, then stopping\n")
+            else:
+                os.write(2, b"Stopping after the run in progress (signal again to cancel it)\n")
+            log.warning("worker: asked to stop (%s)%s", signal.Signals(signum).name,
+                        ": canceling the run in progress" if cancel.cancelled else "")
+            stop.set()
         for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.set())
+            signal.signal(sig, stop_asked)
 
     def report(outcome: RunOutcome) -> None:
         print(format_outcome(outcome), flush=True)
 
-    outcomes = run_worker(db, once=args.once, stop=stop, on_outcome=report)
+    outcomes = run_worker(db, once=args.once, stop=stop, on_outcome=report, name=args.name, cancel=cancel)
     if args.once:
         print(f"{len(outcomes)} run(s) executed")
     return EXIT_RUN_ERROR if any(o.status is RunStatus.ERROR for o in outcomes) else EXIT_OK

@@ -305,3 +305,23 @@ class ContactVerdict(Base):
     __table_args__ = (
         sa.Index("ix_contact_verdicts_value", "value", postgresql_using="hash"),
     )
+
+
+class Worker(Base):
+    """Our own table: one ``worker`` process, registered when it starts and kept
+    fresh by its heartbeat (``engine.worker_registry`` says how its state is read)."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    host: Mapped[str] = mapped_column(sa.String(255))
+    pid: Mapped[int] = mapped_column(sa.Integer)
+    version: Mapped[str] = mapped_column(sa.String(40))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    stopped_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    current_run_id: Mapped[int | None] = mapped_column(sa.BigInteger().with_variant(sa.Integer(), "sqlite"))
+    runs_done: Mapped[int] = mapped_column(sa.Integer, default=0)
+    runs_today: Mapped[int] = mapped_column(sa.Integer, default=0)
+    runs_today_on: Mapped[dt.date | None] = mapped_column(sa.Date)

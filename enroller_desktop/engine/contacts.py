@@ -28,6 +28,7 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from enroller_desktop import lifeline
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.models import ContactVerdict, Customer
 from enroller_desktop.engine.contact_rules import EMAIL, MOBILE, PHONE, VALID, email_is_valid, judge_packed, phone_verdict
@@ -147,10 +148,18 @@ def _judged_in_pool(tasks: list[tuple[str, str, tuple[str, ...]]], workers: int)
     Workers are spawned, not forked: the window runs this from a thread, and a fork
     of a threaded process can inherit a lock held by another thread. Closing this
     generator early (a cancel) drops the tasks not yet started.
+
+    Each worker ends with this process, even one killed outright
+    (:mod:`enroller_desktop.lifeline`). The pool spawns its workers from the thread
+    that submits, this one, which waits for them all before it returns.
     """
-    executor = concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    executor = concurrent.futures.ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"),
+        initializer=lifeline.bind_to_parent, initargs=(os.getpid(),),
+    )
     try:
-        futures = collections.deque(executor.submit(judge_packed, *task) for task in tasks)
+        with lifeline.spawning():  # the pool starts its processes as tasks are submitted
+            futures = collections.deque(executor.submit(judge_packed, *task) for task in tasks)
         for task in tasks:
             # Let go of each future once read: kept, they held every verdict to the end.
             yield task, futures.popleft().result()

@@ -23,7 +23,9 @@ from enroller_desktop.engine.runs import (
     recover_interrupted,
     utcnow,
 )
+from enroller_desktop.engine.cancel import CancelToken
 from enroller_desktop.engine.funnel import _time
+from enroller_desktop.engine.worker_registry import Registration
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,8 @@ def run_worker(
     once: bool = False,
     stop: threading.Event | None = None,
     on_outcome: Callable[[RunOutcome], None] | None = None,
+    name: str | None = None,
+    cancel: CancelToken | None = None,
 ) -> list[RunOutcome]:
     """Execute due runs until ``stop`` is set (with ``once``: those due now).
 
@@ -71,8 +75,18 @@ def run_worker(
     cut): it logs, waits and polls again. A run it was executing then ends in error
     or is marked interrupted by the next poll; nothing it did is lost or doubled.
     With ``once`` the failure is raised, so the command says why it stopped.
+
+    The worker registers itself as ``name`` (default: the host's name) and
+    heartbeats while it lives (:mod:`enroller_desktop.engine.worker_registry`).
+    ``stop`` is looked at between runs: a run once claimed is finished, never left
+    half-done. ``cancel`` cancels the run in progress (it enrolls nobody).
     """
-    stop = stop or threading.Event()
+    with Registration(db, name) as registration:
+        return _serve(db, registration, once=once, stop=stop or threading.Event(), on_outcome=on_outcome, cancel=cancel)
+
+
+def _serve(db: Database, registration: Registration, *, once: bool, stop: threading.Event,
+           on_outcome: Callable[[RunOutcome], None] | None, cancel: CancelToken | None) -> list[RunOutcome]:
     outcomes: list[RunOutcome] = []
     while not stop.is_set():
         try:
@@ -80,7 +94,9 @@ def run_worker(
             run_id = claim_next_due(db)
             if run_id is not None:
                 log.info("worker executing run %s", run_id)
-                outcome = execute_claimed(db, run_id)
+                registration.running(run_id)
+                outcome = execute_claimed(db, run_id, cancel=cancel)
+                registration.finished()
         except sa.exc.OperationalError as exc:
             if once:
                 raise

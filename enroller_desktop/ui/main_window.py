@@ -64,6 +64,7 @@ from enroller_desktop.ui.runs_model import (
 from enroller_desktop.ui.settings import Settings
 from enroller_desktop.ui import consent_view
 from enroller_desktop.ui.trends import TrendsDock
+from enroller_desktop.ui.workers_view import WorkersDock
 from enroller_desktop.ui.welcome import WelcomeView
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,10 @@ class MainWindow(QMainWindow):
         self.trends_dock = TrendsDock(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.trends_dock)
         self.trends_dock.hide()
+        self.workers_dock = WorkersDock(lambda: self.db, self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.workers_dock)
+        self.workers_dock.hide()
+        self.workers_dock.openRun.connect(self.open_run)
 
         self.count_label = QLabel()
         self.count_label.setAccessibleName("Runs shown")
@@ -260,6 +265,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(filters_toggle)
         view_menu.addAction(trends_toggle)
         self.consent_forecast_action = view_menu.addAction("Trends ▸ &Consent Forecast", lambda: consent_view.open_consent_forecast(self))
+        view_menu.addAction(self.workers_dock.toggleViewAction())
         view_menu.addAction(self.reset_filters_action)
         self.columns_menu = view_menu.addMenu("&Columns")
         self.columns_menu.aboutToShow.connect(lambda: self._fill_columns_menu(self.columns_menu))

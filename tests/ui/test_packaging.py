@@ -94,8 +94,9 @@ def test_the_windows_import_no_qt_module_the_spec_leaves_out():
 
 def test_the_window_reads_only_the_image_formats_the_spec_keeps():
     """The spec keeps SVG's image-format plugin alone (PNG is built into Qt); the
-    .ico is the Windows program file's icon, which Qt never reads."""
-    read_by_qt = {p.suffix for p in (ROOT / "resources").rglob("*") if p.is_file() and p.suffix != ".ico"}
+    .ico is the Windows program file's icon, and the .service the worker's systemd
+    unit: Qt reads neither."""
+    read_by_qt = {p.suffix for p in (ROOT / "resources").rglob("*") if p.is_file() and p.suffix not in (".ico", ".service")}
     assert read_by_qt == {".svg", ".png", ".desktop"}
     spec = SPEC.read_text(encoding="utf-8")
     assert '"imageformats/libq' in spec and '"svg"' not in spec and '"png"' not in spec
