@@ -136,20 +136,26 @@ def create_run(
         ).scalar_one()
 
 
+def claim_values(now: dt.datetime) -> dict:
+    """What a claim writes on the run's row, the one definition for every client
+    that claims (a window, ``run``, a worker): in progress from ``now``, and a run
+    without an as-of time takes ``now``."""
+    return {
+        "status": RunStatus.IN_PROGRESS,
+        "in_progress_at": now,
+        "heartbeat_at": now,
+        "as_of": sa.func.coalesce(RUNS.c.as_of, funnel._time(now)),
+    }
+
+
 def claim(db: Database, run_id: int) -> bool:
     """Move a scheduled run to in progress, atomically: of several clients asking
-    at once, exactly one gets it. A run without an as-of time takes now."""
-    now = utcnow()
+    at once, exactly one gets it."""
     with db.write() as conn:
         result = conn.execute(
             sa.update(RUNS)
             .where(RUNS.c.id == run_id, RUNS.c.status == RunStatus.SCHEDULED.value)
-            .values(
-                status=RunStatus.IN_PROGRESS,
-                in_progress_at=now,
-                heartbeat_at=now,
-                as_of=sa.func.coalesce(RUNS.c.as_of, funnel._time(now)),
-            )
+            .values(**claim_values(utcnow()))
         )
         return result.rowcount == 1
 
@@ -183,6 +189,14 @@ def cancel_run(db: Database, run_id: int) -> RunStatus:
                 return RunStatus.IN_PROGRESS
             status = RunStatus(conn.execute(sa.select(RUNS.c.status).where(RUNS.c.id == run_id)).scalar_one())
     raise UserError(f"Run {run_id} is {status.label.lower()}: only a scheduled or in-progress run can be canceled")
+
+
+def status_of(db: Database, run_id: int) -> RunStatus:
+    with db.read() as conn:
+        status = conn.execute(sa.select(RUNS.c.status).where(RUNS.c.id == run_id)).scalar()
+    if status is None:
+        raise UserError(f"There is no run with id {run_id}")
+    return RunStatus(status)
 
 
 def recover_interrupted(db: Database, *, now: dt.datetime | None = None) -> list[int]:
@@ -225,11 +239,7 @@ def execute_run(
 ) -> RunOutcome:
     """Claim the scheduled run ``run_id`` and execute it to its end."""
     if not claim(db, run_id):
-        with db.read() as conn:
-            status = conn.execute(sa.select(RUNS.c.status).where(RUNS.c.id == run_id)).scalar()
-        if status is None:
-            raise UserError(f"There is no run with id {run_id}")
-        raise UserError(f"Run {run_id} is {RunStatus(status).label.lower()}, not scheduled: it cannot be executed")
+        raise UserError(f"Run {run_id} is {status_of(db, run_id).label.lower()}, not scheduled: it cannot be executed")
     return execute_claimed(db, run_id, progress=progress, cancel=cancel)
 
 

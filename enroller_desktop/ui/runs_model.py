@@ -429,9 +429,11 @@ class StatusDelegate(QStyledItemDelegate):
             # The selection highlight, without the text (the badge is the text).
             option.text = ""
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)
+        progress = index.data(ProgressRole)
+        if progress is not None and status is RunStatus.SCHEDULED:
+            status = RunStatus.IN_PROGRESS  # executing here before a poll has read its new status
         background, foreground = STATUS_COLOURS[status]
         label = status.label
-        progress = index.data(ProgressRole)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         metrics = option.fontMetrics

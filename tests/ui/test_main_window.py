@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from PySide6.QtCore import QDate, QPoint, QSettings, Qt, QTimer
+from PySide6.QtCore import QDate, QPoint, QSettings, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from enroller_desktop.db.enums import RunPurpose, RunStatus
@@ -18,6 +18,7 @@ from enroller_desktop.ui.run_window import RunWindow
 from enroller_desktop.ui.runs_model import COLUMN_OF_KEY, STATUS_COLUMN, VIEW_COLUMN
 from enroller_desktop.ui.settings import Settings
 
+from .questions import answering
 from .runs_data import NOW, RUNS, add_organizations, add_run, add_runs
 
 POLL_MS = 150
@@ -238,35 +239,29 @@ def select_run(qtbot, window: MainWindow, run_id: int) -> int:
     return row
 
 
-def answer_next_question(button: QMessageBox.StandardButton) -> None:
-    def answer():
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
-            box.button(button).click()
-        else:
-            QTimer.singleShot(20, answer)
-
-    QTimer.singleShot(0, answer)
-
-
 def test_delete_cancels_a_scheduled_run_after_asking(qtbot, window, seeded):
     db, ids = seeded
     run_id = add_run(db, ids, status=RunStatus.SCHEDULED, scheduled_for=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1))
     row = select_run(qtbot, window, run_id)
-    answer_next_question(QMessageBox.StandardButton.Yes)
-    qtbot.keyClick(window.view, Qt.Key.Key_Delete)
+    with answering(qtbot, QMessageBox.StandardButton.Yes) as asked:
+        qtbot.keyClick(window.view, Qt.Key.Key_Delete)
+    assert asked == [(f"Cancel run {run_id}?", "Keep")]  # No is the default of a destructive question
     qtbot.waitUntil(lambda: window.model.index(row, STATUS_COLUMN).data() == "Canceled", timeout=10_000)
     assert status_of(db, run_id) is RunStatus.CANCELED
+    assert window.statusBar().currentMessage() == f"Run {run_id} canceled"
+    assert not window.cancel_action.isEnabled()  # the selected run is now finished
 
 
 def test_answering_no_leaves_the_run_scheduled(qtbot, window, seeded):
     db, ids = seeded
     run_id = add_run(db, ids, status=RunStatus.SCHEDULED)
     select_run(qtbot, window, run_id)
-    answer_next_question(QMessageBox.StandardButton.No)
-    qtbot.keyClick(window.view, Qt.Key.Key_Delete)
+    with answering(qtbot, QMessageBox.StandardButton.No) as asked:
+        qtbot.keyClick(window.view, Qt.Key.Key_Delete)
+    assert asked == [(f"Cancel run {run_id}?", "Keep")]
     qtbot.wait(POLL_MS * 3)
     assert status_of(db, run_id) is RunStatus.SCHEDULED
+    assert window.cancel_action.isEnabled()
 
 
 def test_cancel_asks_a_run_in_progress_elsewhere_to_stop(qtbot, window, seeded):
