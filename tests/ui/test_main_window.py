@@ -159,6 +159,21 @@ def test_reset_shows_every_run_again(qtbot, window, seeded):
     assert window.model.rowCount() == sql_count(db)
 
 
+def test_reset_and_ctrl_r_clear_every_filter_the_campaign_included(qtbot, window, seeded):
+    db, ids = seeded
+    dock = window.filter_dock
+    for reset in (dock.reset_button.click, lambda: qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)):
+        qtbot.waitUntil(lambda: dock.campaign.count() == 5, timeout=10_000)
+        change_filter(qtbot, window, lambda: dock.campaign.setCurrentIndex(dock.campaign.findData(ids["Win Back"])))
+        change_filter(qtbot, window, lambda: dock.organization.setCurrentIndex(dock.organization.findData(ids["Bayside Auto Group"])))
+        change_filter(qtbot, window, lambda: dock.statuses[RunStatus.ERROR].setChecked(False))
+        assert window.model.rowCount() < sql_count(db)
+        change_filter(qtbot, window, reset)
+        assert (dock.organization.currentText(), dock.campaign.currentText()) == ("All organizations", "All campaigns")
+        assert window.filter_dock.current_filter().campaign_id is None
+        assert window.model.rowCount() == sql_count(db)
+
+
 def test_filters_and_sort_are_remembered_across_launches(qtbot, seeded, tmp_path):
     db, ids = seeded
     settings = make_settings(tmp_path)
