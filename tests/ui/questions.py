@@ -18,7 +18,8 @@ def answering(qtbot, button: QMessageBox.StandardButton, *, timeout_ms: int = 5_
     def answer():
         box = QApplication.activeModalWidget()
         if isinstance(box, QMessageBox):
-            asked.append((box.text(), box.defaultButton().text()))
+            default = box.defaultButton()
+            asked.append((box.text(), default.text() if default else ""))
             box.button(button).click()
         elif not deadline.hasExpired():
             QTimer.singleShot(20, answer)
