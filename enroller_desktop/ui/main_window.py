@@ -607,10 +607,14 @@ class MainWindow(QMainWindow):
         if path:
             self.open_url(f"sqlite:///{Path(path).resolve()}")
 
-    def choose_server(self, url: str = "") -> None:
+    def choose_server(self, url: str = "", problem: str = "") -> None:
+        """The Connect dialog; an Open that fails comes back to it with the URL as
+        typed and the reason, so nothing typed is lost."""
         dialog = databases.ConnectDialog(self, url=url or "")
+        dialog.result_label.setText(f"Cannot open: {problem}" if problem else "")
         if dialog.exec() == databases.ConnectDialog.DialogCode.Accepted:
-            self.open_url(dialog.url())
+            typed = dialog.url()
+            self.open_url(typed, on_failure=lambda message: self.choose_server(typed, message))
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -629,10 +633,15 @@ class MainWindow(QMainWindow):
             url = databases.with_password(url, password)
         self.open_url(url)
 
-    def open_url(self, url: str) -> None:
+    def open_url(self, url: str, *, on_failure=None) -> None:
         """Open another database (off the interface thread) and show its runs."""
         self.statusBar().showMessage(f"Opening {databases.without_password(url)}…")
-        self._tasks.run(lambda _s: open_database(url), self.switch_database, self._open_failed, name="open database")
+
+        def failed(message: str) -> None:
+            self.statusBar().clearMessage()
+            (on_failure or self._open_failed)(message)
+
+        self._tasks.run(lambda _s: open_database(url), self.switch_database, failed, name="open database")
 
     def warn(self, title: str, message: str) -> QMessageBox:
         """A warning that leaves the window usable behind it (not a nested event loop)."""
