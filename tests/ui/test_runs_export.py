@@ -139,6 +139,17 @@ def test_an_unwritable_folder_gives_a_clear_message_and_no_file(qtbot, window, t
     qtbot.waitUntil(lambda: window.export_action.isEnabled(), timeout=10_000)
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc, a folder that takes no file")
+def test_a_folder_that_exists_but_takes_no_file_says_it_cannot_be_written(qtbot, window, monkeypatch):
+    """/proc exists and refuses every new file, to root too, answering "no such file"."""
+    monkeypatch.setattr(main_window_module, "choose_export_path", lambda parent, suggested: "/proc/runs.csv")
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: None)
+    with qtbot.waitSignal(window.export_status.failed, timeout=10_000) as failed:
+        window.export_runs()
+    assert failed.args[0] == "Cannot export to /proc/runs.csv: the folder /proc cannot be written"
+    assert not Path("/proc/runs.csv").exists()
+
+
 def test_a_folder_that_does_not_exist_gives_a_clear_message(qtbot, window, tmp_path, monkeypatch):
     monkeypatch.setattr(main_window_module, "choose_export_path", lambda parent, suggested: str(tmp_path / "gone" / "runs.csv"))
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: None)
