@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from enroller_desktop import run_tables
+from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.run_queries import RunRow
 
 
@@ -141,7 +142,26 @@ COLUMNS: tuple[Column, ...] = (
         lambda row: row.duration,
         numeric=True,
     ),
+    # Beyond the seed's columns, hidden until chosen: the id dialogs and the
+    # command line name a run by, and when a scheduled run falls due.
+    Column("run_id", "Run", "Run: the run's id, as dialogs and the command line name it", lambda row: str(row.id),
+           lambda row: row.id, numeric=True),
+    Column(
+        "scheduled_for",
+        "Scheduled For",
+        "Scheduled For: when the run was to be executed (UTC); a scheduled run past it is overdue",
+        lambda row: format_time(row.scheduled_for),
+        lambda row: row.scheduled_for,
+    ),
 )
+HIDDEN_AT_FIRST = ("run_id", "scheduled_for")
+
+
+def overdue_since(row: RunRow, now: dt.datetime) -> dt.datetime | None:
+    """When a run still scheduled fell due, if it has; None for any other run."""
+    if row.status is RunStatus.SCHEDULED and row.scheduled_for is not None and row.scheduled_for < now:
+        return row.scheduled_for
+    return None
 
 VIEW_COLUMN = 0
 STATUS_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.key == "status")

@@ -65,6 +65,8 @@ SORT_KEYS = (
     "in_progress_at",
     "completed_at",
     "duration",
+    "run_id",
+    "scheduled_for",
 )
 
 
@@ -102,6 +104,7 @@ class RunRow:
     in_progress_at: dt.datetime | None
     completed_at: dt.datetime | None
     error_message: str | None
+    scheduled_for: dt.datetime | None
     sort_key: tuple = field(compare=False, repr=False)
 
     @property
@@ -140,6 +143,7 @@ def _sort_columns(sort: RunSort, dialect: str) -> list:
         "purpose": runs.c.purpose,
         "status": runs.c.status,
         "duration": _duration_seconds(dialect),
+        "run_id": runs.c.id,
     }.get(sort.key)
     if value is None:
         value = runs.c[sort.key]
@@ -150,6 +154,7 @@ def _sort_columns(sort: RunSort, dialect: str) -> list:
         "status": "",
         "in_progress_at": dt.datetime(1970, 1, 1),
         "completed_at": dt.datetime(1970, 1, 1),
+        "scheduled_for": dt.datetime(1970, 1, 1),
         "duration": 0.0,
     }.get(sort.key, 0)
     is_empty = sa.case((value.is_(None), 1), else_=0)
@@ -221,6 +226,7 @@ def _select_rows(dialect: str, sort: RunSort):
         runs.c.in_progress_at,
         runs.c.completed_at,
         runs.c.error_message,
+        runs.c.scheduled_for,
     ]
     query = sa.select(*columns, *[k.label(f"_k{i}") for i, k in enumerate(keys)]).select_from(
         runs.join(orgs, orgs.c.id == runs.c.organization_id).join(campaigns, campaigns.c.id == runs.c.campaign_id)

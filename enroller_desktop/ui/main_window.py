@@ -39,7 +39,7 @@ from enroller_desktop.config import log_dir
 from enroller_desktop.db.engine import Database, open_database
 from enroller_desktop.db.run_queries import RunFilter, RunSort
 from enroller_desktop.ui import closing, databases, help_dialogs, theme
-from enroller_desktop.run_index import Column
+from enroller_desktop.run_index import HIDDEN_AT_FIRST, Column
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.exporting import ExportProgress, choose_export_path
 from enroller_desktop.ui.filter_dock import FilterDock
@@ -202,6 +202,9 @@ class MainWindow(QMainWindow):
                 width = metrics.horizontalAdvance("Not Applicable 100%") + 28
             view.setColumnWidth(column, width)
         view.setColumnWidth(VIEW_COLUMN, 34)
+        view.setColumnWidth(COLUMN_OF_KEY["scheduled_for"], metrics.horizontalAdvance("2026-12-31T23:59:59Z") + 20)
+        for key in HIDDEN_AT_FIRST:  # the header's menu shows them
+            view.horizontalHeader().setSectionHidden(COLUMN_OF_KEY[key], True)
         self.model.rowsAboutToBeInserted.connect(self._note_scroll)
         self.model.rowsInserted.connect(self._keep_scroll)
         view.doubleClicked.connect(self._open_index)

@@ -18,6 +18,7 @@ place is somewhere in the middle, so the model only counts them
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -46,6 +47,8 @@ from enroller_desktop.run_index import (  # noqa: F401 - the window and its test
     VIEW_COLUMN,
     format_count,
     format_duration,
+    format_time,
+    overdue_since,
 )
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.jobs import JobState
@@ -57,6 +60,7 @@ PAGE_SIZE = 200
 RawRole = Qt.ItemDataRole.UserRole + 1  # the value as read (sort key for tests, delegates)
 RunIdRole = Qt.ItemDataRole.UserRole + 2
 ProgressRole = Qt.ItemDataRole.UserRole + 3  # fraction 0..1 of a run this window executes
+OverdueRole = Qt.ItemDataRole.UserRole + 4  # when a run still scheduled fell due, else None
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -190,9 +194,13 @@ class RunsModel(QAbstractTableModel):
             return run.id
         if role == ProgressRole:
             return self._progress.get(run.id) if column == STATUS_COLUMN else None
+        if role == OverdueRole:
+            return overdue_since(run, dt.datetime.now(dt.timezone.utc)) if column == STATUS_COLUMN else None
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == VIEW_COLUMN:
                 return f"Open run {run.id} (Enter)"
+            if column == STATUS_COLUMN and (since := overdue_since(run, dt.datetime.now(dt.timezone.utc))):
+                return f"Overdue since {format_time(since)}: it runs when a window or a worker is open on this database"
             if column == STATUS_COLUMN and run.error_message:
                 return run.error_message
         return None
@@ -411,6 +419,9 @@ STATUS_COLOURS: dict[RunStatus, tuple[str, str]] = {
     RunStatus.NOT_APPLICABLE: ("#f1f5f9", "#64748b"),
 }
 
+#: A scheduled run past its time: nobody has executed it yet.
+OVERDUE_COLOURS = ("#ffedd5", "#9a3412")
+
 VIEW_ICON_COLOUR = QColor("#1d6fd8")
 
 
@@ -434,6 +445,9 @@ class StatusDelegate(QStyledItemDelegate):
             status = RunStatus.IN_PROGRESS  # executing here before a poll has read its new status
         background, foreground = STATUS_COLOURS[status]
         label = status.label
+        if progress is None and index.data(OverdueRole) is not None:
+            background, foreground = OVERDUE_COLOURS
+            label = "Scheduled · overdue"
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         metrics = option.fontMetrics

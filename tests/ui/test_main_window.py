@@ -407,3 +407,42 @@ def test_a_screenshot_of_the_main_window_on_demo_data(qtbot, sqlite_db, tmp_path
     shutil.copy(path, "/tmp/shots/main_window.png")
     window.close()
 
+
+
+# -- scheduled runs --------------------------------------------------------------------
+
+
+def test_an_overdue_scheduled_run_looks_overdue_and_says_since_when(qtbot, window, seeded):
+    from enroller_desktop.ui.runs_model import OverdueRole
+
+    db, ids = seeded
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    overdue = add_run(db, ids, status=RunStatus.SCHEDULED, scheduled_for=now - dt.timedelta(minutes=5))
+    later = add_run(db, ids, status=RunStatus.SCHEDULED, scheduled_for=now + dt.timedelta(hours=1))
+    qtbot.waitUntil(lambda: window.model.row_of_run(overdue) is not None and window.model.row_of_run(later) is not None, timeout=10_000)
+    overdue_cell = window.model.index(window.model.row_of_run(overdue), STATUS_COLUMN)
+    later_cell = window.model.index(window.model.row_of_run(later), STATUS_COLUMN)
+    since = (now - dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert overdue_cell.data(Qt.ItemDataRole.ToolTipRole).startswith(f"Overdue since {since}")
+    assert overdue_cell.data(OverdueRole) is not None
+    assert later_cell.data(OverdueRole) is None and later_cell.data(Qt.ItemDataRole.ToolTipRole) is None
+
+
+def test_the_run_id_and_scheduled_for_columns_are_hidden_until_chosen_in_the_header_menu(qtbot, window, seeded):
+    from PySide6.QtWidgets import QMenu
+
+    db, ids = seeded
+    when = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    run_id = add_run(db, ids, status=RunStatus.SCHEDULED, scheduled_for=when)
+    qtbot.waitUntil(lambda: window.model.row_of_run(run_id) is not None, timeout=10_000)
+    scheduled_for, run_column = COLUMN_OF_KEY["scheduled_for"], COLUMN_OF_KEY["run_id"]
+    assert window.view.isColumnHidden(scheduled_for) and window.view.isColumnHidden(run_column)
+    menu = QMenu()
+    window._fill_columns_menu(menu)
+    for action in menu.actions():
+        if action.text() in ("Run", "Scheduled For"):
+            action.trigger()
+    assert not window.view.isColumnHidden(scheduled_for) and not window.view.isColumnHidden(run_column)
+    row = window.model.row_of_run(run_id)
+    assert window.model.index(row, scheduled_for).data() == "2030-01-02T03:04:05Z"
+    assert window.model.index(row, run_column).data() == str(run_id)

@@ -68,7 +68,7 @@ def test_ctrl_e_exports_every_run_of_the_filter_and_sort_as_shown(qtbot, window,
     written = export_to(qtbot, window, monkeypatch, tmp_path / "runs.csv")
 
     header, *rows = read_csv(tmp_path / "runs.csv")
-    data_columns = [c for c in range(window.model.columnCount()) if c != VIEW_COLUMN]
+    data_columns = [c for c in range(window.model.columnCount()) if c != VIEW_COLUMN and not window.view.isColumnHidden(c)]
     assert header == [window.model.headerData(c, Qt.Orientation.Horizontal) for c in data_columns]
     assert rows == every_shown_row(qtbot, window, data_columns)
     assert written == len(rows) == window.model.rowCount()
@@ -78,13 +78,15 @@ def test_ctrl_e_exports_every_run_of_the_filter_and_sort_as_shown(qtbot, window,
 def test_the_export_has_the_columns_the_user_sees_in_their_order(qtbot, window, tmp_path, monkeypatch):
     header_view = window.view.horizontalHeader()
     header_view.setSectionHidden(COLUMN_OF_KEY["potential_events"], True)
+    header_view.setSectionHidden(COLUMN_OF_KEY["run_id"], False)  # hidden until chosen
     header_view.moveSection(header_view.visualIndex(COLUMN_OF_KEY["status"]), 1)
 
     export_to(qtbot, window, monkeypatch, tmp_path / "runs.csv", by_keyboard=False)
 
     header = read_csv(tmp_path / "runs.csv")[0]
     assert header[:2] == ["Status", "Created"]
-    assert "Potential Events" not in header and len(header) == window.model.columnCount() - 2
+    assert header[-1] == "Run" and "Scheduled For" not in header
+    assert "Potential Events" not in header and len(header) == window.model.columnCount() - 3
 
 
 def test_times_are_iso_8601_utc_and_counts_as_shown(qtbot, window, tmp_path, monkeypatch):
