@@ -105,6 +105,7 @@ class RunRow:
     completed_at: dt.datetime | None
     error_message: str | None
     scheduled_for: dt.datetime | None
+    campaign_id: int
     sort_key: tuple = field(compare=False, repr=False)
 
     @property
@@ -227,6 +228,7 @@ def _select_rows(dialect: str, sort: RunSort):
         runs.c.completed_at,
         runs.c.error_message,
         runs.c.scheduled_for,
+        runs.c.campaign_id,
     ]
     query = sa.select(*columns, *[k.label(f"_k{i}") for i, k in enumerate(keys)]).select_from(
         runs.join(orgs, orgs.c.id == runs.c.organization_id).join(campaigns, campaigns.c.id == runs.c.campaign_id)

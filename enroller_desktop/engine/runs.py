@@ -706,6 +706,23 @@ class _Execution:
         self.progress(1.0, "Completed")
 
 
+def foreseen_not_applicable(db: Database, campaign_id: int, purpose: RunPurpose, as_of: dt.datetime,
+                            customer_id: int | None = None) -> str | None:
+    """Why a run of ``campaign_id`` executed as of ``as_of`` would end Not
+    Applicable, as it would say it; None when it would apply. For New Run to warn
+    before the run is created: the campaign may still change before it executes."""
+    with db.read() as conn:
+        campaign = conn.execute(sa.select(Campaign.__table__).where(Campaign.id == campaign_id)).one()
+        params = conn.execute(
+            sa.select(QueryParam.id).where(QueryParam.campaign_id == campaign_id, QueryParam.active == sa.true()).limit(1)
+        ).all()
+        customer_org = None
+        if customer_id is not None:
+            customer_org = conn.execute(sa.select(Customer.organization_id).where(Customer.id == customer_id)).scalar()
+    as_of_date = as_of.astimezone(dt.timezone.utc).date()
+    return _not_applicable_reason(campaign, params, as_of_date, RunPurpose(purpose), customer_id, customer_org)
+
+
 def _not_applicable_reason(campaign, params, as_of_date: dt.date, purpose: RunPurpose,
                            customer_id: int | None, customer_org: int | None) -> str | None:
     """Why the run cannot apply, in the order SPEC 2 lists the reasons; None if it applies."""

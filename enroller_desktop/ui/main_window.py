@@ -38,7 +38,7 @@ from enroller_desktop import export
 from enroller_desktop.config import log_dir
 from enroller_desktop.db.engine import Database, open_database
 from enroller_desktop.db.run_queries import RunFilter, RunSort
-from enroller_desktop.ui import closing, databases, help_dialogs, theme
+from enroller_desktop.ui import databases, help_dialogs, questions, theme
 from enroller_desktop.run_index import HIDDEN_AT_FIRST, Column
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.exporting import ExportProgress, choose_export_path
@@ -387,7 +387,7 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if not closing.may_close(self, self.launcher):
+        if not questions.may_close(self, self.launcher):
             event.ignore()
             return
         self.launcher.shutdown(cancel=True)
@@ -544,8 +544,14 @@ class MainWindow(QMainWindow):
     def new_run(self) -> None:
         from enroller_desktop.ui.new_run_dialog import NewRunDialog
 
+        # The campaign of the run selected, else the filter's: a new run is most
+        # often another run of the campaign being looked at.
         f = self.model.run_filter
-        dialog = NewRunDialog(self.db, self, organization_id=f.organization_id, campaign_id=f.campaign_id)
+        current = self.model.run_at(self.view.currentIndex().row()) if self.view.currentIndex().isValid() else None
+        if current is not None and self.view.selectionModel().isRowSelected(self.view.currentIndex().row()):
+            dialog = NewRunDialog(self.db, self, campaign_id=current.campaign_id)
+        else:
+            dialog = NewRunDialog(self.db, self, organization_id=f.organization_id, campaign_id=f.campaign_id)
         dialog.accepted.connect(lambda: self._run_created(dialog))
         dialog.open()
 
@@ -556,6 +562,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Run {run_id} started", 5000)
         else:
             self.statusBar().showMessage(f"Run {run_id} scheduled", 5000)
+            self.launcher.launch_due()  # counts it among the runs waiting at once
         self.poll()
 
     def _run_finished(self, run_id: int) -> None:
@@ -578,7 +585,7 @@ class MainWindow(QMainWindow):
         to_cancel = [r.id for r in runs if r is not None and not r.status.finished]
         if not to_cancel:
             return
-        if self.confirm_cancel and not closing.confirm_cancel(self, to_cancel):
+        if self.confirm_cancel and not questions.confirm_cancel(self, to_cancel):
             return
         self.launcher.cancel(to_cancel)
 

@@ -89,7 +89,7 @@ def test_a_launch_naming_a_database_that_cannot_open_says_so_in_a_message_box(qt
     (without the password), and the command line's line and exit status follow."""
     from enroller_desktop.errors import DatabaseError
 
-    from .questions import answering
+    from .answering import answering
 
     with answering(qtbot, QMessageBox.StandardButton.Ok) as asked, pytest.raises(DatabaseError):
         open_main_window(url, make_settings(tmp_path))

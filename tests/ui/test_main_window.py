@@ -18,7 +18,7 @@ from enroller_desktop.ui.run_window import RunWindow
 from enroller_desktop.ui.runs_model import COLUMN_OF_KEY, STATUS_COLUMN, VIEW_COLUMN
 from enroller_desktop.ui.settings import Settings
 
-from .questions import answering
+from .answering import answering
 from .runs_data import NOW, RUNS, add_organizations, add_run, add_runs
 
 POLL_MS = 150

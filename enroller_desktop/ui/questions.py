@@ -1,5 +1,6 @@
-"""The questions asked before something is lost: closing a window that has work
-waiting, and canceling runs. Both default to the harmless answer.
+"""The questions asked before something is lost or done in vain: closing a
+window that has work waiting, canceling runs, creating a run that would be Not
+Applicable. Each defaults to the harmless answer.
 
 Reading (issue 17): a window cannot know whether a worker runs on another
 machine (nothing registers workers yet), so closing with scheduled runs waiting
@@ -20,7 +21,6 @@ Yes, No = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
 
 def _ask(parent: QWidget, title: str, text: str, informative: str, yes: str, no: str) -> bool:
     box = QMessageBox(QMessageBox.Icon.Question, title, text, Yes | No, parent)
-    box.setObjectName("closeQuestion" if title.startswith("Close") else "cancelQuestion")
     box.setInformativeText(informative)
     box.button(Yes).setText(yes)
     box.button(No).setText(no)
@@ -58,3 +58,12 @@ def may_close(parent: QWidget, launcher: RunLauncher) -> bool:
 def confirm_cancel(parent: QWidget, run_ids: list[int]) -> bool:
     which = f"run {run_ids[0]}" if len(run_ids) == 1 else f"{len(run_ids)} runs"
     return _ask(parent, "Cancel runs", f"Cancel {which}?", "A canceled run enrolls nobody.", "Cancel run" if len(run_ids) == 1 else "Cancel runs", "Keep")
+
+
+def confirm_not_applicable(parent: QWidget, reason: str) -> bool:
+    return _ask(
+        parent, "Create a run that would be Not Applicable?",
+        f"This run would end Not Applicable: {reason}.",
+        "A Not Applicable run checks nobody and enrolls nobody; the reason is kept in its Summary. Create it anyway?",
+        "Create anyway", "Go back",
+    )
