@@ -53,6 +53,8 @@ HEARTBEAT_INTERVAL_S = 5.0
 #: A run in progress whose heartbeat is older than this is considered dead (SPEC 2).
 HEARTBEAT_TIMEOUT = dt.timedelta(seconds=60)
 INTERRUPTED = "interrupted"
+#: How the event of a Not Applicable run begins; the reason follows.
+NOT_APPLICABLE_BECAUSE = "Not applicable: "
 
 COUNT_COLUMNS = ("query_param_customers", "potential_customers", "potential_events", "eligible", "success", "expired")
 
@@ -496,7 +498,7 @@ class _Execution:
         reason = _not_applicable_reason(campaign, params, as_of_date, purpose, run.customer_id, customer_org)
         if reason:
             def end_not_applicable(conn):
-                self.log_event(started, f"Not applicable: {reason}", conn=conn)
+                self.log_event(started, f"{NOT_APPLICABLE_BECAUSE}{reason}", conn=conn)
                 self.finish(conn, RunStatus.NOT_APPLICABLE)
             self.write(end_not_applicable)
             return

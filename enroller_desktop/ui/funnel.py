@@ -20,7 +20,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPainte
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsScene, QGraphicsView, QStyleOptionGraphicsItem, QWidget
 
 from enroller_desktop.db.detail_queries import FunnelBox, FunnelSlice
-from enroller_desktop.db.enums import RunPurpose
+from enroller_desktop.db.enums import RunPurpose, RunStatus
 
 SCENE_WIDTH = 420.0
 BOX_HEIGHT = 64.0
@@ -88,7 +88,7 @@ class BoxItem(_SliceItem):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self._hovered = False
 
-    def set_numbers(self, count: int | None, widest: int | None, previous: int | None, note: str = "") -> None:
+    def set_numbers(self, count: int | None, widest: int | None, previous: int | None, note: str = "", why_none: str = "") -> None:
         self.prepareGeometryChange()
         self.count = count
         full = self._rect.width()
@@ -99,10 +99,10 @@ class BoxItem(_SliceItem):
         else:
             width = max(MIN_BAR_WIDTH, full * count / widest)
         self._bar = QRectF(self._rect.center().x() - width / 2, self._rect.top(), width, BOX_HEIGHT)
-        if self.box.previous is None:
+        if count is None and (why_none or self.box.previous is not None):
+            detail = why_none or "not reached yet"
+        elif self.box.previous is None:
             detail = "the candidates of the query params"
-        elif count is None:
-            detail = "not reached yet"
         else:
             detail = f"{_share(count, previous)} of {self.box.previous.label}"
         title = f"{self.box.label}: {_number(count)}"
@@ -231,13 +231,14 @@ class FunnelScene(QGraphicsScene):
             top += BOX_HEIGHT
         self.setSceneRect(0, 0, SCENE_WIDTH, top + MARGIN)
 
-    def set_counts(self, counts: dict[FunnelBox, int | None], purpose: RunPurpose) -> None:
-        """The run's counts of each box (None: the stage was not reached)."""
+    def set_counts(self, counts: dict[FunnelBox, int | None], purpose: RunPurpose, status: RunStatus | None = None) -> None:
+        """The run's counts of each box (None: the stage was not reached, or the run was not applicable)."""
+        why_none = "not applicable: nobody was checked" if status is RunStatus.NOT_APPLICABLE else ""
         widest = max((count for count in counts.values() if count is not None), default=None)
         for box, item in self.boxes.items():
             previous = counts.get(box.previous) if box.previous is not None else None
             note = " (would be enrolled: simulation)" if box is FunnelBox.ENROLLED and purpose is RunPurpose.CAMPAIGN_SIMULATION else ""
-            item.set_numbers(counts.get(box), widest, previous, note)
+            item.set_numbers(counts.get(box), widest, previous, note, why_none)
         for box, arrow in self.arrows.items():
             before, after = counts.get(box.previous), counts.get(box)
             arrow.set_numbers(None if before is None or after is None else before - after)

@@ -84,7 +84,7 @@ def _details(db: Database, run_id: int) -> dict:
         params = detail_queries.run_query_param_rows(conn, run_id)
     return {
         "summary": summary,
-        "fields": [list(pair) for pair in run_tables.summary_fields(summary)],
+        "fields": [list(pair) for pair in run_tables.summary_fields(summary, events=events)],
         "events": events,
         "params": [run_tables.QUERY_PARAMS.format(row) for row in params],
         "chart": (
@@ -407,7 +407,7 @@ class RunWindow(QMainWindow):
         self.query_param_view.resizeColumnsToContents()
         self.query_param_chart.set_params(*details["chart"])
         counts = {box: getattr(summary, box.stage.column) for box in FunnelBox}
-        self.funnel_scene.set_counts(counts, summary.purpose)
+        self.funnel_scene.set_counts(counts, summary.purpose, summary.status)
         if summary.status.finished:
             self._poll.stop()
             if not was_finished:  # the run just ended: read its tables once more, now final
