@@ -18,6 +18,7 @@ second half. The bytes are those csv.writer wrote (``tests/export_pinned``).
 from __future__ import annotations
 
 import contextlib
+import errno
 import multiprocessing
 import os
 import re
@@ -228,10 +229,16 @@ def _remove(path: str) -> None:
 
 
 def _unwritable(target: Path, exc: OSError) -> UserError:
-    if isinstance(exc, FileNotFoundError):
+    # A folder that still exists but refuses a new file (/proc, a read-only disk)
+    # may answer "no such file": the folder is there, it cannot be written.
+    if isinstance(exc, FileNotFoundError) and not target.parent.is_dir():
         return UserError(f"Cannot export to {target}: the folder {target.parent} no longer exists")
     if isinstance(exc, PermissionError):
         return UserError(f"Cannot export to {target}: no permission to write in {target.parent}")
+    if exc.errno == errno.EROFS:
+        return UserError(f"Cannot export to {target}: the folder {target.parent} is on a read-only disk")
+    if isinstance(exc, FileNotFoundError):
+        return UserError(f"Cannot export to {target}: the folder {target.parent} cannot be written")
     return UserError(f"Cannot export to {target}: {exc.strerror or exc}")
 
 

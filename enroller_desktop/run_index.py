@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from enroller_desktop import run_tables
+from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.run_queries import RunRow
 from enroller_desktop.run_tables import format_count, plain_count
 from enroller_desktop.times import TimeFormat, iso_utc
@@ -164,7 +165,21 @@ COLUMNS: tuple[Column, ...] = (
         numeric=True,
         kind="duration",
     ),
+    # Beyond the seed's columns, hidden until chosen: the id dialogs and the
+    # command line name a run by, and when a scheduled run falls due.
+    Column("run_id", "Run", "Run: the run's id, as dialogs and the command line name it", lambda row: str(row.id),
+           lambda row: row.id, numeric=True),
+    _time_column("scheduled_for", "Scheduled For",
+                 "Scheduled For: when the run was to be executed; a scheduled run past it is overdue"),
 )
+HIDDEN_AT_FIRST = ("run_id", "scheduled_for")
+
+
+def overdue_since(row: RunRow, now: dt.datetime) -> dt.datetime | None:
+    """When a run still scheduled fell due, if it has; None for any other run."""
+    if row.status is RunStatus.SCHEDULED and row.scheduled_for is not None and row.scheduled_for < now:
+        return row.scheduled_for
+    return None
 
 VIEW_COLUMN = 0
 STATUS_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.key == "status")

@@ -500,12 +500,22 @@ class SummaryField(NamedTuple):
     value: str
 
 
-def summary_fields(summary: Row, now: dt.datetime | None = None, *, times: ShownTimes | None = None,
-                   count: Callable[[int | None], str] = plain_count) -> list[SummaryField]:
-    """The Summary tab: the seed's fields in its order, then Expired and Error
-    Message where they apply, then the as-of time every relative date counts from
-    and, for a Customer Evaluation, the customer. Times and counts as a CSV holds
-    them, unless ``times`` and ``count`` say how the window shows them."""
+def not_applicable_reason(events: Sequence[Row]) -> str | None:
+    """Why a run ended Not Applicable, from its events (the engine records it there)."""
+    from enroller_desktop.engine.runs import NOT_APPLICABLE_BECAUSE
+
+    return next((e.message.removeprefix(NOT_APPLICABLE_BECAUSE) for e in events
+                 if e.message.startswith(NOT_APPLICABLE_BECAUSE)), None)
+
+
+def summary_fields(summary: Row, now: dt.datetime | None = None, *, events: Sequence[Row] = (),
+                   times: ShownTimes | None = None, count: Callable[[int | None], str] = plain_count) -> list[SummaryField]:
+    """The Summary tab: the seed's fields in its order (a Not Applicable run's
+    reason after its Status, taken from ``events``: an Events row cuts it off),
+    then Expired and Error Message where they apply, then the as-of time every
+    relative date counts from and, for a Customer Evaluation, the customer. Times
+    and counts as a CSV holds them, unless ``times`` and ``count`` say how the
+    window shows them."""
     show_time = times or csv_time
     fields = [
         ("Created At", show_time(summary.created_at)),
@@ -513,6 +523,10 @@ def summary_fields(summary: Row, now: dt.datetime | None = None, *, times: Shown
         ("Campaign", summary.campaign_name),
         ("Purpose", summary.purpose.label),
         ("Status", summary.status.label),
+    ]
+    if summary.status is RunStatus.NOT_APPLICABLE:
+        fields.append(("Not Applicable Because", format_text(not_applicable_reason(events))))
+    fields += [
         ("Step", format_label(summary.step)),
         ("Duration", run_duration(summary, now)),
         ("In Progress At", show_time(summary.in_progress_at)),
@@ -584,7 +598,8 @@ def run_tab_source(summary: Row, tab: str, *, times: ShownTimes | None = None, *
     as shown instead of in ISO 8601 UTC."""
     run_id = summary.id
     if tab == "summary":
-        return TableSource(SUMMARY, read_all=lambda conn: summary_fields(detail_queries.run_summary(conn, run_id), times=times), times=times)
+        return TableSource(SUMMARY, read_all=lambda conn: summary_fields(
+            detail_queries.run_summary(conn, run_id), events=detail_queries.run_events(conn, run_id), times=times), times=times)
     if tab == "events":
         return TableSource(EVENTS.for_csv(times), read_all=lambda conn: detail_queries.run_events(conn, run_id), times=times)
     if tab == "query-params":

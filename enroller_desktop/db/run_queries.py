@@ -76,6 +76,8 @@ SORT_KEYS = (
     "in_progress_at",
     "completed_at",
     "duration",
+    "run_id",
+    "scheduled_for",
 )
 
 
@@ -114,6 +116,8 @@ class RunRow:
     completed_at: dt.datetime | None
     error_message: str | None
     organization_timezone: str | None  # as stored: may be empty or unknown (see enroller_desktop.times)
+    scheduled_for: dt.datetime | None
+    campaign_id: int
     step: RunStep
     expired: int | None
     sort_key: tuple = field(compare=False, repr=False)
@@ -154,6 +158,7 @@ def _sort_columns(sort: RunSort, dialect: str) -> list:
         "purpose": runs.c.purpose,
         "status": runs.c.status,
         "duration": _duration_seconds(dialect),
+        "run_id": runs.c.id,
     }.get(sort.key)
     if value is None:
         value = runs.c[sort.key]
@@ -164,6 +169,7 @@ def _sort_columns(sort: RunSort, dialect: str) -> list:
         "status": "",
         "in_progress_at": dt.datetime(1970, 1, 1),
         "completed_at": dt.datetime(1970, 1, 1),
+        "scheduled_for": dt.datetime(1970, 1, 1),
         "duration": 0.0,
     }.get(sort.key, 0)
     is_empty = sa.case((value.is_(None), 1), else_=0)
@@ -316,6 +322,8 @@ def _select_rows(dialect: str, sort: RunSort):
         runs.c.completed_at,
         runs.c.error_message,
         orgs.c.timezone.label("organization_timezone"),
+        runs.c.scheduled_for,
+        runs.c.campaign_id,
         runs.c.step,
         runs.c.expired,
     ]

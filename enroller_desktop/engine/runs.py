@@ -61,6 +61,8 @@ HEARTBEAT_INTERVAL_S = 5.0
 #: A run in progress whose heartbeat is older than this is considered dead (SPEC 2).
 HEARTBEAT_TIMEOUT = dt.timedelta(seconds=60)
 INTERRUPTED = "interrupted"
+#: How the event of a Not Applicable run begins; the reason follows.
+NOT_APPLICABLE_BECAUSE = "Not applicable: "
 
 COUNT_COLUMNS = ("query_param_customers", "potential_customers", "potential_events", "eligible", "success", "expired")
 
@@ -144,20 +146,26 @@ def create_run(
         ).scalar_one()
 
 
+def claim_values(now: dt.datetime) -> dict:
+    """What a claim writes on the run's row, the one definition for every client
+    that claims (a window, ``run``, a worker): in progress from ``now``, and a run
+    without an as-of time takes ``now``."""
+    return {
+        "status": RunStatus.IN_PROGRESS,
+        "in_progress_at": now,
+        "heartbeat_at": now,
+        "as_of": sa.func.coalesce(RUNS.c.as_of, funnel._time(now)),
+    }
+
+
 def claim(db: Database, run_id: int) -> bool:
     """Move a scheduled run to in progress, atomically: of several clients asking
-    at once, exactly one gets it. A run without an as-of time takes now."""
-    now = utcnow()
+    at once, exactly one gets it."""
     with db.write() as conn:
         result = conn.execute(
             sa.update(RUNS)
             .where(RUNS.c.id == run_id, RUNS.c.status == RunStatus.SCHEDULED.value)
-            .values(
-                status=RunStatus.IN_PROGRESS,
-                in_progress_at=now,
-                heartbeat_at=now,
-                as_of=sa.func.coalesce(RUNS.c.as_of, funnel._time(now)),
-            )
+            .values(**claim_values(utcnow()))
         )
         return result.rowcount == 1
 
@@ -191,6 +199,14 @@ def cancel_run(db: Database, run_id: int) -> RunStatus:
                 return RunStatus.IN_PROGRESS
             status = RunStatus(conn.execute(sa.select(RUNS.c.status).where(RUNS.c.id == run_id)).scalar_one())
     raise UserError(f"Run {run_id} is {status.label.lower()}: only a scheduled or in-progress run can be canceled")
+
+
+def status_of(db: Database, run_id: int) -> RunStatus:
+    with db.read() as conn:
+        status = conn.execute(sa.select(RUNS.c.status).where(RUNS.c.id == run_id)).scalar()
+    if status is None:
+        raise UserError(f"There is no run with id {run_id}")
+    return RunStatus(status)
 
 
 def recover_interrupted(db: Database, *, now: dt.datetime | None = None) -> list[int]:
@@ -233,11 +249,7 @@ def execute_run(
 ) -> RunOutcome:
     """Claim the scheduled run ``run_id`` and execute it to its end."""
     if not claim(db, run_id):
-        with db.read() as conn:
-            status = conn.execute(sa.select(RUNS.c.status).where(RUNS.c.id == run_id)).scalar()
-        if status is None:
-            raise UserError(f"There is no run with id {run_id}")
-        raise UserError(f"Run {run_id} is {RunStatus(status).label.lower()}, not scheduled: it cannot be executed")
+        raise UserError(f"Run {run_id} is {status_of(db, run_id).label.lower()}, not scheduled: it cannot be executed")
     return execute_claimed(db, run_id, progress=progress, cancel=cancel)
 
 
@@ -497,7 +509,7 @@ class _Execution:
         reason = _not_applicable_reason(campaign, params, as_of_date, purpose, run.customer_id, customer_org)
         if reason:
             def end_not_applicable(conn):
-                self.log_event(started, f"Not applicable: {reason}", conn=conn)
+                self.log_event(started, f"{NOT_APPLICABLE_BECAUSE}{reason}", conn=conn)
                 self.finish(conn, RunStatus.NOT_APPLICABLE)
             self.write(end_not_applicable)
             return
@@ -723,6 +735,23 @@ class _Execution:
                         **{name: 0 for name in COUNT_COLUMNS if name != "expired"})
         self.write(work)
         self.progress(1.0, "Completed")
+
+
+def foreseen_not_applicable(db: Database, campaign_id: int, purpose: RunPurpose, as_of: dt.datetime,
+                            customer_id: int | None = None) -> str | None:
+    """Why a run of ``campaign_id`` executed as of ``as_of`` would end Not
+    Applicable, as it would say it; None when it would apply. For New Run to warn
+    before the run is created: the campaign may still change before it executes."""
+    with db.read() as conn:
+        campaign = conn.execute(sa.select(Campaign.__table__).where(Campaign.id == campaign_id)).one()
+        params = conn.execute(
+            sa.select(QueryParam.id).where(QueryParam.campaign_id == campaign_id, QueryParam.active == sa.true()).limit(1)
+        ).all()
+        customer_org = None
+        if customer_id is not None:
+            customer_org = conn.execute(sa.select(Customer.organization_id).where(Customer.id == customer_id)).scalar()
+    as_of_date = as_of.astimezone(dt.timezone.utc).date()
+    return _not_applicable_reason(campaign, params, as_of_date, RunPurpose(purpose), customer_id, customer_org)
 
 
 def _not_applicable_reason(campaign, params, as_of_date: dt.date, purpose: RunPurpose,

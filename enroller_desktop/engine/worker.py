@@ -7,9 +7,11 @@ that only one client can win.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -19,6 +21,7 @@ from enroller_desktop.engine.runs import (
     RUNS,
     RunOutcome,
     claim,
+    claim_values,
     execute_claimed,
     recover_interrupted,
     utcnow,
@@ -44,11 +47,7 @@ def claim_next_due(db: Database) -> int | None:
             run_id = conn.execute(due.limit(1).with_for_update(skip_locked=True)).scalar()
             if run_id is None:
                 return None
-            conn.execute(
-                sa.update(RUNS).where(RUNS.c.id == run_id).values(
-                    status=RunStatus.IN_PROGRESS, in_progress_at=utcnow(), heartbeat_at=utcnow(),
-                    as_of=sa.func.coalesce(RUNS.c.as_of, _time(utcnow())))
-            )
+            conn.execute(sa.update(RUNS).where(RUNS.c.id == run_id).values(**claim_values(utcnow())))
             return run_id
     while True:
         with db.read() as conn:
@@ -58,6 +57,22 @@ def claim_next_due(db: Database) -> int | None:
         for run_id in candidates:
             if claim(db, run_id):
                 return run_id
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The scheduled runs waiting for a worker or a window to execute them."""
+
+    scheduled: int
+    first_due: dt.datetime | None
+
+
+def backlog(db: Database) -> Backlog:
+    with db.read() as conn:
+        count, first = conn.execute(
+            sa.select(sa.func.count(), sa.func.min(RUNS.c.scheduled_for)).where(RUNS.c.status == RunStatus.SCHEDULED.value)
+        ).one()
+    return Backlog(count, first)
 
 
 def run_worker(

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy.engine import make_url
 
 from enroller_desktop import __version__
-from enroller_desktop.config import default_db_url, mask_url
+from enroller_desktop.config import ENV_DB_URL, default_db_url, mask_url
 from enroller_desktop.db.engine import Database, open_database
 from enroller_desktop.errors import DatabaseError
 from enroller_desktop.logs import setup_logging
@@ -109,7 +109,11 @@ def open_main_window(url: str | None, settings, *, smoke: bool = False):
     if smoke:  # never the user's own last database: the smoke test may load a demo into it
         db, problem = open_database(url or default_db_url()), None
     else:
-        db, problem = startup_database(url, settings)
+        try:
+            db, problem = startup_database(url, settings)
+        except Exception as exc:
+            cannot_open(url, exc)
+            raise  # and the command line prints its one line, for a terminal if there is one
     log.info("window opened on %s", db.display_url)
     if smoke:
         from enroller_desktop import demo
@@ -128,6 +132,20 @@ def open_main_window(url: str | None, settings, *, smoke: bool = False):
     # the program: set them aside, so a collection walks only what came after.
     gc.freeze()
     return window
+
+
+def cannot_open(url: str | None, exc: Exception) -> None:
+    """Say in a message box that the database named for this launch cannot be
+    opened: started from a desktop launcher, nobody reads the terminal's line.
+    Nothing else is opened instead: a window on another database than the one
+    asked for could be taken for it."""
+    from PySide6.QtWidgets import QMessageBox
+
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    box = QMessageBox(QMessageBox.Icon.Critical, "Cannot open the database", reason)
+    box.setObjectName("cannotOpenDatabase")
+    box.setInformativeText(f"Check the database named to the launcher (--db or {ENV_DB_URL}), then start again.")
+    box.exec()
 
 
 def _ensure_a_run(db) -> None:

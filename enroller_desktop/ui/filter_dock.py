@@ -197,11 +197,13 @@ class FilterDock(QDockWidget):
         self.filterChanged.emit(self.current_filter())
 
     def reset(self) -> None:
+        """Every filter back to showing every run, the campaign included."""
         self._restoring = True
         self.preset.setCurrentIndex(self.preset.findData("all"))
         self._show_preset_dates()
+        self._wanted_organization = self._wanted_campaign = 0
         self.organization.setCurrentIndex(0)
-        self._fill_campaigns()
+        self._fill_campaigns(0)
         for box in (*self.purposes.values(), *self.statuses.values()):
             box.setChecked(True)
         self._restoring = False

@@ -28,7 +28,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPainterPathStroker, QPalette, QPen, QPolygonF
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsScene, QGraphicsView, QStyleOptionGraphicsItem, QWidget
 
-from enroller_desktop.db.enums import RunPurpose
+from enroller_desktop.db.enums import RunPurpose, RunStatus
 from enroller_desktop.db.stages import FunnelBox, FunnelSlice, arrow_count, box_count, lists_potentials
 
 SCENE_WIDTH = 520.0
@@ -309,8 +309,11 @@ class FunnelScene(QGraphicsScene):
         for box, item in self.boxes.items():
             previous = counts.get(box.previous) if box.previous is not None else None
             note = "would be enrolled: the index's Success" if box is FunnelBox.ENROLLED and run.purpose is RunPurpose.CAMPAIGN_SIMULATION else ""
-            item.set_numbers(counts[box], widest, previous, note,
-                             missing="not reached yet" if listable else "not counted by Criterion Stats")
+            if run.status is RunStatus.NOT_APPLICABLE:
+                missing = "not applicable: nobody was checked"
+            else:
+                missing = "not reached yet" if listable else "not counted by Criterion Stats"
+            item.set_numbers(counts[box], widest, previous, note, missing=missing)
             item.set_listable(listable and counts[box] is not None)
             if not listable:
                 item.setToolTip("Criterion Stats counts the candidates without writing them: there is no list to show")

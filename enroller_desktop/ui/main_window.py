@@ -3,8 +3,9 @@
 Filters on the left, the runs newest first, live: unfinished runs on screen and
 new runs are looked up on a timer (off the interface thread), so a run launched
 here, by a worker or by a colleague shows its progress without anyone pressing
-a key. Runs launched here execute on this window's own thread pool, at most
-``runs/max_concurrent`` at once; the others wait their turn as ``scheduled``.
+a key. The window's launcher (``ui/launcher.py``) executes the runs launched here
+and every due scheduled run of the database, at most ``runs/max_concurrent`` at
+once, claimed as a worker claims them; the others wait their turn as ``scheduled``.
 
 When the database stops answering, the status bar says so, the rows on screen
 stay, and the next poll that gets an answer puts everything back.
@@ -20,7 +21,7 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, QThreadPool, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QModelIndex, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,7 +41,7 @@ from enroller_desktop import export
 from enroller_desktop.config import log_dir
 from enroller_desktop.db.engine import Database, open_database
 from enroller_desktop.db.run_queries import RunFilter, RunSort
-from enroller_desktop.ui import databases, help_dialogs, theme, time_format
+from enroller_desktop.ui import databases, help_dialogs, questions, theme, time_format
 from enroller_desktop.run_index import Column
 from enroller_desktop.times import TimeFormat
 from enroller_desktop.ui.background import Tasks
@@ -49,6 +50,7 @@ from enroller_desktop.ui.exporting import ExportProgress, choose_export_path
 from enroller_desktop.ui.filter_dock import FilterDock
 from enroller_desktop.ui.jobs import Job, start
 from enroller_desktop.ui.keyboard import walk_row_cells_with_tab
+from enroller_desktop.ui.launcher import RunLauncher
 from enroller_desktop.ui.runs_model import (
     COLUMN_OF_KEY,
     COLUMNS,
@@ -99,10 +101,8 @@ class MainWindow(QMainWindow):
         self.db = db
         self.settings = settings or Settings()
         self._tasks = Tasks(self)
-        self.run_pool = QThreadPool(self)
-        self.run_pool.setMaxThreadCount(max(1, self.settings.get("runs/max_concurrent")))
-        self.executing: dict[int, Job] = {}
-        self._due: dict[int, dt.datetime] = {}  # runs scheduled here, executed here when due
+        self.launcher = RunLauncher(db, self, max_concurrent=self.settings.get("runs/max_concurrent"),
+                                    due_interval_ms=self.settings.get("runs/poll_interval_ms"))
         self.confirm_cancel = True
         self._scroll_before_insert = 0
         self._export_folder = Path.home()
@@ -158,6 +158,12 @@ class MainWindow(QMainWindow):
         self.trends_dock.barClicked.connect(self.filter_dock.show_day_and_status)
         self.welcome.demoLoaded.connect(self._demo_loaded)
         self.welcome.connectRequested.connect(self.choose_server)
+        self.model.dataChanged.connect(self._selection_changed)  # a selected run may have finished
+        self.launcher.progressed.connect(self.model.set_progress)
+        self.launcher.runFinished.connect(self._run_finished)
+        self.launcher.runFailed.connect(lambda run_id, message: self.statusBar().showMessage(f"Run {run_id}: {message}", 10000))
+        self.launcher.canceled.connect(self._canceled)
+        self.launcher.failed.connect(self._database_failed)
         self._follow_the_screen_in_tab_order()
         times = time_format.current(self.settings)
         self.model.set_time_format(times)
@@ -171,6 +177,8 @@ class MainWindow(QMainWindow):
         self.recovery_timer.start()
         self.recover_interrupted_runs()
         self.view.setFocus(Qt.FocusReason.OtherFocusReason)  # the window opens in the runs table
+        if self.settings.get("runs/execute_due"):
+            self.launcher.start()
 
     # -- building ---------------------------------------------------------------------
 
@@ -206,7 +214,7 @@ class MainWindow(QMainWindow):
         view.setItemDelegateForColumn(VIEW_COLUMN, self._icon_delegate)
         for column, width in default_column_widths(view.fontMetrics()).items():
             view.setColumnWidth(column, width)
-        for column in HIDDEN_BY_DEFAULT:
+        for column in HIDDEN_BY_DEFAULT:  # the header's menu shows them
             header.setSectionHidden(column, True)
         self.model.rowsAboutToBeInserted.connect(self._note_scroll)
         self.model.rowsInserted.connect(self._keep_scroll)
@@ -394,23 +402,15 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.executing:
-            answer = QMessageBox.question(
-                self,
-                "Runs in progress",
-                f"{len(self.executing)} run(s) launched here are still executing. Cancel them and close?",
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                event.ignore()
-                return
-            for job in self.executing.values():
-                job.cancel()
+        if not questions.may_close(self, self.launcher):
+            event.ignore()
+            return
+        self.launcher.shutdown(cancel=True)
         self.poll_timer.stop()
         self.recovery_timer.stop()
         self.export_status.cancel()  # a closed window leaves no half-written file
         self.save_settings()
         self.welcome.shutdown()
-        self.run_pool.waitForDone()
         self.model.shutdown()
         super().closeEvent(event)
 
@@ -449,8 +449,7 @@ class MainWindow(QMainWindow):
 
     def poll(self) -> None:
         first, last = self.visible_rows()
-        self.model.poll(first, last, set(self.executing))
-        self._launch_due_runs()
+        self.model.poll(first, last, set(self.launcher.executing))
         if self.model.newer_waiting:
             self._show_count(self.model.rowCount())
 
@@ -576,49 +575,32 @@ class MainWindow(QMainWindow):
     def new_run(self) -> None:
         from enroller_desktop.ui.new_run_dialog import NewRunDialog
 
+        # The campaign of the run selected, else the filter's: a new run is most
+        # often another run of the campaign being looked at.
         f = self.model.run_filter
-        dialog = NewRunDialog(self.db, self, organization_id=f.organization_id, campaign_id=f.campaign_id, times=self.model.time_format)
+        current = self.model.run_at(self.view.currentIndex().row()) if self.view.currentIndex().isValid() else None
+        if current is not None and self.view.selectionModel().isRowSelected(self.view.currentIndex().row()):
+            dialog = NewRunDialog(self.db, self, campaign_id=current.campaign_id, times=self.model.time_format)
+        else:
+            dialog = NewRunDialog(self.db, self, organization_id=f.organization_id, campaign_id=f.campaign_id,
+                                  times=self.model.time_format)
         dialog.accepted.connect(lambda: self._run_created(dialog))
         dialog.open()
 
     def _run_created(self, dialog) -> None:
         run_id = dialog.run_id
         if dialog.run_now:
-            self.execute(run_id)
+            self.launcher.execute(run_id)
             self.statusBar().showMessage(f"Run {run_id} started", 5000)
         else:
-            self._due[run_id] = dialog.scheduled_at
             self.statusBar().showMessage(f"Run {run_id} scheduled", 5000)
+            self.launcher.launch_due()  # counts it among the runs waiting at once
         self.poll()
 
-    def execute(self, run_id: int) -> Job:
-        """Execute a scheduled run on this window's pool (it waits there for a free slot)."""
-        from enroller_desktop.engine import runs
-
-        db = self.db
-
-        def execute(state):
-            return runs.execute_run(db, run_id, progress=state.progress, cancel=state.token)
-
-        job = Job(execute, name=f"run {run_id}")
-        job.signals.progress.connect(lambda fraction, _message: self.model.set_progress(run_id, fraction))
-        job.signals.failed.connect(lambda message, _details: self.statusBar().showMessage(f"Run {run_id}: {message}", 10000))
-        job.signals.finished.connect(lambda: self._run_finished(run_id))
-        self.executing[run_id] = job
-        return start(job, self.run_pool)
-
     def _run_finished(self, run_id: int) -> None:
-        self.executing.pop(run_id, None)
         self.model.set_progress(run_id, None)
         first, last = self.visible_rows()
         self.model.poll(first, last, {run_id})
-
-    def _launch_due_runs(self) -> None:
-        now = dt.datetime.now(dt.timezone.utc)
-        for run_id, when in list(self._due.items()):
-            if when <= now:
-                del self._due[run_id]
-                self.execute(run_id)
 
     def recover_interrupted_runs(self) -> None:
         from enroller_desktop.engine import runs
@@ -635,37 +617,13 @@ class MainWindow(QMainWindow):
         to_cancel = [r.id for r in runs if r is not None and not r.status.finished]
         if not to_cancel:
             return
-        if self.confirm_cancel:
-            which = f"run {to_cancel[0]}" if len(to_cancel) == 1 else f"{len(to_cancel)} runs"
-            answer = QMessageBox.question(self, "Cancel runs", f"Cancel {which}? A canceled run enrolls nobody.")
-            if answer != QMessageBox.StandardButton.Yes:
-                return
-        self.cancel_runs(to_cancel)
+        if self.confirm_cancel and not questions.confirm_cancel(self, to_cancel):
+            return
+        self.launcher.cancel(to_cancel)
 
-    def cancel_runs(self, run_ids: list[int]) -> None:
-        from enroller_desktop.engine import runs
-
-        db = self.db
-        for run_id in run_ids:
-            job = self.executing.get(run_id)
-            if job is not None:
-                job.cancel()
-            self._due.pop(run_id, None)
-
-        def cancel(_state):
-            problems = []
-            for run_id in run_ids:
-                try:
-                    runs.cancel_run(db, run_id)
-                except Exception as exc:  # noqa: BLE001 - one run's refusal must not stop the others
-                    problems.append(f"run {run_id}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
-            return problems
-
-        def done(problems: list[str]) -> None:
-            self.statusBar().showMessage("; ".join(problems) if problems else f"Canceled {len(run_ids)} run(s)", 10000)
-            self.poll()
-
-        self._tasks.run(cancel, done, self._database_failed, name="cancel runs")
+    def _canceled(self, results: list) -> None:
+        self.statusBar().showMessage("; ".join(r.message for r in results), 10000)
+        self.poll()
 
     # -- databases --------------------------------------------------------------------
 
@@ -691,10 +649,14 @@ class MainWindow(QMainWindow):
         if path:
             self.open_url(f"sqlite:///{Path(path).resolve()}")
 
-    def choose_server(self, url: str = "") -> None:
+    def choose_server(self, url: str = "", problem: str = "") -> None:
+        """The Connect dialog; an Open that fails comes back to it with the URL as
+        typed and the reason, so nothing typed is lost."""
         dialog = databases.ConnectDialog(self, url=url or "")
+        dialog.result_label.setText(f"Cannot open: {problem}" if problem else "")
         if dialog.exec() == databases.ConnectDialog.DialogCode.Accepted:
-            self.open_url(dialog.url())
+            typed = dialog.url()
+            self.open_url(typed, on_failure=lambda message: self.choose_server(typed, message))
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -713,10 +675,15 @@ class MainWindow(QMainWindow):
             url = databases.with_password(url, password)
         self.open_url(url)
 
-    def open_url(self, url: str) -> None:
+    def open_url(self, url: str, *, on_failure=None) -> None:
         """Open another database (off the interface thread) and show its runs."""
         self.statusBar().showMessage(f"Opening {databases.without_password(url)}…")
-        self._tasks.run(lambda _s: open_database(url), self.switch_database, self._open_failed, name="open database")
+
+        def failed(message: str) -> None:
+            self.statusBar().clearMessage()
+            (on_failure or self._open_failed)(message)
+
+        self._tasks.run(lambda _s: open_database(url), self.switch_database, failed, name="open database")
 
     def warn(self, title: str, message: str) -> QMessageBox:
         """A warning that leaves the window usable behind it (not a nested event loop)."""
@@ -730,11 +697,11 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, "Cannot open the database", message)
 
     def switch_database(self, db: Database) -> None:
-        if self.executing:
+        if self.launcher.executing:
             self.statusBar().showMessage("Runs launched here keep executing on the database they started on", 10000)
         old = self.db
         self.db = db
-        self._due.clear()
+        self.launcher.set_database(db)
         self.welcome.set_database(db)
         self._check_empty()
         databases.remember_recent(self.settings, db.url)
@@ -743,7 +710,7 @@ class MainWindow(QMainWindow):
         self.trends_dock.show_for(db, self.model.run_filter)
         self._show_database()
         self.statusBar().showMessage(f"Opened {db.display_url}", 5000)
-        if not self.executing:
+        if not self.launcher.executing:
             old.dispose()
 
     # -- help -------------------------------------------------------------------------

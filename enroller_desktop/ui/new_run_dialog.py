@@ -8,6 +8,12 @@ keeps it for its time (schedule).
 Times are typed on the clock the window shows times on (View ▸ Time Zone): the
 chosen organization's zone by default, this computer's, or UTC; each field names
 its zone, and the run stores the instant in UTC.
+
+Before a run is created, the dialog asks whether it would end Not Applicable
+(an inactive or ended campaign, one without an active query param…), at the
+as-of time it would have (the one given, else its scheduled time, else now), and
+says why before creating it. The customer search shows only for a Customer
+Evaluation, the one purpose that takes a customer.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import RunPurpose
 from enroller_desktop.db.run_queries import CampaignChoice
 from enroller_desktop.times import TimeFormat, ZoneChoice
+from enroller_desktop.ui import questions
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.consent_view import ConsentWarning
 
@@ -107,7 +114,7 @@ class NewRunDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #b91c1c")
 
-        form = QFormLayout()
+        self.form = form = QFormLayout()
         form.addRow("&Organization", self.organization)
         form.addRow("&Campaign", self.campaign)
         form.addRow("&Purpose", self.purpose)
@@ -194,6 +201,9 @@ class NewRunDialog(QDialog):
         wants_customer = self.chosen_purpose() is RunPurpose.CUSTOMER_EVALUATION
         self.customer_search.setEnabled(wants_customer)
         self.customers.setEnabled(wants_customer)
+        self.form.setRowVisible(self.customer_search, wants_customer)
+        self.form.setRowVisible(self.customers, wants_customer)
+        self.adjustSize()
         if wants_customer:
             self.customer_search.setFocus()
 
@@ -259,12 +269,21 @@ class NewRunDialog(QDialog):
         self.buttons.setEnabled(False)
         self.message.setText("")
 
+        executes_at = as_of or scheduled_for or dt.datetime.now(dt.timezone.utc)
+
         def create(_state):
             return runs.create_run(
                 db, campaign_id=campaign_id, purpose=purpose, customer_id=customer_id, as_of=as_of, scheduled_for=scheduled_for
             )
 
-        self._tasks.run(create, self._created, self._not_created, name="create run")
+        def foreseen(reason: str | None) -> None:
+            if reason and not questions.confirm_not_applicable(self, reason):
+                self.buttons.setEnabled(True)
+                return
+            self._tasks.run(create, self._created, self._not_created, name="create run")
+
+        self._tasks.run(lambda _s: runs.foreseen_not_applicable(db, campaign_id, purpose, executes_at, customer_id),
+                        foreseen, self._not_created, name="foresee not applicable")
 
     def _created(self, run_id: int) -> None:
         self.run_id = run_id

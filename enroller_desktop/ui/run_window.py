@@ -90,7 +90,7 @@ def _details(db: Database, run_id: int, times: ShownTimes) -> dict:
         events = detail_queries.run_events(conn, run_id)
         params = detail_queries.run_query_param_rows(conn, run_id)
     times = times.fmt.for_zone(summary.organization_timezone)  # the organization may have moved
-    fields = run_tables.summary_fields(summary, times=times, count=run_tables.format_count)
+    fields = run_tables.summary_fields(summary, events=events, times=times, count=run_tables.format_count)
     param_table = run_tables.QUERY_PARAMS.for_screen(times)
     param_times = [(index, param_table.columns[index].fields[0]) for index in param_table.time_columns]
     return {

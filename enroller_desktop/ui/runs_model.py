@@ -24,6 +24,7 @@ place is somewhere in the middle, so the model only counts them
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -48,10 +49,12 @@ from enroller_desktop.db.run_queries import NEWEST_FIRST, RunFilter, RunRow, Run
 from enroller_desktop.run_index import (  # noqa: F401 - the window and its tests know them from here
     COLUMN_OF_KEY,
     COLUMNS,
+    HIDDEN_AT_FIRST,
     STATUS_COLUMN,
     VIEW_COLUMN,
     format_count,
     format_duration,
+    overdue_since,
 )
 from enroller_desktop.times import TimeFormat, ZoneChoice, zone
 from enroller_desktop.ui.background import Tasks
@@ -64,6 +67,7 @@ PAGE_SIZE = 200
 RawRole = Qt.ItemDataRole.UserRole + 1  # the value as read (sort key for tests, delegates)
 RunIdRole = Qt.ItemDataRole.UserRole + 2
 ProgressRole = Qt.ItemDataRole.UserRole + 3  # fraction 0..1 of a run this window executes
+OverdueRole = Qt.ItemDataRole.UserRole + 4  # when a run still scheduled fell due, else None
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -218,9 +222,13 @@ class RunsModel(QAbstractTableModel):
             return run.id
         if role == ProgressRole:
             return self._progress.get(run.id) if column == STATUS_COLUMN else None
+        if role == OverdueRole:
+            return overdue_since(run, dt.datetime.now(dt.timezone.utc)) if column == STATUS_COLUMN else None
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == VIEW_COLUMN:
                 return f"Open run {run.id} (Enter)"
+            if column == STATUS_COLUMN and (since := overdue_since(run, dt.datetime.now(dt.timezone.utc))):
+                return f"Overdue since {self._times.shown(since, run.organization_timezone)}: it runs when a window or a worker is open on this database"
             if column == STATUS_COLUMN and run.error_message:
                 return run.error_message
             tip = self._time_tips[column]
@@ -444,7 +452,7 @@ _ELIDED_COLUMNS = frozenset(COLUMN_OF_KEY[key] for key in ("organization", "camp
 HEADER_TEXTS = ["\n".join(c.title.rsplit(" ", 1)) if c.numeric and len(c.title) > 9 else c.title for c in COLUMNS]
 #: Columns the table starts without (View ▸ Columns shows them): with them, a
 #: 1366-pixel window could not show the outcome columns beside the filters.
-HIDDEN_BY_DEFAULT = frozenset(COLUMN_OF_KEY[key] for key in ("in_progress_at", "completed_at"))
+HIDDEN_BY_DEFAULT = frozenset(COLUMN_OF_KEY[key] for key in ("in_progress_at", "completed_at", *HIDDEN_AT_FIRST))
 
 
 def default_column_widths(metrics) -> dict[int, int]:
@@ -453,7 +461,7 @@ def default_column_widths(metrics) -> dict[int, int]:
     widths = {}
     for column, spec in enumerate(COLUMNS):
         header = max(metrics.horizontalAdvance(line) for line in HEADER_TEXTS[column].split("\n")) + 14
-        if spec.key in ("created_at", "in_progress_at", "completed_at"):
+        if spec.key in ("created_at", "in_progress_at", "completed_at", "scheduled_for"):
             widths[column] = metrics.horizontalAdvance("2026-12-31T23:59:59Z") + 12
         elif spec.key == "organization":
             widths[column] = metrics.horizontalAdvance("Bayview Motors") + 12
@@ -495,6 +503,8 @@ STATUS_COLOURS_DARK: dict[RunStatus, tuple[str, str]] = {
 def status_colours(palette) -> dict[RunStatus, tuple[str, str]]:
     """The badges' (background, text) colours for ``palette``, light or dark."""
     return STATUS_COLOURS_DARK if palette.color(QPalette.ColorRole.Base).lightness() < 128 else STATUS_COLOURS
+#: A scheduled run past its time: nobody has executed it yet.
+OVERDUE_COLOURS = ("#ffedd5", "#9a3412")
 
 VIEW_ICON_COLOUR = QColor("#1d6fd8")
 
@@ -514,9 +524,14 @@ class StatusDelegate(QStyledItemDelegate):
             # The selection highlight, without the text (the badge is the text).
             option.text = ""
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget)
+        progress = index.data(ProgressRole)
+        if progress is not None and status is RunStatus.SCHEDULED:
+            status = RunStatus.IN_PROGRESS  # executing here before a poll has read its new status
         background, foreground = status_colours(option.palette)[status]
         label = status.label
-        progress = index.data(ProgressRole)
+        if progress is None and index.data(OverdueRole) is not None:
+            background, foreground = OVERDUE_COLOURS
+            label = "Scheduled · overdue"
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         metrics = option.fontMetrics

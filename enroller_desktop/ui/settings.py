@@ -19,6 +19,9 @@ from PySide6.QtCore import QByteArray, QSettings
 DEFAULTS: dict[str, Any] = {
     # How many runs this window executes at once on its thread pool.
     "runs/max_concurrent": 2,
+    # Whether this window executes the database's due scheduled runs, as a worker
+    # does (off for a machine that leaves them to a server's worker).
+    "runs/execute_due": True,
     # How often visible unfinished runs and new runs are looked up.
     "runs/poll_interval_ms": 2000,
     # The filter dock, as the user left it.

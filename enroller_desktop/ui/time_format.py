@@ -52,6 +52,15 @@ def current(settings: Settings | None, *, abbreviate: bool = False) -> TimeForma
     return TimeFormat(zone_choice(settings), locale_form(), computer_zone(), abbreviate)
 
 
+def without_organization(settings: Settings | None = None) -> TimeFormat:
+    """How a time that belongs to no organization is shown (a worker's heartbeat,
+    the first of many waiting runs): on this computer's clock, unless the user
+    chose UTC; always naming its zone."""
+    chosen = current(settings)
+    choice = ZoneChoice.UTC if chosen.choice is ZoneChoice.UTC else ZoneChoice.COMPUTER
+    return TimeFormat(choice, chosen.form, chosen.computer_zone, abbreviate=True)
+
+
 class _Changes(QObject):
     """Emits the new :class:`ZoneChoice` when the user picks another."""
 

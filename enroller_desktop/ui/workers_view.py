@@ -20,9 +20,14 @@ from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.engine.runs import utcnow
 from enroller_desktop.engine.worker_registry import WorkerInfo, WorkerState, list_workers
-from enroller_desktop.run_index import format_count, format_time
+from enroller_desktop.run_index import format_count
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.runs_model import STATUS_COLOURS
+from enroller_desktop.ui.time_format import without_organization
+
+def _time(value) -> str:
+    return without_organization().shown(value)
+
 
 #: How often the shown list is read again: the workers heartbeat every 5 s.
 REFRESH_MS = 5_000
@@ -52,13 +57,13 @@ COLUMNS: tuple[tuple[str, Callable[[WorkerInfo, dt.datetime], str]], ...] = (
     ("Name", lambda w, now: w.name),
     ("State", lambda w, now: w.state.label),
     ("Current Run", lambda w, now: "" if w.current_run_id is None else str(w.current_run_id)),
-    ("Last Heartbeat", lambda w, now: f"{format_time(w.heartbeat_at)} ({_ago(w.heartbeat_at, now)})"),
+    ("Last Heartbeat", lambda w, now: f"{_time(w.heartbeat_at)} ({_ago(w.heartbeat_at, now)})"),
     ("Runs Today", lambda w, now: format_count(w.runs_today)),
     ("Runs Done", lambda w, now: format_count(w.runs_done)),
     ("Host", lambda w, now: w.host),
     ("Pid", lambda w, now: str(w.pid)),
     ("Version", lambda w, now: w.version),
-    ("Started", lambda w, now: format_time(w.started_at)),
+    ("Started", lambda w, now: _time(w.started_at)),
 )
 STATE_COLUMN = 1
 RUN_COLUMN = 2

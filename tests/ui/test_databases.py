@@ -166,6 +166,28 @@ def test_open_in_the_connect_dialog_switches_to_that_database(qtbot, db, other_s
     window.close()
 
 
+def test_a_failed_open_comes_back_to_the_connect_dialog_with_the_url_typed(qtbot, db, tmp_path):
+    window = start(qtbot, db, tmp_path)
+    unreachable = "postgresql+psycopg://clerk@127.0.0.1:1/enroller"
+
+    def connect(dialog: ConnectDialog) -> None:
+        dialog.url_edit.setText(unreachable)
+        dialog.remember.setChecked(False)
+        dialog.password_edit.setText("typed once")
+        dialog.accept()
+
+    seen = answer_modal(connect)
+    qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    again = answer_modal(lambda dialog: dialog.reject())
+    qtbot.waitUntil(lambda: len(again) == 1, timeout=20_000)
+    [first], [second] = seen, again
+    assert first is not second and isinstance(second, ConnectDialog)
+    assert (second.url_edit.text(), second.password_edit.text()) == (unreachable, "typed once")
+    assert second.result_label.text().startswith("Cannot open: ")
+    assert window.db.url == db.url
+    window.close()
+
+
 # -- Recent Databases ------------------------------------------------------------------
 
 

@@ -80,3 +80,19 @@ def test_a_last_server_that_does_not_answer_opens_the_default_with_a_message(tmp
     assert opened.url == default_db_url()
     assert problem.startswith("The last database used could not be opened, so the default one is shown. Cannot use the database postgresql+psycopg://postgres@127.0.0.1:1/nowhere")
     opened.dispose()
+
+
+@pytest.mark.parametrize("url", ["sqlite:////proc/no-such-folder/enroller.sqlite3",
+                                 "postgresql+psycopg://clerk:s3cret@127.0.0.1:1/enroller"])
+def test_a_launch_naming_a_database_that_cannot_open_says_so_in_a_message_box(qtbot, tmp_path, url):
+    """Started from a desktop launcher, nobody reads the terminal: the box says it
+    (without the password), and the command line's line and exit status follow."""
+    from enroller_desktop.errors import DatabaseError
+
+    from .answering import answering
+
+    with answering(qtbot, QMessageBox.StandardButton.Ok) as asked, pytest.raises(DatabaseError):
+        open_main_window(url, make_settings(tmp_path))
+    [(text, _default)] = asked
+    assert "s3cret" not in text
+    assert "/proc/no-such-folder" in text or "127.0.0.1:1" in text

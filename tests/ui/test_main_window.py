@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from PySide6.QtCore import QDate, QPoint, QSettings, Qt, QTimer
+from PySide6.QtCore import QDate, QPoint, QSettings, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from enroller_desktop.db.enums import RunPurpose, RunStatus
@@ -18,6 +18,7 @@ from enroller_desktop.ui.run_window import RunWindow
 from enroller_desktop.ui.runs_model import COLUMN_OF_KEY, STATUS_COLUMN, VIEW_COLUMN
 from enroller_desktop.ui.settings import Settings
 
+from .answering import answering
 from .runs_data import NOW, RUNS, add_organizations, add_run, add_runs
 
 POLL_MS = 150
@@ -158,6 +159,21 @@ def test_reset_shows_every_run_again(qtbot, window, seeded):
     assert window.model.rowCount() == sql_count(db)
 
 
+def test_reset_and_ctrl_r_clear_every_filter_the_campaign_included(qtbot, window, seeded):
+    db, ids = seeded
+    dock = window.filter_dock
+    for reset in (dock.reset_button.click, lambda: qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)):
+        qtbot.waitUntil(lambda: dock.campaign.count() == 5, timeout=10_000)
+        change_filter(qtbot, window, lambda: dock.campaign.setCurrentIndex(dock.campaign.findData(ids["Win Back"])))
+        change_filter(qtbot, window, lambda: dock.organization.setCurrentIndex(dock.organization.findData(ids["Bayside Auto Group"])))
+        change_filter(qtbot, window, lambda: dock.statuses[RunStatus.ERROR].setChecked(False))
+        assert window.model.rowCount() < sql_count(db)
+        change_filter(qtbot, window, reset)
+        assert (dock.organization.currentText(), dock.campaign.currentText()) == ("All organizations", "All campaigns")
+        assert window.filter_dock.current_filter().campaign_id is None
+        assert window.model.rowCount() == sql_count(db)
+
+
 def test_filters_and_sort_are_remembered_across_launches(qtbot, seeded, tmp_path):
     db, ids = seeded
     settings = make_settings(tmp_path)
@@ -238,35 +254,29 @@ def select_run(qtbot, window: MainWindow, run_id: int) -> int:
     return row
 
 
-def answer_next_question(button: QMessageBox.StandardButton) -> None:
-    def answer():
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
-            box.button(button).click()
-        else:
-            QTimer.singleShot(20, answer)
-
-    QTimer.singleShot(0, answer)
-
-
 def test_delete_cancels_a_scheduled_run_after_asking(qtbot, window, seeded):
     db, ids = seeded
     run_id = add_run(db, ids, status=RunStatus.SCHEDULED, scheduled_for=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1))
     row = select_run(qtbot, window, run_id)
-    answer_next_question(QMessageBox.StandardButton.Yes)
-    qtbot.keyClick(window.view, Qt.Key.Key_Delete)
+    with answering(qtbot, QMessageBox.StandardButton.Yes) as asked:
+        qtbot.keyClick(window.view, Qt.Key.Key_Delete)
+    assert asked == [(f"Cancel run {run_id}?", "Keep")]  # No is the default of a destructive question
     qtbot.waitUntil(lambda: window.model.index(row, STATUS_COLUMN).data() == "Canceled", timeout=10_000)
     assert status_of(db, run_id) is RunStatus.CANCELED
+    assert window.statusBar().currentMessage() == f"Run {run_id} canceled"
+    assert not window.cancel_action.isEnabled()  # the selected run is now finished
 
 
 def test_answering_no_leaves_the_run_scheduled(qtbot, window, seeded):
     db, ids = seeded
     run_id = add_run(db, ids, status=RunStatus.SCHEDULED)
     select_run(qtbot, window, run_id)
-    answer_next_question(QMessageBox.StandardButton.No)
-    qtbot.keyClick(window.view, Qt.Key.Key_Delete)
+    with answering(qtbot, QMessageBox.StandardButton.No) as asked:
+        qtbot.keyClick(window.view, Qt.Key.Key_Delete)
+    assert asked == [(f"Cancel run {run_id}?", "Keep")]
     qtbot.wait(POLL_MS * 3)
     assert status_of(db, run_id) is RunStatus.SCHEDULED
+    assert window.cancel_action.isEnabled()
 
 
 def test_cancel_asks_a_run_in_progress_elsewhere_to_stop(qtbot, window, seeded):
@@ -397,3 +407,42 @@ def test_a_screenshot_of_the_main_window_on_demo_data(qtbot, sqlite_db, tmp_path
     shutil.copy(path, "/tmp/shots/main_window.png")
     window.close()
 
+
+
+# -- scheduled runs --------------------------------------------------------------------
+
+
+def test_an_overdue_scheduled_run_looks_overdue_and_says_since_when(qtbot, window, seeded):
+    from enroller_desktop.ui.runs_model import OverdueRole
+
+    db, ids = seeded
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    overdue = add_run(db, ids, status=RunStatus.SCHEDULED, scheduled_for=now - dt.timedelta(minutes=5))
+    later = add_run(db, ids, status=RunStatus.SCHEDULED, scheduled_for=now + dt.timedelta(hours=1))
+    qtbot.waitUntil(lambda: window.model.row_of_run(overdue) is not None and window.model.row_of_run(later) is not None, timeout=10_000)
+    overdue_cell = window.model.index(window.model.row_of_run(overdue), STATUS_COLUMN)
+    later_cell = window.model.index(window.model.row_of_run(later), STATUS_COLUMN)
+    since = (now - dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert overdue_cell.data(Qt.ItemDataRole.ToolTipRole).startswith(f"Overdue since {since}")
+    assert overdue_cell.data(OverdueRole) is not None
+    assert later_cell.data(OverdueRole) is None and later_cell.data(Qt.ItemDataRole.ToolTipRole) is None
+
+
+def test_the_run_id_and_scheduled_for_columns_are_hidden_until_chosen_in_the_header_menu(qtbot, window, seeded):
+    from PySide6.QtWidgets import QMenu
+
+    db, ids = seeded
+    when = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    run_id = add_run(db, ids, status=RunStatus.SCHEDULED, scheduled_for=when)
+    qtbot.waitUntil(lambda: window.model.row_of_run(run_id) is not None, timeout=10_000)
+    scheduled_for, run_column = COLUMN_OF_KEY["scheduled_for"], COLUMN_OF_KEY["run_id"]
+    assert window.view.isColumnHidden(scheduled_for) and window.view.isColumnHidden(run_column)
+    menu = QMenu()
+    window._fill_columns_menu(menu)
+    for action in menu.actions():
+        if action.text() in ("Run", "Scheduled For"):
+            action.trigger()
+    assert not window.view.isColumnHidden(scheduled_for) and not window.view.isColumnHidden(run_column)
+    row = window.model.row_of_run(run_id)
+    assert window.model.index(row, scheduled_for).data() == "2030-01-02T03:04:05Z"
+    assert window.model.index(row, run_column).data() == str(run_id)

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
 from enroller_desktop import demo
 from enroller_desktop.db.enums import RunPurpose, RunStatus
@@ -16,6 +16,7 @@ from enroller_desktop.ui.new_run_dialog import NewRunDialog
 from enroller_desktop.ui.runs_model import COLUMN_OF_KEY, STATUS_COLUMN
 from enroller_desktop.ui.settings import Settings
 
+from .answering import answering
 from .runs_data import RUNS
 
 
@@ -29,12 +30,13 @@ def demo_db(db):
 def window(qtbot, demo_db, tmp_path):
     settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     settings.set("runs/poll_interval_ms", 50)
+    settings.set("runs/execute_due", True)
     w = MainWindow(demo_db, settings=settings)
     qtbot.addWidget(w)
     w.show()
     qtbot.waitUntil(lambda: not w.model.busy, timeout=10_000)
     yield w
-    w.run_pool.waitForDone()
+    w.launcher.pool.waitForDone()
     w.close()
 
 
@@ -115,14 +117,138 @@ def test_a_queued_run_launched_here_can_be_canceled_before_it_starts(qtbot, wind
     from enroller_desktop.engine import runs
 
     campaign_id, _name = first_campaign_with_query_params(demo_db)
-    window.run_pool.setMaxThreadCount(1)
+    window.launcher.pool.setMaxThreadCount(1)
     blocker = runs.create_run(demo_db, campaign_id=campaign_id)
     queued = runs.create_run(demo_db, campaign_id=campaign_id, scheduled_for=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1))
-    window.cancel_runs([queued])  # canceled while it waits
-    qtbot.waitUntil(lambda: window._tasks.busy is False, timeout=10_000)
-    window.execute(blocker)
-    window.execute(queued)
-    qtbot.waitUntil(lambda: not window.executing, timeout=30_000)
+    window.launcher.cancel([queued])  # canceled while it waits
+    qtbot.waitUntil(lambda: not window.launcher.busy, timeout=10_000)
+    window.launcher.execute(blocker)
+    window.launcher.execute(queued)
+    qtbot.waitUntil(lambda: not window.launcher.executing, timeout=30_000)
     with demo_db.read() as conn:
         statuses = dict(conn.execute(sa.select(RUNS.c.id, RUNS.c.status).where(RUNS.c.id.in_([blocker, queued]))).all())
     assert statuses == {blocker: "completed", queued: "canceled"}
+
+
+def test_a_run_scheduled_in_one_window_is_executed_by_a_window_opened_after_it_closed(qtbot, window, demo_db, tmp_path):
+    campaign_id, _name = first_campaign_with_query_params(demo_db)
+    dialog = open_new_run(qtbot, window)
+    with demo_db.read() as conn:
+        org_id = conn.execute(sa.text("SELECT organization_id FROM campaigns WHERE id = :id"), {"id": campaign_id}).scalar_one()
+    dialog.organization.setCurrentIndex(dialog.organization.findData(org_id))
+    dialog.campaign.setCurrentIndex(dialog.campaign.findData(campaign_id))
+    dialog.later_button.setChecked(True)
+    dialog.scheduled_for.setDateTime(dialog.scheduled_for.dateTime().currentDateTimeUtc().addSecs(4))
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    qtbot.waitUntil(lambda: dialog.run_id is not None, timeout=10_000)
+    run_id = dialog.run_id
+    qtbot.waitUntil(lambda: window.launcher.backlog is not None and window.launcher.backlog.scheduled == 1, timeout=10_000)
+
+    with answering(qtbot, QMessageBox.StandardButton.Yes) as asked:
+        window.close()
+    assert not window.isVisible()
+    [(question, default)] = asked
+    assert question.startswith("1 scheduled run is waiting") and default == "Keep open"
+    qtbot.wait(5_000)  # past its time, and nobody executes it
+    assert status_of(demo_db, run_id) is RunStatus.SCHEDULED
+
+    settings = Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    second = MainWindow(demo_db, settings=settings)
+    qtbot.addWidget(second)
+    second.show()
+    qtbot.waitUntil(lambda: status_of(demo_db, run_id) is RunStatus.COMPLETED, timeout=30_000)
+    qtbot.waitUntil(lambda: not second.launcher.executing, timeout=10_000)
+    second.close()
+
+
+def test_closing_while_a_run_executes_here_asks_and_keep_open_keeps_it(qtbot, window, demo_db):
+    from enroller_desktop.engine import runs
+    from tests.engine.builders import slow_campaign
+
+    run_id = runs.create_run(demo_db, campaign_id=slow_campaign(demo_db))
+    window.launcher.execute(run_id)
+    qtbot.waitUntil(lambda: status_of(demo_db, run_id) is RunStatus.IN_PROGRESS, timeout=30_000)
+    with answering(qtbot, QMessageBox.StandardButton.No) as asked:
+        window.close()
+    assert asked == [("1 run is executing in this window.", "Keep open")]
+    assert window.isVisible()
+    window.launcher.cancel([run_id])
+    qtbot.waitUntil(lambda: not window.launcher.executing, timeout=30_000)
+    assert status_of(demo_db, run_id) is RunStatus.CANCELED
+
+
+def status_of(db, run_id: int) -> RunStatus:
+    with db.read() as conn:
+        return RunStatus(conn.execute(sa.select(RUNS.c.status).where(RUNS.c.id == run_id)).scalar_one())
+
+
+def leave_nothing_waiting(qtbot, window, db, run_id: int) -> None:
+    """Cancel a run left scheduled, so that closing the window has nothing to ask."""
+    from enroller_desktop.engine import runs
+
+    runs.cancel_run(db, run_id)
+    window.launcher.backlog = None  # what a look after the cancel finds, not one before
+    qtbot.waitUntil(lambda: window.launcher.backlog is not None and window.launcher.backlog.scheduled == 0, timeout=10_000)
+
+
+def runs_count(db) -> int:
+    with db.read() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(RUNS)).scalar_one()
+
+
+def test_new_run_starts_on_the_selected_run_s_organization_and_campaign(qtbot, window, demo_db):
+    from enroller_desktop.engine import runs
+
+    with demo_db.read() as conn:
+        campaign_id, org_id = conn.execute(sa.text(
+            "SELECT id, organization_id FROM campaigns ORDER BY organization_id DESC, id DESC LIMIT 1")).one()
+    run_id = runs.create_run(demo_db, campaign_id=campaign_id, scheduled_for=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1))
+    window.refresh()
+    qtbot.waitUntil(lambda: window.model.row_of_run(run_id) is not None, timeout=10_000)
+    row = window.model.row_of_run(run_id)
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=window.view.visualRect(window.model.index(row, 2)).center())
+    dialog = open_new_run(qtbot, window)
+    qtbot.waitUntil(lambda: dialog.campaign.currentData() == campaign_id, timeout=10_000)
+    assert dialog.organization.currentData() == org_id
+    dialog.reject()
+    leave_nothing_waiting(qtbot, window, demo_db, run_id)
+
+
+def test_the_customer_search_shows_only_for_a_customer_evaluation(qtbot, window):
+    dialog = open_new_run(qtbot, window)
+    assert not dialog.customer_search.isVisible() and not dialog.customers.isVisible()
+    dialog.purpose.setCurrentIndex(dialog.purpose.findData(RunPurpose.CUSTOMER_EVALUATION))
+    assert dialog.customer_search.isVisible() and dialog.customers.isVisible()
+    dialog.purpose.setCurrentIndex(dialog.purpose.findData(RunPurpose.DEFAULT))
+    assert not dialog.customer_search.isVisible()
+    dialog.reject()
+
+
+def test_a_run_on_an_ended_campaign_is_created_only_after_saying_why_it_would_be_not_applicable(qtbot, window, demo_db):
+    campaign_id, _name = first_campaign_with_query_params(demo_db)
+    ended = dt.date.today() - dt.timedelta(days=2)
+    with demo_db.write() as conn:
+        conn.execute(sa.text("UPDATE campaigns SET ends_on = :ended WHERE id = :id"), {"ended": ended, "id": campaign_id})
+    window.refresh()
+    before = runs_count(demo_db)
+    dialog = open_new_run(qtbot, window)
+    with demo_db.read() as conn:
+        org_id = conn.execute(sa.text("SELECT organization_id FROM campaigns WHERE id = :id"), {"id": campaign_id}).scalar_one()
+    dialog.organization.setCurrentIndex(dialog.organization.findData(org_id))
+    dialog.campaign.setCurrentIndex(dialog.campaign.findData(campaign_id))
+    dialog.later_button.setChecked(True)  # not executed at once: the test reads what was created
+
+    with answering(qtbot, QMessageBox.StandardButton.No) as asked:
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    [(question, default)] = asked
+    assert question.startswith("This run would end Not Applicable: the as-of date ")
+    assert f"after the campaign ended ({ended.isoformat()})" in question and default == "Go back"
+    qtbot.waitUntil(lambda: dialog.buttons.isEnabled(), timeout=10_000)
+    assert dialog.isVisible() and runs_count(demo_db) == before
+
+    with answering(qtbot, QMessageBox.StandardButton.Yes):
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    qtbot.waitUntil(lambda: dialog.run_id is not None, timeout=10_000)
+    assert runs_count(demo_db) == before + 1
+    leave_nothing_waiting(qtbot, window, demo_db, dialog.run_id)

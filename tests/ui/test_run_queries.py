@@ -30,7 +30,7 @@ def expected_order(rows, key: str, descending: bool) -> list[int]:
         if key == "duration":
             v = (row.completed_at - row.in_progress_at).total_seconds() if row.completed_at and row.in_progress_at else None
         else:
-            v = getattr(row, key)
+            v = getattr(row, "id" if key == "run_id" else key)
         return (v is None, v if v is not None else 0, row.id)
 
     return [r.id for r in sorted(rows, key=value, reverse=descending)]

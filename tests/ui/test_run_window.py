@@ -515,3 +515,20 @@ def test_screenshots_of_each_tab_on_demo_data(qtbot, sqlite_db, tmp_path):
     finally:
         app.setPalette(light)
     assert all((tmp_path / f"run_window_{name}.png").stat().st_size > 0 for name in shots)
+
+
+def test_a_not_applicable_run_says_why_in_its_summary_and_its_funnel_does_not_wait(qtbot, db):
+    from enroller_desktop.engine.runs import create_run, execute_run
+    from tests.engine.builders import campaign, customer, organization
+
+    org = organization(db)
+    campaign_id = campaign(db, org, name="Winter tires", active=False)
+    customer(db, org)
+    run_id = create_run(db, campaign_id=campaign_id)
+    assert execute_run(db, run_id).status is RunStatus.NOT_APPLICABLE
+    window = open_window(qtbot, db, run_id)
+    fields = [(window.summary_model.index(r, 0).data(), window.summary_model.index(r, 1).data())
+              for r in range(window.summary_model.rowCount())]
+    assert fields[4:6] == [("Status", "Not Applicable"), ("Not Applicable Because", "the campaign 'Winter tires' is inactive")]
+    details = [box.lines[1] for box in window.funnel_scene.boxes.values()]
+    assert details == ["not applicable: nobody was checked"] * len(details)

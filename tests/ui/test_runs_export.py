@@ -83,6 +83,7 @@ def test_ctrl_e_exports_every_run_of_the_filter_and_sort_as_shown(qtbot, window,
 def test_the_export_has_the_columns_the_user_sees_in_their_order(qtbot, window, tmp_path, monkeypatch):
     header_view = window.view.horizontalHeader()
     header_view.setSectionHidden(COLUMN_OF_KEY["potential_events"], True)
+    header_view.setSectionHidden(COLUMN_OF_KEY["run_id"], False)  # hidden until chosen
     header_view.moveSection(header_view.visualIndex(COLUMN_OF_KEY["status"]), 1)
 
     export_to(qtbot, window, monkeypatch, tmp_path / "runs.csv", by_keyboard=False)
@@ -91,6 +92,7 @@ def test_the_export_has_the_columns_the_user_sees_in_their_order(qtbot, window, 
     assert header[:2] == ["Status", "Created"]
     shown = [c for c in range(window.model.columnCount()) if c != VIEW_COLUMN and not header_view.isSectionHidden(c)]
     assert "Potential Events" not in header and len(header) == len(shown)
+    assert "Scheduled For" not in header
 
 
 def test_times_are_iso_8601_utc_and_counts_plain_digits_by_default(qtbot, window, tmp_path, monkeypatch):
@@ -148,6 +150,17 @@ def test_an_unwritable_folder_gives_a_clear_message_and_no_file(qtbot, window, t
     assert failed.args[0] == f"Cannot export to {folder / 'runs.csv'}: no permission to write in {folder}"
     assert set(os.listdir(folder)) == before
     qtbot.waitUntil(lambda: window.export_action.isEnabled(), timeout=10_000)
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc, a folder that takes no file")
+def test_a_folder_that_exists_but_takes_no_file_says_it_cannot_be_written(qtbot, window, monkeypatch):
+    """/proc exists and refuses every new file, to root too, answering "no such file"."""
+    monkeypatch.setattr(main_window_module, "choose_export_path", lambda parent, suggested: "/proc/runs.csv")
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: None)
+    with qtbot.waitSignal(window.export_status.failed, timeout=10_000) as failed:
+        window.export_runs()
+    assert failed.args[0] == "Cannot export to /proc/runs.csv: the folder /proc cannot be written"
+    assert not Path("/proc/runs.csv").exists()
 
 
 def test_a_folder_that_does_not_exist_gives_a_clear_message(qtbot, window, tmp_path, monkeypatch):
