@@ -201,10 +201,6 @@ class RunLauncher(QObject):
         self._looking = False
         self.backlog = None
 
-    def pending_here(self) -> int:
-        """Runs this launcher executes or waits to execute."""
-        return len(self.executing)
-
     def shutdown(self, *, cancel: bool) -> None:
         """Stop looking for due runs; with ``cancel``, stop the runs executing here.
         Waits for every job to end."""
