@@ -34,29 +34,10 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.engine import AS_OF, CAMPAIGN_ID, PG_ADMIN, build  # noqa: E402
+from bench.engine import AS_OF, CAMPAIGN_ID, build, drop_pg, fresh_url  # noqa: E402
 from enroller_desktop.db.engine import open_database  # noqa: E402
 
 ORGANIZATION_ID = 1
-
-
-def _fresh_url(backend: str, size: int, workdir: Path) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{workdir / f'consent_{size}.sqlite3'}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    name = f"enroller_bench_consent_{size}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return sa.engine.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_pg(size: int) -> None:
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "enroller_bench_consent_{size}" WITH (FORCE)')
-    admin.dispose()
 
 
 def default_run(db, *, keep: bool = False) -> float:
@@ -142,7 +123,7 @@ def main() -> None:
         for backend in args.backends:
             with tempfile.TemporaryDirectory(prefix="enroller-consent-bench-") as tmp:
                 folder = Path(tmp)
-                url = _fresh_url(backend, size, folder)
+                url = fresh_url(backend, size, folder, "consent")
                 started = time.perf_counter()
                 build(url, size)
                 built_s = time.perf_counter() - started
@@ -153,7 +134,7 @@ def main() -> None:
                            "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
                 db.dispose()
                 if backend == "postgresql":
-                    _drop_pg(size)
+                    drop_pg(size, "consent")
                 print(figures, flush=True)
 
 

@@ -281,11 +281,13 @@ def _measure(mode: str, url: str) -> dict:
 
 # -- orchestration ---------------------------------------------------------------
 
-def _fresh_url(backend: str, size: int, workdir: Path) -> str:
+def fresh_url(backend: str, size: int, workdir: Path, bench: str = "engine") -> str:
+    """An empty database for the benchmark ``bench`` at ``size`` customers: a
+    SQLite file in ``workdir``, or a PostgreSQL database made anew."""
     if backend == "sqlite":
-        return f"sqlite:///{workdir / f'bench_{size}.sqlite3'}"
+        return f"sqlite:///{workdir / f'{bench}_{size}.sqlite3'}"
     admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    name = f"enroller_bench_engine_{size}"
+    name = f"enroller_bench_{bench}_{size}"
     with admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
@@ -293,10 +295,10 @@ def _fresh_url(backend: str, size: int, workdir: Path) -> str:
     return sa.engine.make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
 
 
-def _drop_pg(size: int) -> None:
+def drop_pg(size: int, bench: str = "engine") -> None:
     admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "enroller_bench_engine_{size}" WITH (FORCE)')
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "enroller_bench_{bench}_{size}" WITH (FORCE)')
     admin.dispose()
 
 
@@ -314,7 +316,7 @@ def main() -> None:
     try:
         for size in args.sizes:
             for backend in args.backends:
-                url = _fresh_url(backend, size, workdir)
+                url = fresh_url(backend, size, workdir)
                 started = time.perf_counter()
                 build(url, size)
                 print(f"\n## {backend}, {size:,} customers (built in {time.perf_counter() - started:.1f} s)")
@@ -336,7 +338,7 @@ def main() -> None:
                       f"2 processes {two['seconds']:.1f} s: speed-up {one['seconds'] / two['seconds']:.2f}x "
                       f"(peak {one['peak_mb']:.0f} / {two['peak_mb']:.0f} MB)")
                 if backend == "postgresql":
-                    _drop_pg(size)  # leave no database behind
+                    drop_pg(size)  # leave no database behind
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

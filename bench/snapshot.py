@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.engine import _drop_pg, _fresh_url, build  # noqa: E402
+from bench.engine import build, drop_pg, fresh_url  # noqa: E402
 
 
 def warm(tree: Path, url: str) -> dict:
@@ -51,7 +51,7 @@ def main() -> None:
           f"load {os.getloadavg()[0]:.1f}, {args.size:,} customers")
     try:
         for backend in args.backends:
-            url = _fresh_url(backend, args.size, workdir)
+            url = fresh_url(backend, args.size, workdir)
             started = time.perf_counter()
             build(url, args.size)
             cold = warm(ROOT, url)
@@ -67,7 +67,7 @@ def main() -> None:
             before, after = statistics.median(times["before"]), statistics.median(times["after"])
             print(f"median: before {before:.2f} s, after {after:.2f} s: {100 * (after / before - 1):+.1f} %")
             if backend == "postgresql":
-                _drop_pg(args.size)
+                drop_pg(args.size)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

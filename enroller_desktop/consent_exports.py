@@ -24,8 +24,8 @@ from enroller_desktop.db.enums import Check
 from enroller_desktop.engine import consent_outlook
 from enroller_desktop.errors import UserError
 from enroller_desktop.run_tables import (
-    CHECK_TEXT,
     Column,
+    check_column,
     RunTable,
     csv_time,
     format_consent,
@@ -41,10 +41,6 @@ def format_channels(email: int | None, phone: int | None, message: int | None) -
     return "; ".join(name for (_, name), result in zip(CHANNEL_NAMES, (email, phone, message)) if result == 1)
 
 
-def _check(check: Check, title: str) -> Column:
-    return Column(check.value, title, (check.value,), CHECK_TEXT.__getitem__, kind="check", categorical=True)
-
-
 AUDIT = RunTable(
     "consent-audit",
     "Consent Audit",
@@ -58,15 +54,15 @@ AUDIT = RunTable(
         Column("run_id", "Run", ("run_id",), plain_count, kind="number"),
         Column("as_of", "As Of", ("as_of",), csv_time, kind="time"),
         Column("enrolled_at", "Enrolled At", ("enrolled_at",), csv_time, kind="time"),
-        _check(Check.VALID_EMAIL, "Valid Email"),
-        _check(Check.VALID_PHONE, "Valid Phone"),
-        _check(Check.VALID_MESSAGE, "Valid Message"),
-        _check(Check.DELETED, "Deleted"),
-        _check(Check.UNIQUE_EVENT, "Unique Event"),
-        _check(Check.ALREADY_IN_QUEUE, "Already in Queue"),
-        _check(Check.CASL, "CASL"),
-        _check(Check.OPT_OUT_ALL, "Opt Out All"),
-        _check(Check.MARKETING_EXCLUSION, "Marketing Exclusion"),
+        check_column(Check.VALID_EMAIL, "Valid Email"),
+        check_column(Check.VALID_PHONE, "Valid Phone"),
+        check_column(Check.VALID_MESSAGE, "Valid Message"),
+        check_column(Check.DELETED, "Deleted"),
+        check_column(Check.UNIQUE_EVENT, "Unique Event"),
+        check_column(Check.ALREADY_IN_QUEUE, "Already in Queue"),
+        check_column(Check.CASL, "CASL"),
+        check_column(Check.OPT_OUT_ALL, "Opt Out All"),
+        check_column(Check.MARKETING_EXCLUSION, "Marketing Exclusion"),
         Column("consent_basis", "Consent", ("consent_basis",), format_consent, kind="status", categorical=True),
         Column("consent_evidence_at", "Evidence", ("consent_evidence_at",), csv_time, kind="time"),
         Column("consent_lapses_on", "Lapses On", ("consent_lapses_on",), format_date),

@@ -406,7 +406,8 @@ QUERY_PARAMS = RunTable(
 _VEHICLE_FIELDS = ("year", "make", "model")
 
 
-def _check_column(check: Check, title: str) -> Column:
+def check_column(check: Check, title: str) -> Column:
+    """A check's column: Passed, Failed or NA, coloured by the window."""
     return _column(check.value, title, show=CHECK_TEXT.__getitem__, kind="check", categorical=True)
 
 
@@ -447,16 +448,16 @@ def potentials_table(purpose: RunPurpose, run_status: RunStatus, consent: bool =
             _column("is_valid", "Is Valid", show=VALID_TEXT.__getitem__, kind="status", categorical=True),
             # Not a seed column: the answer to "why not?", beside the verdict it explains.
             _column("why_not_enrolled", "Why Not Enrolled", ("status", *_CHECK_FIELDS), show=why, categorical=True),
-            _check_column(Check.ALREADY_IN_QUEUE, "Already in Queue"),
-            _check_column(Check.CASL, "CASL"),
+            check_column(Check.ALREADY_IN_QUEUE, "Already in Queue"),
+            check_column(Check.CASL, "CASL"),
             *(CONSENT_COLUMNS if consent else ()),
-            _check_column(Check.DELETED, "Deleted"),
-            _check_column(Check.MARKETING_EXCLUSION, "Marketing Exclusion"),
-            _check_column(Check.OPT_OUT_ALL, "Opt Out All"),
-            _check_column(Check.UNIQUE_EVENT, "Unique Event"),
-            _check_column(Check.VALID_EMAIL, "Valid Email"),
-            _check_column(Check.VALID_MESSAGE, "Valid Message"),
-            _check_column(Check.VALID_PHONE, "Valid Phone"),
+            check_column(Check.DELETED, "Deleted"),
+            check_column(Check.MARKETING_EXCLUSION, "Marketing Exclusion"),
+            check_column(Check.OPT_OUT_ALL, "Opt Out All"),
+            check_column(Check.UNIQUE_EVENT, "Unique Event"),
+            check_column(Check.VALID_EMAIL, "Valid Email"),
+            check_column(Check.VALID_MESSAGE, "Valid Message"),
+            check_column(Check.VALID_PHONE, "Valid Phone"),
             _column("validated_at", "Validated At", show=csv_time, kind="time"),
         ),
     )

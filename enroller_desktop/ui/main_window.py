@@ -17,7 +17,6 @@ empty table: load the demo data, or connect to another database.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 from pathlib import Path
 
@@ -48,7 +47,6 @@ from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.empty_notice import EmptyNotice
 from enroller_desktop.ui.exporting import ExportProgress, choose_export_path
 from enroller_desktop.ui.filter_dock import FilterDock
-from enroller_desktop.ui.jobs import Job, start
 from enroller_desktop.ui.keyboard import walk_row_cells_with_tab
 from enroller_desktop.ui.launcher import RunLauncher
 from enroller_desktop.ui.runs_model import (

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from PySide6.QtCore import Qt
 
-from enroller_desktop.db.enums import CHANNEL_CHECKS, Check, RunPurpose
+from enroller_desktop.db.enums import CHANNEL_CHECKS, Check, RunPurpose, RunStatus
 from enroller_desktop.db.stages import FunnelBox, FunnelSlice
 from enroller_desktop.ui.funnel import FunnelScene, FunnelView
 from tests.detail_data import build_run, engine_run
@@ -16,8 +16,9 @@ from tests.detail_data import build_run, engine_run
 from .test_run_window import loaded, open_window
 
 
-def run_with(counts: list[int | None], purpose: RunPurpose = RunPurpose.DEFAULT) -> SimpleNamespace:
-    return SimpleNamespace(purpose=purpose, **{box.stage.column: count for box, count in zip(FunnelBox, counts)})
+def run_with(counts: list[int | None], purpose: RunPurpose = RunPurpose.DEFAULT,
+             status: RunStatus = RunStatus.COMPLETED) -> SimpleNamespace:
+    return SimpleNamespace(purpose=purpose, status=status, **{box.stage.column: count for box, count in zip(FunnelBox, counts)})
 
 
 @pytest.mark.parametrize("counts", [
