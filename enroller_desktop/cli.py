@@ -103,6 +103,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--tab", choices=EXPORT_TABS, required=True)
     export.add_argument("--out", required=True, metavar="FILE.csv")
 
+    explain = sub.add_parser("explain", help="what each check alone holds back in a run")
+    explain.add_argument("run_id", type=_id, metavar="RUN_ID")
+    explain.add_argument("--json", action="store_true")
+
     worker = sub.add_parser("worker", help="execute scheduled runs as they fall due")
     worker.add_argument("--once", action="store_true", help="execute the runs due now, then exit")
     return parser
@@ -165,6 +169,17 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_explain(args) -> int:
+    from enroller_desktop import explain
+
+    explained = explain.explain_run(_open(args), args.run_id)
+    if args.json:
+        print_json(explained)
+    else:
+        print(explain.format_explained_run(explained))
+    return 0
+
+
 def cmd_window(args) -> int:
     from enroller_desktop.ui.app import run_app
 
@@ -185,6 +200,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "runs": cmd_runs,
     "worker": cmd_worker,
     "export": cmd_export,
+    "explain": cmd_explain,
 }
 
 

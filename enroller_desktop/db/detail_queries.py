@@ -44,6 +44,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 
+from enroller_desktop.db import explain_queries
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose
 from enroller_desktop.db.models import (
     Campaign,
@@ -214,6 +215,8 @@ class PotentialFilter:
     failed_check: Check | None = None
     name: str = ""
     funnel: FunnelSlice | None = None
+    failed_only: str | None = None  # a condition of db.explain_queries: failed it and no other
+    customer_id: int | None = None
 
 
 def _text_key(column, dialect: str) -> ColumnElement:
@@ -424,6 +427,10 @@ class PotentialListing(Listing):
             )
         if wanted.funnel is not None:
             conditions.append(funnel_condition(wanted.funnel, self.purpose))
+        if wanted.failed_only is not None:
+            conditions.append(explain_queries.failed_only(wanted.failed_only))
+        if wanted.customer_id is not None:
+            conditions.append(_p.customer_id == wanted.customer_id)
         return conditions
 
 

@@ -40,11 +40,14 @@ def format_outcome(outcome: RunOutcome) -> str:
     return "\n".join(lines)
 
 
-def _print(outcome: RunOutcome, as_json: bool) -> None:
+def _print(outcome: RunOutcome, as_json: bool, db: Database | None = None) -> None:
     from enroller_desktop.cli import print_json
 
     if as_json:
-        print_json(outcome.as_dict())
+        from enroller_desktop.explain import sole_blockers_of
+
+        blockers = sole_blockers_of(db, outcome.id) if db is not None else None
+        print_json(outcome.as_dict() | {"sole_blockers": blockers})
     else:
         print(format_outcome(outcome))
 
@@ -65,7 +68,7 @@ def cli_run(db: Database, args) -> int:
         _print(outcome, args.json)
         return EXIT_OK
     outcome = execute_run(db, run_id, progress=_progress_to_stderr())
-    _print(outcome, args.json)
+    _print(outcome, args.json, db)
     return _exit_status(outcome.status)
 
 
