@@ -107,6 +107,12 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("run_id", type=_id, metavar="RUN_ID")
     explain.add_argument("--json", action="store_true")
 
+    compare = sub.add_parser("compare", help="what changed between two runs of one campaign")
+    compare.add_argument("run_a", type=_id, metavar="RUN_A")
+    compare.add_argument("run_b", type=_id, metavar="RUN_B")
+    compare.add_argument("--json", action="store_true")
+    compare.add_argument("--out", metavar="FILE.csv", help="also write the potentials whose outcome differs")
+
     worker = sub.add_parser("worker", help="execute scheduled runs as they fall due")
     worker.add_argument("--once", action="store_true", help="execute the runs due now, then exit")
     return parser
@@ -180,6 +186,21 @@ def cmd_explain(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    from enroller_desktop import explain, export
+
+    db = _open(args)
+    compared = explain.comparison(db, args.run_a, args.run_b)
+    if args.out:
+        written = export.export_source(db, explain.difference_source(compared.run_a, compared.run_b), args.out)
+        print(f"Wrote {written} rows to {args.out}", file=sys.stderr)
+    if args.json:
+        print_json(compared.as_dict())
+    else:
+        print(explain.format_comparison(compared))
+    return 0
+
+
 def cmd_window(args) -> int:
     from enroller_desktop.ui.app import run_app
 
@@ -201,6 +222,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "worker": cmd_worker,
     "export": cmd_export,
     "explain": cmd_explain,
+    "compare": cmd_compare,
 }
 
 

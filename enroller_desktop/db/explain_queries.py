@@ -23,10 +23,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 
 from enroller_desktop.db.models import EnrollerRunCustomer, EnrollerRunQueryParam, QueryParam
+from enroller_desktop.errors import UserError
 
 potentials = EnrollerRunCustomer.__table__
 run_query_params = EnrollerRunQueryParam.__table__
@@ -151,3 +152,170 @@ def query_param_blockers(conn: Connection, run_id: int) -> list[QueryParamBlocke
                            counted.get(row.query_param_id, SoleBlockers.empty()))
         for row in params
     ]
+
+
+# -- comparing two runs ------------------------------------------------------------
+#
+# A potential is identified by (customer, vehicle or none); a run holds at most one
+# potential per identity (a candidate matching several params is credited once).
+# Run A is the older run. Every count is one set-based statement over the two runs'
+# potentials, joined on the identity through the (run_id, customer_id) index.
+
+CHECK_COLUMNS = ("valid_email", "valid_phone", "valid_message", "deleted", "unique_event", "already_in_queue",
+                 "casl", "opt_out_all", "marketing_exclusion")
+#: The compared results: the nine checks and Is Valid (eligible).
+COMPARED = (*CHECK_COLUMNS, "is_valid")
+#: A check result as a word: 1 passed, 0 failed, NULL not applicable.
+RESULT_WORDS = {1: "passed", 0: "failed", None: "na"}
+TRANSITIONS = tuple(f"{a}_to_{b}" for a in RESULT_WORDS.values() for b in RESULT_WORDS.values() if a != b)
+
+
+class RunsNotComparable(UserError):
+    pass
+
+
+def _vehicle_key(column) -> ColumnElement:
+    return sa.func.coalesce(column, sa.literal_column("0"))
+
+
+def _same_identity(a, b) -> ColumnElement[bool]:
+    return sa.and_(a.c.customer_id == b.c.customer_id, _vehicle_key(a.c.vehicle_id) == _vehicle_key(b.c.vehicle_id))
+
+
+def _result(column, name: str) -> ColumnElement:
+    """A compared result as 1, 0 or NULL (Is Valid is a boolean)."""
+    if name == "is_valid":
+        return sa.case((column == sa.true(), 1), (column == sa.false(), 0), else_=sa.null())
+    return column
+
+
+def _is(value, word: str) -> ColumnElement[bool]:
+    return value.is_(None) if word == "na" else value == {"passed": 1, "failed": 0}[word]
+
+
+def _differs(a, b, name: str) -> ColumnElement[bool]:
+    left, right = _result(a.c[name], name), _result(b.c[name], name)
+    return sa.or_(sa.and_(left.is_(None), right.is_not(None)), sa.and_(left.is_not(None), right.is_(None)), left != right)
+
+
+def run_pair(conn: Connection, first: int, second: int) -> tuple[Row, Row]:
+    """The two runs, older first (by creation time, then id); refuses runs of two
+    campaigns. Raises ``RunNotFound`` for an unknown id."""
+    from enroller_desktop.db.detail_queries import run_summary
+
+    one, two = run_summary(conn, first), run_summary(conn, second)
+    if one.campaign_id != two.campaign_id:
+        raise RunsNotComparable(
+            f"Runs {one.id} and {two.id} are of different campaigns ({one.campaign_name}, {two.campaign_name}): "
+            "only runs of one campaign can be compared")
+    return (one, two) if (one.created_at, one.id) <= (two.created_at, two.id) else (two, one)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    run_a: int
+    run_b: int
+    entered: int
+    left: int
+    became_eligible: int
+    lost_eligibility: int
+    checks: dict[str, dict[str, int]]  # compared result -> transition -> count
+
+    def as_dict(self) -> dict:
+        return {"run_a": self.run_a, "run_b": self.run_b, "entered": self.entered, "left": self.left,
+                "became_eligible": self.became_eligible, "lost_eligibility": self.lost_eligibility, "checks": self.checks}
+
+
+def _only_in(conn: Connection, run_id: int, other: int) -> int:
+    p, q = potentials.alias("p"), potentials.alias("q")
+    absent = ~sa.exists().where(q.c.run_id == other, _same_identity(p, q))
+    return conn.execute(sa.select(sa.func.count()).select_from(p).where(p.c.run_id == run_id, absent)).scalar_one()
+
+
+def compare_runs(conn: Connection, run_a: int, run_b: int) -> Comparison:
+    """What changed from run ``run_a`` (the older) to run ``run_b``."""
+    a, b = potentials.alias("a"), potentials.alias("b")
+    columns = [
+        sa.func.sum(sa.case((sa.and_(a.c.is_valid == sa.false(), b.c.is_valid == sa.true()), 1), else_=0)).label("became_eligible"),
+        sa.func.sum(sa.case((sa.and_(a.c.is_valid == sa.true(), b.c.is_valid == sa.false()), 1), else_=0)).label("lost_eligibility"),
+    ]
+    for name in COMPARED:
+        left, right = _result(a.c[name], name), _result(b.c[name], name)
+        for transition in TRANSITIONS:
+            before, after = transition.split("_to_")
+            columns.append(sa.func.sum(sa.case((sa.and_(_is(left, before), _is(right, after)), 1), else_=0)).label(f"{name}__{transition}"))
+    both = (
+        sa.select(*columns)
+        .select_from(b.join(a, sa.and_(a.c.run_id == run_a, _same_identity(a, b))))
+        .where(b.c.run_id == run_b)
+    )
+    row = conn.execute(both).one()._mapping
+    return Comparison(
+        run_a=run_a,
+        run_b=run_b,
+        entered=_only_in(conn, run_b, run_a),
+        left=_only_in(conn, run_a, run_b),
+        became_eligible=int(row["became_eligible"] or 0),
+        lost_eligibility=int(row["lost_eligibility"] or 0),
+        checks={name: {t: int(row[f"{name}__{t}"] or 0) for t in TRANSITIONS} for name in COMPARED},
+    )
+
+
+#: The kinds of change the differences list filters by (None: any).
+CHANGE_KINDS = ("entered", "left", "became_eligible", "lost_eligibility", "checks_changed")
+
+
+def differences(run_a: int, run_b: int, kind: str | None = None) -> sa.Subquery:
+    """One row per potential whose outcome differs between the runs: entered, left,
+    or in both with Is Valid or a check changed. ``kind`` is one of
+    :data:`CHANGE_KINDS`, or ``changed:CHECK`` (that check changed), or None.
+
+    ``id`` is the potential's id in B (in A for one that left): ids are unique
+    across runs, so it orders and pages the rows. Columns ``a_X``/``b_X`` hold each
+    compared result in A and in B (NULL on the side it is missing from)."""
+    a, b = potentials.alias("a"), potentials.alias("b")
+    any_change = sa.or_(*(_differs(a, b, name) for name in COMPARED))
+
+    def side_columns(present, absent_in_a: bool):
+        columns = []
+        for name in COMPARED:
+            columns.append((sa.null() if absent_in_a else _result(a.c[name], name)).label(f"a_{name}"))
+            columns.append((_result(b.c[name], name) if present is b else sa.null()).label(f"b_{name}"))
+        return columns
+
+    in_b = sa.case((a.c.id.is_(None), "entered"),
+                   (sa.and_(a.c.is_valid == sa.false(), b.c.is_valid == sa.true()), "became_eligible"),
+                   (sa.and_(a.c.is_valid == sa.true(), b.c.is_valid == sa.false()), "lost_eligibility"),
+                   else_="checks_changed")
+    from_b = (
+        sa.select(b.c.id, b.c.customer_id, b.c.vehicle_id, b.c.first_name, b.c.last_name, in_b.label("change"),
+                  *side_columns(b, False))
+        .select_from(b.outerjoin(a, sa.and_(a.c.run_id == run_a, _same_identity(a, b))))
+        .where(b.c.run_id == run_b)
+    )
+    q = potentials.alias("q")
+    from_a = (
+        sa.select(a.c.id, a.c.customer_id, a.c.vehicle_id, a.c.first_name, a.c.last_name, sa.literal("left").label("change"),
+                  *(column for name in COMPARED for column in (_result(a.c[name], name).label(f"a_{name}"), sa.null().label(f"b_{name}"))))
+        .where(a.c.run_id == run_a, ~sa.exists().where(q.c.run_id == run_b, _same_identity(a, q)))
+    )
+    selects = []
+    if kind in (None, "left"):
+        selects.append(from_a)
+    if kind != "left":
+        if kind is None:
+            selects.append(from_b.where(sa.or_(a.c.id.is_(None), any_change)))
+        elif kind == "entered":
+            selects.append(from_b.where(a.c.id.is_(None)))
+        elif kind == "became_eligible":
+            selects.append(from_b.where(a.c.is_valid == sa.false(), b.c.is_valid == sa.true()))
+        elif kind == "lost_eligibility":
+            selects.append(from_b.where(a.c.is_valid == sa.true(), b.c.is_valid == sa.false()))
+        elif kind == "checks_changed":
+            selects.append(from_b.where(a.c.id.is_not(None), any_change))
+        elif kind.startswith("changed:") and kind.removeprefix("changed:") in COMPARED:
+            selects.append(from_b.where(a.c.id.is_not(None), _differs(a, b, kind.removeprefix("changed:"))))
+        else:
+            raise ValueError(f"unknown kind of change {kind!r}")
+    union = selects[0] if len(selects) == 1 else sa.union_all(*selects)
+    return union.subquery("differences")
