@@ -90,7 +90,7 @@ CHANGE_TITLES = {"entered": "Entered", "left": "Left", "became_eligible": "Becam
                  "lost_eligibility": "Lost eligibility", "checks_changed": "Checks changed"}
 _RESULT_TEXT = {1: "Passed", 0: "Failed", None: "NA"}
 _VALID_TEXT = {1: "Valid", 0: "Invalid", None: ""}
-_TRANSITION_TEXT = {t: " → ".join("NA" if word == "na" else word.capitalize() for word in t.split("_to_"))
+TRANSITION_TEXT = {t: " → ".join("NA" if word == "na" else word.capitalize() for word in t.split("_to_"))
                     for t in explain_queries.TRANSITIONS}
 
 
@@ -143,7 +143,7 @@ def format_comparison(compared: explain_queries.Comparison) -> str:
     for key in ("entered", "left", "became_eligible", "lost_eligibility"):
         lines.append(f"  {CHANGE_TITLES[key]:<22}{getattr(compared, key):>12,}")
     for name, transitions in compared.checks.items():
-        changed = ", ".join(f"{_TRANSITION_TEXT[t]} {n:,}" for t, n in transitions.items() if n)
+        changed = ", ".join(f"{TRANSITION_TEXT[t]} {n:,}" for t, n in transitions.items() if n)
         if changed:
             lines.append(f"  {COMPARED_TITLES[name]:<22}{changed}")
     return "\n".join(lines)

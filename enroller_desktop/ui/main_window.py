@@ -38,7 +38,7 @@ from enroller_desktop import export
 from enroller_desktop.config import log_dir
 from enroller_desktop.db.engine import Database, open_database
 from enroller_desktop.db.run_queries import RunFilter, RunSort
-from enroller_desktop.ui import databases, help_dialogs, theme
+from enroller_desktop.ui import databases, explain_actions, help_dialogs, theme
 from enroller_desktop.run_index import Column
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.exporting import ExportProgress, choose_export_path
@@ -270,6 +270,7 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addAction(self.export_action)
         toolbar.addAction(trends_toggle)
+        explain_actions.install(self, runs_menu, toolbar)
         self.export_status.runningChanged.connect(lambda running: self.export_action.setEnabled(not running))
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
         self._selection_changed()
@@ -494,6 +495,7 @@ class MainWindow(QMainWindow):
         menu = QMenu(self)
         menu.addAction(self.open_run_action)
         menu.addAction(self.cancel_action)
+        menu.addAction(self.compare_action)
         menu.addSeparator()
         menu.addAction(self.new_run_action)
         menu.addAction(self.refresh_action)
