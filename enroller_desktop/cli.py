@@ -113,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--json", action="store_true")
     compare.add_argument("--out", metavar="FILE.csv", help="also write the potentials whose outcome differs")
 
+    customer = sub.add_parser("customer", help="find a customer and tell their story across campaigns")
+    customer.add_argument("query", metavar="QUERY", help="a name, email, phone or mobile (any formatting), or a customer id")
+    customer.add_argument("--organization", type=_id, metavar="ID", help="the organization to search (needed when there are several)")
+    customer.add_argument("--json", action="store_true")
+
     worker = sub.add_parser("worker", help="execute scheduled runs as they fall due")
     worker.add_argument("--once", action="store_true", help="execute the runs due now, then exit")
     return parser
@@ -201,6 +206,29 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_customer(args) -> int:
+    from enroller_desktop import explain
+
+    db = _open(args)
+    found = explain.find_customers(db, args.query, args.organization)
+    if not found:
+        raise UserError(f"No customer matches {args.query!r}")
+    stories = [explain.customer_story(db, f.id) for f in found[:1]] if len(found) == 1 else None
+    if stories is None:
+        listed = [{"id": f.id, "first_name": f.first_name, "last_name": f.last_name, "email": f.email} for f in found]
+        if args.json:
+            print_json({"matches": listed})
+        else:
+            print("\n".join(f"{f['id']:>8}  {f['first_name'] or ''} {f['last_name'] or ''}  {f['email'] or ''}" for f in listed))
+            print(f"{len(listed)} customers match; give one's id for their story")
+        return 0
+    if args.json:
+        print_json(stories[0])
+    else:
+        print(explain.format_customer(stories[0]))
+    return 0
+
+
 def cmd_window(args) -> int:
     from enroller_desktop.ui.app import run_app
 
@@ -223,6 +251,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace], int]] = {
     "export": cmd_export,
     "explain": cmd_explain,
     "compare": cmd_compare,
+    "customer": cmd_customer,
 }
 
 
