@@ -7,7 +7,7 @@ Readings (a careful compliance officer's):
 - A search never crosses organizations the user did not choose: every text
   search names one organization. Only an exact customer id finds a customer
   without one, since an id names one customer and nobody else.
-- Search is by prefix, without regard to case: of the first name, the last name,
+- Search is by prefix, without regard to ASCII case (SPEC 3's reading): of the first name, the last name,
   "first last", the email; of the digits of the phone or the mobile, whatever
   the formatting (spaces, dashes, dots, slashes, brackets, a leading +), with or
   without the North American country code 1.
@@ -19,6 +19,7 @@ Readings (a careful compliance officer's):
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -51,6 +52,7 @@ SEARCH_LIMIT = 50
 #: Characters a phone is written with besides its digits (SQLite strips these; PostgreSQL every non-digit).
 PHONE_FORMATTING = (" ", "-", "(", ")", ".", "+", "/")
 _LAST = "\U0010ffff"
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 class CustomerNotFound(UserError):
@@ -73,9 +75,12 @@ def phone_digits(column, dialect: str) -> ColumnElement:
 
 
 def folded(column, dialect: str) -> ColumnElement:
-    """Lower case, ordered by code point: the text indexes' expression."""
-    lowered = sa.func.lower(column)
-    return lowered.collate("C") if dialect == "postgresql" else lowered
+    """The ASCII letters folded to lower case and nothing else (SPEC 3), ordered by
+    code point: the text indexes' expression. PostgreSQL's lower() would fold all
+    of Unicode, so it translates A-Z instead."""
+    if dialect == "postgresql":
+        return sa.func.translate(column, _literal(string.ascii_uppercase), _literal(string.ascii_lowercase)).collate("C")
+    return sa.func.lower(column)
 
 
 def index_sql(dialect: str) -> list[tuple[str, str]]:
@@ -125,17 +130,19 @@ def search_customers(conn: Connection, text: str, organization_id: int | None, l
     if text.isdigit() and len(text) <= 18:
         branches.append(c.id == int(text))
     if organization_id is not None:
-        lowered = text.lower()
+        lowered = text.translate(_ASCII_LOWER)
         branches += [_prefix(folded(c.last_name, dialect), lowered), _prefix(folded(c.first_name, dialect), lowered),
                      _prefix(folded(c.email, dialect), lowered)]
-        words = lowered.split(None, 1)
-        if len(words) == 2:
-            branches.append(sa.and_(_prefix(folded(c.first_name, dialect), words[0]),
-                                    _prefix(folded(c.last_name, dialect), words[1])))
+        words = lowered.split()
+        for cut in range(1, min(len(words), 4)):  # "first last", where either may hold a space
+            branches.append(sa.and_(folded(c.first_name, dialect) == " ".join(words[:cut]) if cut < len(words) - 1 else
+                                    _prefix(folded(c.first_name, dialect), " ".join(words[:cut])),
+                                    _prefix(folded(c.last_name, dialect), " ".join(words[cut:]))))
         digits = "".join(ch for ch in text if ch.isdigit())
         if len(digits) >= 3 and len(digits) * 2 >= len(text.replace(" ", "")):
             for column in (c.phone, c.mobile):
-                for typed in {digits, "1" + digits}:
+                # with or without the North American country code, on either side
+                for typed in {digits, "1" + digits, digits[1:] if digits.startswith("1") else digits}:
                     branches.append(_prefix(phone_digits(column, dialect), typed))
     found: dict[int, Found] = {}
     for branch in branches:

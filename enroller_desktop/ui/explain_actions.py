@@ -4,6 +4,7 @@ window with one call, so that its own module only names them."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 
@@ -20,6 +21,14 @@ def install(window: QMainWindow, runs_menu: QMenu, toolbar: QToolBar) -> None:
     compare.triggered.connect(lambda: compare_selected(window))
     window.compare_action = compare
     runs_menu.addAction(compare)
+    find = QAction("&Find Customer…", window)
+    find.setShortcut(QKeySequence.StandardKey.Find)
+    find.setStatusTip("Find a customer and see why they were or were not enrolled, campaign by campaign")
+    find.setToolTip("Find a customer by name, email, phone or id (Ctrl+F)")
+    find.triggered.connect(lambda: find_customer(window))
+    window.find_customer_action = find
+    runs_menu.addAction(find)
+    toolbar.addAction(find)
     window.view.selectionModel().selectionChanged.connect(lambda *_: _enable(window))
     window.model.modelReset.connect(lambda: _enable(window))
     _enable(window)
@@ -44,3 +53,12 @@ def compare_selected(window):
         window.statusBar().showMessage("Select two runs of one campaign to compare them", 5000)
         return None
     return show_compare_window(window.db, runs[0].id, runs[1].id, window)
+
+
+def find_customer(window):
+    from enroller_desktop.ui.customer_window import CustomerSearch
+
+    dialog = CustomerSearch(window.db, window)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
+    return dialog
