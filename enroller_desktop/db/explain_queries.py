@@ -233,32 +233,32 @@ def _only_in(conn: Connection, run_id: int, other: int) -> int:
 
 
 def compare_runs(conn: Connection, run_a: int, run_b: int) -> Comparison:
-    """What changed from run ``run_a`` (the older) to run ``run_b``."""
+    """What changed from run ``run_a`` (the older) to run ``run_b``.
+
+    The potentials in both runs are grouped by their results in A and in B (a
+    few hundred combinations at most), and the transitions counted from the
+    groups: one pass over the join, cheaper than a CASE per transition per row."""
     a, b = potentials.alias("a"), potentials.alias("b")
-    columns = [
-        sa.func.sum(sa.case((sa.and_(a.c.is_valid == sa.false(), b.c.is_valid == sa.true()), 1), else_=0)).label("became_eligible"),
-        sa.func.sum(sa.case((sa.and_(a.c.is_valid == sa.true(), b.c.is_valid == sa.false()), 1), else_=0)).label("lost_eligibility"),
-    ]
-    for name in COMPARED:
-        left, right = _result(a.c[name], name), _result(b.c[name], name)
-        for transition in TRANSITIONS:
-            before, after = transition.split("_to_")
-            columns.append(sa.func.sum(sa.case((sa.and_(_is(left, before), _is(right, after)), 1), else_=0)).label(f"{name}__{transition}"))
-    both = (
-        sa.select(*columns)
+    pairs = [column for name in COMPARED for column in (_result(a.c[name], name), _result(b.c[name], name))]
+    grouped = (
+        sa.select(*pairs, sa.func.count())
         .select_from(b.join(a, sa.and_(a.c.run_id == run_a, _same_identity(a, b))))
         .where(b.c.run_id == run_b)
+        .group_by(*pairs)
     )
-    row = conn.execute(both).one()._mapping
-    return Comparison(
-        run_a=run_a,
-        run_b=run_b,
-        entered=_only_in(conn, run_b, run_a),
-        left=_only_in(conn, run_a, run_b),
-        became_eligible=int(row["became_eligible"] or 0),
-        lost_eligibility=int(row["lost_eligibility"] or 0),
-        checks={name: {t: int(row[f"{name}__{t}"] or 0) for t in TRANSITIONS} for name in COMPARED},
-    )
+    checks = {name: {t: 0 for t in TRANSITIONS} for name in COMPARED}
+    became = lost = 0
+    for row in conn.execute(grouped):
+        count = row[-1]
+        for index, name in enumerate(COMPARED):
+            before, after = row[2 * index], row[2 * index + 1]
+            if before != after:
+                checks[name][f"{RESULT_WORDS[before]}_to_{RESULT_WORDS[after]}"] += count
+                if name == "is_valid" and before is not None and after is not None:
+                    became += count if after else 0
+                    lost += count if before else 0
+    return Comparison(run_a=run_a, run_b=run_b, entered=_only_in(conn, run_b, run_a), left=_only_in(conn, run_a, run_b),
+                      became_eligible=became, lost_eligibility=lost, checks=checks)
 
 
 #: The kinds of change the differences list filters by (None: any).

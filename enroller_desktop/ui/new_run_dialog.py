@@ -36,6 +36,7 @@ from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import RunPurpose
 from enroller_desktop.db.run_queries import CampaignChoice
 from enroller_desktop.ui.background import Tasks
+from enroller_desktop.ui.preview_panel import PreviewPanel
 
 SEARCH_PAUSE_MS = 200
 _UTC = QTimeZone.utc()
@@ -113,6 +114,8 @@ class NewRunDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.message)
+        self.preview = PreviewPanel(self)
+        layout.addWidget(self.preview)
         layout.addWidget(self.buttons)
 
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_PAUSE_MS)
@@ -200,6 +203,10 @@ class NewRunDialog(QDialog):
     def chosen_customer(self) -> int | None:
         item = self.customers.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def preview_as_of(self) -> dt.datetime:
+        """The as-of time a preview computes at: the one given, else now."""
+        return _utc_of(self.as_of) if self.as_of_given.isChecked() else dt.datetime.now(dt.timezone.utc)
 
     def _create(self) -> None:
         from enroller_desktop.engine import runs

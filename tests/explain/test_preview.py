@@ -55,3 +55,32 @@ def test_a_canceled_preview_writes_nothing(demo_data):
     with pytest.raises(PreviewCanceled):
         preview_run(demo_data, 1, as_of=AS_OF, cancel=Cancel())
     assert every_row(demo_data) == before
+
+
+def test_the_preview_button_of_new_run_shows_what_a_simulation_counts(qtbot, demo_data):
+    from PySide6.QtCore import QDateTime, Qt, QTimeZone
+
+    from enroller_desktop.ui.new_run_dialog import NewRunDialog
+
+    db = demo_data
+    dialog = NewRunDialog(db)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.campaign.count() > 0, timeout=10_000)
+    assert dialog.preview.isVisible() and dialog.preview.button.isEnabled()
+    campaign_id = dialog.campaign.currentData()
+    dialog.as_of_given.setChecked(True)
+    dialog.as_of.setDateTime(QDateTime.fromSecsSinceEpoch(int(AS_OF.timestamp()), QTimeZone.utc()))
+    before = every_row(db)
+    with qtbot.waitSignal(dialog.preview.shown, timeout=30_000) as shown:
+        qtbot.mouseClick(dialog.preview.button, Qt.MouseButton.LeftButton)
+    assert every_row(db) == before
+    preview = shown.args[0]
+    run_id = create_run(db, campaign_id=campaign_id, purpose=RunPurpose.CAMPAIGN_SIMULATION, as_of=preview.as_of)
+    outcome = execute_run(db, run_id)
+    if not preview.not_applicable:
+        assert preview.counts == {k: outcome.counts[k] for k in preview.counts}
+        assert "A run now: Query Param Customers" in dialog.preview.result.text()
+    dialog.grab().save("/tmp/shots-explain/new-run-preview.png")
+    dialog.purpose.setCurrentIndex(dialog.purpose.findData(RunPurpose.CRITERION_STATS.value))
+    assert not dialog.preview.isVisible()
