@@ -8,6 +8,9 @@ runs to compare. Measured, each the best of three:
 - search: first results of the customer search for a last-name prefix, an email
   prefix and a formatted phone (target 150 ms after the last keystroke);
 - story: everything the customer window shows of a customer (target 500 ms);
+- preview: New Run's Preview against the same Campaign Simulation run after it
+  (target 1.5x; the simulation then finds the contact verdicts the preview
+  computed and rolled back, so it pays for them too);
 - compare: the counts (target 3 s at a million potentials a run) and the first
   page of differing potentials (target 500 ms), next to the ``sqlite3`` shell
   counting the same join (the floor).
@@ -113,6 +116,17 @@ def main() -> int:
         start = time.perf_counter()
         subprocess.run(["sqlite3", str(path), SHELL_JOIN.format(a=run_a, b=run_b)], check=True, capture_output=True)
         print(f"sqlite3 shell same join   {(time.perf_counter() - start) * 1000:8.1f} ms  (the floor)")
+    from enroller_desktop.engine.preview import preview_run
+
+    as_of = AS_OF + dt.timedelta(days=1)
+    start = time.perf_counter()
+    preview = preview_run(db, campaign_id, as_of=as_of)
+    previewed = time.perf_counter() - start
+    start = time.perf_counter()
+    execute_run(db, create_run(db, campaign_id=campaign_id, purpose=RunPurpose.CAMPAIGN_SIMULATION, as_of=as_of))
+    simulated = time.perf_counter() - start
+    print(f"preview                   {previewed * 1000:8.1f} ms  ({preview.counts.get('eligible', 0):,} eligible; "
+          f"{previewed / simulated:.2f}x the Campaign Simulation's {simulated * 1000:.1f} ms; target 1.5x)")
     db.dispose()
     if not args.keep:
         shutil.rmtree(folder)

@@ -93,6 +93,7 @@ class PreviewPanel(QWidget):
             alone = ", ".join(f"{explain_queries.CONDITION_TITLES[name].split(' (')[0]} {n:,}"
                               for name, n in preview.sole_blockers.items() if n) or "none"
             self.result.setText(f"A run now: {counts}.\nHeld back by one check alone: {alone}.")
+        self.dialog.adjustSize()  # room for the result's lines
         self.shown.emit(preview)
 
 
