@@ -226,12 +226,6 @@ class Comparison:
                 "became_eligible": self.became_eligible, "lost_eligibility": self.lost_eligibility, "checks": self.checks}
 
 
-def _only_in(conn: Connection, run_id: int, other: int) -> int:
-    p, q = potentials.alias("p"), potentials.alias("q")
-    absent = ~sa.exists().where(q.c.run_id == other, _same_identity(p, q))
-    return conn.execute(sa.select(sa.func.count()).select_from(p).where(p.c.run_id == run_id, absent)).scalar_one()
-
-
 def compare_runs(conn: Connection, run_a: int, run_b: int) -> Comparison:
     """What changed from run ``run_a`` (the older) to run ``run_b``.
 
@@ -247,9 +241,10 @@ def compare_runs(conn: Connection, run_a: int, run_b: int) -> Comparison:
         .group_by(*pairs)
     )
     checks = {name: {t: 0 for t in TRANSITIONS} for name in COMPARED}
-    became = lost = 0
+    became = lost = both = 0
     for row in conn.execute(grouped):
         count = row[-1]
+        both += count
         for index, name in enumerate(COMPARED):
             before, after = row[2 * index], row[2 * index + 1]
             if before != after:
@@ -257,7 +252,10 @@ def compare_runs(conn: Connection, run_a: int, run_b: int) -> Comparison:
                 if name == "is_valid" and before is not None and after is not None:
                     became += count if after else 0
                     lost += count if before else 0
-    return Comparison(run_a=run_a, run_b=run_b, entered=_only_in(conn, run_b, run_a), left=_only_in(conn, run_a, run_b),
+    # One potential per identity in a run: those not in both entered or left.
+    sizes = dict(conn.execute(sa.select(potentials.c.run_id, sa.func.count())
+                              .where(potentials.c.run_id.in_([run_a, run_b])).group_by(potentials.c.run_id)).all())
+    return Comparison(run_a=run_a, run_b=run_b, entered=sizes.get(run_b, 0) - both, left=sizes.get(run_a, 0) - both,
                       became_eligible=became, lost_eligibility=lost, checks=checks)
 
 
