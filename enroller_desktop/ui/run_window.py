@@ -260,7 +260,9 @@ class RunWindow(QMainWindow):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(funnel_title)
         right_layout.addWidget(self.funnel_view, 1)
-        right_layout.addWidget(QLabel("What each check alone holds back (double-click: those potentials)"))
+        blockers_title = QLabel("What each check alone holds back (double-click: those potentials)")
+        blockers_title.setWordWrap(True)
+        right_layout.addWidget(blockers_title)
         right_layout.addWidget(self.sole_blockers.run_table)
 
         left = QWidget()

@@ -84,7 +84,9 @@ class SoleBlockerTables(QObject):
         self.param_pane = QWidget()
         layout = QVBoxLayout(self.param_pane)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(QLabel("What each check alone holds back, per query param: potentials that failed it alone / among others"))
+        title = QLabel("What each check alone holds back, per query param: potentials that failed it alone / among others")
+        title.setWordWrap(True)  # never what keeps the window wide
+        layout.addWidget(title)
         layout.addWidget(self.param_table)
 
     def refresh(self) -> None:
