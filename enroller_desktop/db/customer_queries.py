@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 
+from enroller_desktop.db.detail_queries import Listing
 from enroller_desktop.db.enums import CampaignCustomerStatus
 from enroller_desktop.db.models import (
     Campaign,
@@ -225,8 +226,6 @@ def run_potentials_of(conn: Connection, run_id: int, customer_id: int) -> list[R
 
 
 # -- the customer's whole history (lazy) -------------------------------------------
-
-from enroller_desktop.db.detail_queries import Listing  # noqa: E402 - below the readings it serves
 
 
 @dataclass(frozen=True)
