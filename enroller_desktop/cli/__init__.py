@@ -2,7 +2,8 @@
 
 ``parser`` holds the grammar; each family of commands has a module (``runs``:
 run, runs, cancel, worker; ``workers``: workers; ``data``: init-db, demo, export,
-the window; ``consent``: audit, consent-forecast) whose
+the window; ``explain``: explain, compare, customer; ``consent``: audit,
+consent-forecast) whose
 functions take the opened database and argparse's namespace and return an exit
 status; ``output`` is what they print. The engine returns results and never
 prints: printing, ``args``, signal handlers and exit codes live here.
@@ -31,7 +32,7 @@ Command = Callable[..., int]
 
 
 def _commands() -> dict[str, Command]:
-    from enroller_desktop.cli import consent, data, runs, workers
+    from enroller_desktop.cli import consent, data, explain, runs, workers
 
     return {
         "init-db": data.init_db,
@@ -42,6 +43,9 @@ def _commands() -> dict[str, Command]:
         "worker": runs.worker,
         "workers": workers.workers,
         "export": data.export,
+        "explain": explain.explain,
+        "compare": explain.compare,
+        "customer": explain.customer,
         "audit": consent.audit,
         "consent-forecast": consent.forecast,
     }

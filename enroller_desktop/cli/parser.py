@@ -95,6 +95,21 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--tab", choices=TAB_NAMES, required=True)
     export.add_argument("--out", required=True, metavar="FILE.csv")
 
+    explain = sub.add_parser("explain", help="what each check alone holds back in a run")
+    explain.add_argument("run_id", type=record_id, metavar="RUN_ID")
+    explain.add_argument("--json", action="store_true")
+
+    compare = sub.add_parser("compare", help="what changed between two runs of one campaign")
+    compare.add_argument("run_a", type=record_id, metavar="RUN_A")
+    compare.add_argument("run_b", type=record_id, metavar="RUN_B")
+    compare.add_argument("--json", action="store_true")
+    compare.add_argument("--out", metavar="FILE.csv", help="also write the potentials whose outcome differs")
+
+    customer = sub.add_parser("customer", help="find a customer and tell their story across campaigns")
+    customer.add_argument("query", metavar="QUERY", help="a name, email, phone or mobile (any formatting), or a customer id")
+    customer.add_argument("--organization", type=record_id, metavar="ID", help="the organization to search (needed when there are several)")
+    customer.add_argument("--json", action="store_true")
+
     audit = sub.add_parser("audit", help="export why each enrollment of a campaign was allowed (consent audit) to CSV")
     audit.add_argument("--campaign", type=record_id, required=True, metavar="ID")
     audit.add_argument("--from", dest="first_day", type=utc_date, metavar="DATE", help="enrolled on or after this UTC date")

@@ -50,7 +50,12 @@ def run(db: Database, args) -> int:
                                  counts={name: None for name in COUNT_COLUMNS}), args.json)
         return EXIT_OK
     outcome = execute_run(db, run_id, progress=progress_printer())
-    print_outcome(outcome, args.json)
+    if args.json:
+        from enroller_desktop.explain import sole_blockers_of
+
+        print_json(outcome.as_dict() | {"sole_blockers": sole_blockers_of(db, outcome.id)})
+    else:
+        print_outcome(outcome, False)
     return _exit_status(outcome.status)
 
 

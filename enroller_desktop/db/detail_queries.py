@@ -40,8 +40,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 
+from enroller_desktop.db import explain_queries, folding
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose
-from enroller_desktop.db import folding
 from enroller_desktop.db.models import (
     Campaign,
     CampaignCustomer,
@@ -162,6 +162,8 @@ class PotentialFilter:
     failed_check: Check | None = None
     name: str = ""
     funnel: FunnelSlice | None = None
+    failed_only: str | None = None  # a condition of db.explain_queries: failed it and no other
+    customer_id: int | None = None
 
 
 def _text_key(column, dialect: str) -> ColumnElement:
@@ -371,6 +373,10 @@ class PotentialListing(Listing):
             conditions.append(folding.contains(full_name, name))
         if wanted.funnel is not None:
             conditions.append(slice_condition(wanted.funnel, self.purpose))
+        if wanted.failed_only is not None:
+            conditions.append(explain_queries.failed_only(wanted.failed_only))
+        if wanted.customer_id is not None:
+            conditions.append(_p.customer_id == wanted.customer_id)
         return conditions
 
 
@@ -378,7 +384,7 @@ def failed_check_counts(conn: Connection, listing: PotentialListing) -> dict[Che
     """How many of ``listing``'s potentials failed each check, under every filter of
     the listing but its failed check: the rows each choice of the Check filter
     would show. One pass over the run's potentials."""
-    unchecked = dataclasses.replace(listing, filter=dataclasses.replace(listing.filter, failed_check=None))
+    unchecked = dataclasses.replace(listing, filter=dataclasses.replace(listing.filter, failed_check=None, failed_only=None))
     columns = [sa.func.coalesce(sa.func.sum(sa.case((_p[check.value] == 0, 1), else_=0)), 0).label(check.value) for check in Check]
     row = conn.execute(sa.select(*columns).select_from(potentials).where(*unchecked._where())).one()
     return {check: int(row._mapping[check.value]) for check in Check}

@@ -72,7 +72,7 @@ CARRIED = ("email", "phone", "mobile", "email_opt_out", "do_not_call", "sms_opt_
 SQLITE_COPY_BATCH = 100_000
 
 
-def _tables() -> tuple[sa.Table, sa.Table]:
+def candidate_tables() -> tuple[sa.Table, sa.Table]:
     """The temporary tables of one run: its candidates, and the enrollments that
     were active at its snapshot. Built from the potentials' columns at run time,
     so a column added to the potentials is carried along."""
@@ -101,7 +101,7 @@ class Snapshot:
     def __init__(self, db: Database, ctx: funnel.FunnelContext) -> None:
         self.db = db
         self.ctx = ctx
-        self.candidates, self.enrollments = _tables()
+        self.candidates, self.enrollments = candidate_tables()
         #: When the snapshot was taken: everything committed before it is seen.
         self.moment: dt.datetime | None = None
         #: Which snapshot, in the database's words.

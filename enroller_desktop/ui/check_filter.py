@@ -9,6 +9,7 @@ other filters change; an answer that arrives after a newer question is dropped.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox
@@ -24,19 +25,24 @@ from enroller_desktop.ui.run_models import keep_until_finished
 class CheckFilter(QComboBox):
     counted = Signal()  # the choices show the counts of the latest filter
 
-    def __init__(self, titles: dict[Check, str], parent=None) -> None:
+    def __init__(self, titles: dict[Check, str], more: Sequence[tuple[str, str]] = (), parent=None) -> None:
+        """``titles``: the checks to count; ``more``: (text, data) choices after
+        them that are not counted (the "Failed only" conditions)."""
         super().__init__(parent)
         self._titles = titles
         self.addItem("Any checks", None)
         for check, title in titles.items():
             self.addItem(f"Failed {title}", check)
+        for text, data in more:
+            self.addItem(text, data)
         self._asked: PotentialListing | None = None
         self.counts: dict[Check, int] | None = None
 
     def recount(self, db: Database, listing: PotentialListing, *, again: bool = False) -> None:
         """Count the choices for ``listing`` (its own failed check is ignored);
         ``again``: even if they were counted for it (the run is still writing)."""
-        question = dataclasses.replace(listing, filter=dataclasses.replace(listing.filter, failed_check=None), sort=None)
+        question = dataclasses.replace(listing, filter=dataclasses.replace(listing.filter, failed_check=None, failed_only=None),
+                                       sort=None)
         if question == self._asked and not again:
             return
         self._asked = question
@@ -55,7 +61,6 @@ class CheckFilter(QComboBox):
         if question != self._asked:
             return
         self.counts = counts
-        for index in range(1, self.count()):
-            check = Check(self.itemData(index))
+        for index, check in enumerate(self._titles, start=1):
             self.setItemText(index, f"Failed {self._titles[check]} ({counts[check]:,})")
         self.counted.emit()

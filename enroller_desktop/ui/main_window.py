@@ -40,7 +40,7 @@ from enroller_desktop import export
 from enroller_desktop.config import log_dir
 from enroller_desktop.db.engine import Database, open_database
 from enroller_desktop.db.run_queries import RunFilter, RunSort
-from enroller_desktop.ui import databases, help_dialogs, questions, theme, time_format
+from enroller_desktop.ui import databases, explain_actions, help_dialogs, questions, theme, time_format
 from enroller_desktop.run_index import Column
 from enroller_desktop.times import TimeFormat
 from enroller_desktop.ui.background import Tasks
@@ -292,6 +292,7 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addAction(self.export_action)
         toolbar.addAction(trends_toggle)
+        explain_actions.install(self, runs_menu, toolbar)
         self.export_status.runningChanged.connect(lambda running: self.export_action.setEnabled(not running))
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
         self._selection_changed()
@@ -522,6 +523,7 @@ class MainWindow(QMainWindow):
         run = self.model.run_at(index.row()) if index.isValid() else None
         if run is not None:
             menu.addAction("Export Consent &Audit of its Campaign…", lambda: consent_view.export_consent_audit(self, run.id))
+        menu.addAction(self.compare_action)
         menu.addSeparator()
         menu.addAction(self.new_run_action)
         menu.addAction(self.refresh_action)

@@ -47,6 +47,7 @@ from enroller_desktop.times import TimeFormat, ZoneChoice
 from enroller_desktop.ui import questions
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.consent_view import ConsentWarning
+from enroller_desktop.ui.preview_panel import PreviewPanel
 
 SEARCH_PAUSE_MS = 200
 _UTC = QTimeZone.utc()
@@ -129,6 +130,8 @@ class NewRunDialog(QDialog):
         layout.addWidget(self.message)
         self.consent_warning = ConsentWarning(db, self)
         layout.addWidget(self.consent_warning)
+        self.preview = PreviewPanel(self)
+        layout.addWidget(self.preview)
         layout.addWidget(self.buttons)
 
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_PAUSE_MS)
@@ -249,6 +252,10 @@ class NewRunDialog(QDialog):
     def chosen_customer(self) -> int | None:
         item = self.customers.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def preview_as_of(self) -> dt.datetime:
+        """The as-of time a preview computes at: the one given, else now."""
+        return _utc_of(self.as_of) if self.as_of_given.isChecked() else dt.datetime.now(dt.timezone.utc)
 
     def _create(self) -> None:
         from enroller_desktop.engine import runs

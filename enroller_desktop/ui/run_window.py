@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy.engine import Row
 
 from enroller_desktop import export, run_tables
-from enroller_desktop.db import detail_queries
+from enroller_desktop.db import detail_queries, explain_queries
 from enroller_desktop.db.detail_queries import PotentialFilter
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose
@@ -59,12 +59,15 @@ from enroller_desktop.ui.query_param_chart import QueryParamChart
 from enroller_desktop.ui.run_models import EventTreeModel, PagedTableModel, RowsTableModel, keep_until_finished
 from enroller_desktop.ui.settings import Settings
 from enroller_desktop.ui.summary_pane import EventDetail, SummaryPane
+from enroller_desktop.ui.sole_blockers import SoleBlockerTables
 
 POLL_INTERVAL_MS = 1500
 SEARCH_DELAY_MS = 300
 FILTER_MIN_WIDTH = 90  # pixels a filter of the Potentials tab may shrink to
 
 _open_windows: dict[tuple[str, int], RunWindow] = {}
+FAILED_ONLY = "only:"  # the check filter's data for "Failed only: …"
+SOLE_BLOCKER_TITLES = {name: title.split(" (")[0] for name, title in explain_queries.CONDITION_TITLES.items()}
 
 
 def show_run_window(db: Database, run_id: int, parent: QWidget | None = None, *, settings: Settings | None = None) -> RunWindow:
@@ -220,6 +223,9 @@ class RunWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
+        self.sole_blockers = SoleBlockerTables(db, run_id, self)
+        self.sole_blockers.condition_activated.connect(self.show_failed_only)
+        self.details_loaded.connect(self.sole_blockers.refresh)
         self._build_summary_tab()
         self._build_query_params_tab()
         self._build_potentials_tab()
@@ -288,6 +294,10 @@ class RunWindow(QMainWindow):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(funnel_title)
         right_layout.addWidget(self.funnel_view, 1)
+        blockers_title = QLabel("What each check alone holds back (double-click: those potentials)")
+        blockers_title.setWordWrap(True)
+        right_layout.addWidget(blockers_title)
+        right_layout.addWidget(self.sole_blockers.run_table)
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -328,9 +338,11 @@ class RunWindow(QMainWindow):
         layout.addLayout(bar)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.query_param_view)
+        splitter.addWidget(self.sole_blockers.param_pane)
         splitter.addWidget(self.query_param_chart)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(2, 3)
         layout.addWidget(splitter)
         self.tabs.addTab(page, "Query Params")
 
@@ -351,7 +363,10 @@ class RunWindow(QMainWindow):
         self.status_filter.addItem("Any status", None)
         for status in PotentialStatus:
             self.status_filter.addItem(status.label, status)
-        self.check_filter = CheckFilter({Check(column.key): column.title for column in model.table.columns if column.kind == "check"})
+        self.check_filter = CheckFilter(
+            {Check(column.key): column.title for column in model.table.columns if column.kind == "check"},
+            [(f"Failed only: {title}", f"{FAILED_ONLY}{name}") for name, title in SOLE_BLOCKER_TITLES.items()],
+        )
         self.funnel_filter = QComboBox()
         # The choices by position: a combo box compares Python data by identity.
         self._funnel_choices: list[FunnelSlice | None] = [None]
@@ -496,9 +511,11 @@ class RunWindow(QMainWindow):
     def potential_filter(self) -> PotentialFilter:
         # A combo box hands back a str-based enum as its plain word.
         status, check = self.status_filter.currentData(), self.check_filter.currentData()
+        only = check.removeprefix(FAILED_ONLY) if check is not None and check.startswith(FAILED_ONLY) else None
         return PotentialFilter(
             status=None if status is None else PotentialStatus(status),
-            failed_check=None if check is None else Check(check),
+            failed_check=None if check is None or only else Check(check),
+            failed_only=only,
             name=self.search.text().strip(),
             funnel=self._funnel_choices[max(self.funnel_filter.currentIndex(), 0)],
         )
@@ -517,6 +534,12 @@ class RunWindow(QMainWindow):
         """A click on the funnel: the Potentials tab, showing the candidates of that
         box or arrow (other filters cleared, so the rows match the chart's number)."""
         self._set_potential_filters(funnel)
+        self.tabs.setCurrentWidget(self.potentials_tab)
+
+    def show_failed_only(self, condition: str) -> None:
+        """The Potentials tab, showing those that failed ``condition`` and no other."""
+        self._set_potential_filters(self._funnel_choices[0])
+        self.check_filter.setCurrentIndex(self.check_filter.findData(f"{FAILED_ONLY}{condition}"))
         self.tabs.setCurrentWidget(self.potentials_tab)
 
     def _set_potential_filters(self, funnel: FunnelSlice | None) -> None:

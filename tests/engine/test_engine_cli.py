@@ -70,7 +70,8 @@ def test_run_json_is_one_object_with_the_id_status_and_counts(db, campaign_id):
     printed = json.loads(result.stdout)
     assert printed == {"id": 1, "status": "completed", "step": "campaign_customers", "query_param_customers": 3,
                        "potential_customers": 3, "potential_events": 3, "eligible": 2, "success": 2, "expired": None,
-                       "error_message": None}
+                       "error_message": None, "sole_blockers": {"deleted": 0, "channels": 0, "unique_event": 0,
+                       "already_in_queue": 0, "casl": 0, "opt_out_all": 1, "marketing_exclusion": 0}}
 
 
 def test_run_ending_in_error_exits_1(db):

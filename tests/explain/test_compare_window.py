@@ -1,0 +1,112 @@
+"""The Compare window, opened from the main window as a person would: two runs of
+one campaign selected, then Ctrl+D."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from enroller_desktop import explain
+from enroller_desktop.ui.compare_window import KIND_CHOICES, CompareWindow
+from enroller_desktop.ui.main_window import MainWindow
+from tests.explain.test_compare import python_comparison
+from tests.ui.test_main_window import make_settings, row_centre
+
+SHOTS = Path("/tmp/shots-explain")
+
+
+def _two_rows_of_one_campaign(window: MainWindow) -> tuple[int, int]:
+    """Two loaded rows of one campaign whose runs differ."""
+    runs = [window.model.run_at(row) for row in range(window.model.rowCount())]
+    for i, first in enumerate(runs):
+        for j in range(i + 1, len(runs)):
+            second = runs[j]
+            if first and second and (first.organization, first.campaign) == (second.organization, second.campaign):
+                got = explain.comparison(window.db, first.id, second.id)
+                if got.entered + got.left + got.lost_eligibility + got.became_eligible:
+                    return i, j
+    raise AssertionError("no two runs of one campaign that differ")
+
+
+def _open_main(qtbot, db, tmp_path) -> MainWindow:
+    window = MainWindow(db, settings=make_settings(tmp_path))
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitUntil(lambda: not window.model.busy and window.model.rowCount() > 0, timeout=10_000)
+    return window
+
+
+def test_ctrl_d_on_two_selected_runs_opens_the_comparison(qtbot, demo_db, tmp_path):
+    window = _open_main(qtbot, demo_db, tmp_path)
+    first, second = _two_rows_of_one_campaign(window)
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=row_centre(window, first, 1))
+    assert not window.compare_action.isEnabled()
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier,
+                     pos=row_centre(window, second, 1))
+    assert window.compare_action.isEnabled()
+    qtbot.keyClick(window.view, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    compare = next(w for w in QApplication.topLevelWidgets() if isinstance(w, CompareWindow) and w.isVisible())
+    qtbot.waitUntil(lambda: compare.comparison is not None, timeout=10_000)
+    ids = sorted((window.model.run_at(first).id, window.model.run_at(second).id))
+    expected = python_comparison(demo_db, compare.comparison.run_a, compare.comparison.run_b)
+    assert sorted((compare.comparison.run_a, compare.comparison.run_b)) == ids
+    assert compare.comparison.as_dict() == expected
+    shown = {compare.counts.item(r, 0).text(): compare.counts.item(r, 1).text() for r in range(compare.counts.rowCount())}
+    assert shown["Entered"] == f"{expected['entered']:,}"
+    assert shown["Lost eligibility"] == f"{expected['lost_eligibility']:,}"
+    qtbot.waitUntil(lambda: compare.model.total is not None and not compare.model.busy, timeout=10_000)
+    compare.resize(1100, 720)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    compare.grab().save(str(SHOTS / f"compare-{demo_db.engine.dialect.name}.png"))
+    compare.close()
+    window.close()
+
+
+def test_the_list_filters_by_kind_of_change_and_exports_what_it_lists(qtbot, demo_db, tmp_path):
+    window = _open_main(qtbot, demo_db, tmp_path)
+    first, second = _two_rows_of_one_campaign(window)
+    compare = CompareWindow(demo_db, window.model.run_at(first).id, window.model.run_at(second).id)
+    qtbot.addWidget(compare)
+    with qtbot.waitSignal(compare.loaded, timeout=10_000):
+        pass
+    model = compare.model
+    qtbot.waitUntil(lambda: model.total is not None and not model.busy, timeout=10_000)
+    everything = model.total
+    assert everything > 0
+    kinds = [k for _t, k in KIND_CHOICES]
+    counted = compare.comparison
+    for kind, expected in (("entered", counted.entered), ("left", counted.left), ("lost_eligibility", counted.lost_eligibility)):
+        compare.kind_filter.setCurrentIndex(kinds.index(kind))
+        qtbot.waitUntil(lambda: model.total is not None and not model.busy, timeout=10_000)
+        assert model.total == expected, kind
+        if expected:
+            change = explain.DIFFERENCES.column_index("change")
+            qtbot.waitUntil(lambda: model.index(0, change).data() is not None, timeout=10_000)
+            assert model.index(0, change).data() == explain.CHANGE_TITLES[kind]
+    compare.kind_filter.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: model.total == everything and not model.busy, timeout=10_000)
+    out = tmp_path / "differences.csv"
+    with qtbot.waitSignal(compare.export_finished, timeout=20_000) as finished:
+        compare.start_export(str(out))
+    assert finished.args == [everything]
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == explain.DIFFERENCES.titles and len(rows) == everything + 1
+    window.close()
+
+
+def test_runs_of_two_campaigns_are_refused_in_words(qtbot, demo_db):
+    from tests.explain.test_compare import runs_by_campaign
+
+    grouped = runs_by_campaign(demo_db)
+    one, two = sorted(grouped)[:2]
+    compare = CompareWindow(demo_db, grouped[one][0], grouped[two][0])
+    qtbot.addWidget(compare)
+    with qtbot.waitSignal(compare.refused, timeout=10_000) as refused:
+        pass
+    assert "different campaigns" in refused.args[0]
+    assert "different campaigns" in compare.header.text()

@@ -1,0 +1,86 @@
+"""Preview equals a Campaign Simulation at the same as-of and leaves every table
+byte-for-byte as it was, on both databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from enroller_desktop import demo
+from enroller_desktop.db import explain_queries as eq
+from enroller_desktop.db.models import Base
+from enroller_desktop.engine.preview import PreviewCanceled, preview_run
+from enroller_desktop.engine.runs import create_run, execute_run
+from enroller_desktop.db.enums import RunPurpose
+
+AS_OF = dt.datetime(2026, 3, 16, 15, tzinfo=dt.timezone.utc)
+
+
+def every_row(db) -> dict[str, list[tuple]]:
+    with db.read() as conn:
+        return {t.name: sorted(map(tuple, conn.execute(sa.select(t)).all()), key=repr) for t in Base.metadata.sorted_tables}
+
+
+@pytest.fixture
+def demo_data(db):
+    demo.load_data(db, customers=300, seed=5, today=AS_OF.date())
+    return db
+
+
+def test_preview_equals_a_campaign_simulation_and_writes_nothing(demo_data):
+    db = demo_data
+    with db.read() as conn:
+        campaigns = conn.execute(sa.text("SELECT id FROM campaigns WHERE active ORDER BY id")).scalars().all()
+    for campaign_id in campaigns:
+        before = every_row(db)
+        preview = preview_run(db, campaign_id, as_of=AS_OF)
+        assert every_row(db) == before, f"campaign {campaign_id} left rows"
+        run_id = create_run(db, campaign_id=campaign_id, purpose=RunPurpose.CAMPAIGN_SIMULATION, as_of=AS_OF)
+        outcome = execute_run(db, run_id)
+        if preview.not_applicable:
+            assert outcome.status.value == "not_applicable"
+            continue
+        assert preview.counts == {k: outcome.counts[k] for k in preview.counts}
+        with db.read() as conn:
+            assert preview.sole_blockers == eq.sole_blockers(conn, run_id).alone
+
+
+def test_a_canceled_preview_writes_nothing(demo_data):
+    class Cancel:
+        cancelled = True
+
+    before = every_row(demo_data)
+    with pytest.raises(PreviewCanceled):
+        preview_run(demo_data, 1, as_of=AS_OF, cancel=Cancel())
+    assert every_row(demo_data) == before
+
+
+def test_the_preview_button_of_new_run_shows_what_a_simulation_counts(qtbot, demo_data):
+    from PySide6.QtCore import QDateTime, Qt, QTimeZone
+
+    from enroller_desktop.ui.new_run_dialog import NewRunDialog
+
+    db = demo_data
+    dialog = NewRunDialog(db)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.campaign.count() > 0, timeout=10_000)
+    assert dialog.preview.isVisible() and dialog.preview.button.isEnabled()
+    campaign_id = dialog.campaign.currentData()
+    dialog.as_of_given.setChecked(True)
+    dialog.as_of.setDateTime(QDateTime.fromSecsSinceEpoch(int(AS_OF.timestamp()), QTimeZone.utc()))
+    before = every_row(db)
+    with qtbot.waitSignal(dialog.preview.shown, timeout=30_000) as shown:
+        qtbot.mouseClick(dialog.preview.button, Qt.MouseButton.LeftButton)
+    assert every_row(db) == before
+    preview = shown.args[0]
+    run_id = create_run(db, campaign_id=campaign_id, purpose=RunPurpose.CAMPAIGN_SIMULATION, as_of=preview.as_of)
+    outcome = execute_run(db, run_id)
+    if not preview.not_applicable:
+        assert preview.counts == {k: outcome.counts[k] for k in preview.counts}
+        assert "A run now: Query Param Customers" in dialog.preview.result.text()
+    dialog.grab().save("/tmp/shots-explain/new-run-preview.png")
+    dialog.purpose.setCurrentIndex(dialog.purpose.findData(RunPurpose.CRITERION_STATS.value))
+    assert not dialog.preview.isVisible()
