@@ -15,7 +15,7 @@ each with its own home folders (as on separate machines). It measures:
 
 Then, with the largest count, one worker is killed (SIGKILL) in the middle of a run:
 that run must end ``error`` "interrupted" (recovered by the others a minute later,
-SPEC 2), every other run completed exactly once, nothing enrolled twice.
+RULES §2), every other run completed exactly once, nothing enrolled twice.
 
 Usage: python bench/workers.py [--workers 1 2 4] [--runs 200] [--customers 2000]
 Linux only (reads /proc).

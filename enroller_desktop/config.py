@@ -1,6 +1,6 @@
 """Where things live: the user's data and log folders, and which database to open.
 
-The database URL is resolved as SPEC section 7 says: ``--db``, else the
+The database URL is resolved as RULES §7 says: ``--db``, else the
 ``ENROLLER_DB_URL`` environment variable, else a SQLite file in the user's data
 folder. A URL is only ever shown masked (:func:`mask_url`).
 """

@@ -7,7 +7,7 @@ One row per campaign customer a run enrolled: the customer, the vehicle, the
 event key, the run and its as-of time, when it was enrolled, each check's result
 at that run, the consent basis with its evidence and lapse date, and the
 channels it may be reached on (those whose check passed at that run). Written
-as every export is (SPEC 8: export.py's writer).
+as every export is (RULES §8: export.py's writer).
 
 The forecast's list: the customers whose implied consent lapses soon.
 """

@@ -164,7 +164,7 @@ def _date(value) -> str:
 
 
 def casl_standing(customer, now: dt.datetime) -> list[str]:
-    """The customer's CASL consent at ``now``, in words, by the engine's rule (SPEC 3):
+    """The customer's CASL consent at ``now``, in words, by the engine's rule (RULES §3):
     withdrawn unless a later express consent; express; implied by a purchase within
     730 days or an inquiry within 183 days of today's date."""
     def counts(value) -> bool:
@@ -186,7 +186,7 @@ def casl_standing(customer, now: dt.datetime) -> list[str]:
 
 
 def contact_verdicts(customer) -> dict[str, str]:
-    """Each channel's verdict by the engine's contact rules (SPEC 3)."""
+    """Each channel's verdict by the engine's contact rules (RULES §3)."""
     country = customer.country
     email_ok = customer.email is not None and contact_rules.email_is_valid(customer.email)
     phones = [contact_rules.phone_verdict(v, country) for v in (customer.phone, customer.mobile) if v is not None]

@@ -1,4 +1,4 @@
-"""CSV export (SPEC 8), shared by the command line and the window. No Qt.
+"""CSV export (RULES §8), shared by the command line and the window. No Qt.
 
 A file is written beside its target under a temporary name and renamed over the
 target only once it is whole, so a reader never sees half a file: a canceled or
@@ -420,7 +420,7 @@ def export_runs(
     """The main window's runs table: every run of ``run_filter`` in ``run_sort``
     (not only the rows the window has loaded), the ``columns`` the user sees in
     the order they see them, as shown, except that times are ISO 8601 UTC unless
-    ``times`` (the user's "times as shown") is given, and counts plain digits (SPEC 8). Read in one transaction by keyset pages up
+    ``times`` (the user's "times as shown") is given, and counts plain digits (RULES §8). Read in one transaction by keyset pages up
     to the newest run when the export starts, so a run created meanwhile neither
     shifts a page nor half-appears. Raises :class:`UserError` for a place that
     cannot be written and :class:`ExportCanceled`; either way no file appears."""

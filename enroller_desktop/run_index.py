@@ -1,5 +1,5 @@
 """The runs index (the main window's table), each column defined once: its title,
-the seed's definition of it, and how a run's value is shown. The window's model
+the old help page's definition of it, and how a run's value is shown. The window's model
 and the CSV export both read these definitions, so a CSV's header is the visible
 titles and its values are what the screen shows. No Qt here.
 
@@ -8,10 +8,10 @@ Readings:
 - On screen a time is shown in the zone the View menu chooses, in the locale's
   short form (:mod:`enroller_desktop.times`); when the organizations of the
   database are in several zones and each run is read in its own organization's
-  zone, each time names its zone. A CSV holds ISO 8601 UTC (SPEC 8) unless the
+  zone, each time names its zone. A CSV holds ISO 8601 UTC (RULES §8) unless the
   user asks for the times as shown.
 - Counts have thousands separators on screen (``12,345``) and plain digits in a
-  CSV (SPEC 8: a spreadsheet in any locale reads them as numbers).
+  CSV (RULES §8: a spreadsheet in any locale reads them as numbers).
 - A duration is written by the one rule of
   :func:`enroller_desktop.run_tables.format_seconds`, as in the run window.
 - The view icon's column has no title and no value: it is a link, not data, so
@@ -49,7 +49,7 @@ class Column:
 
     key: str
     title: str
-    definition: str  # the header's tooltip: the seed's words
+    definition: str  # the header's tooltip: the old help page's words
     display: Callable[[RunRow], Any]
     raw: Callable[[RunRow], Any]
     numeric: bool = False
@@ -165,7 +165,7 @@ COLUMNS: tuple[Column, ...] = (
         numeric=True,
         kind="duration",
     ),
-    # Beyond the seed's columns, hidden until chosen: the id dialogs and the
+    # Beyond the old help page's columns, hidden until chosen: the id dialogs and the
     # command line name a run by, and when a scheduled run falls due.
     Column("run_id", "Run", "Run: the run's id, as dialogs and the command line name it", lambda row: str(row.id),
            lambda row: row.id, numeric=True),

@@ -5,7 +5,7 @@ what the screen shows. No Qt here.
 
 Readings:
 
-- The definitions write what a CSV holds (SPEC 8): times in ISO 8601 UTC to the
+- The definitions write what a CSV holds (RULES §8): times in ISO 8601 UTC to the
   second (``2026-11-27T09:30:00Z``), counts in plain digits. The window shows
   :meth:`RunTable.for_screen`: times in the run's organization's zone (or the
   one the View menu chooses, :mod:`enroller_desktop.times`), counts with
@@ -13,10 +13,10 @@ Readings:
 - Every duration is written by one rule, :func:`format_seconds`, here and in the
   runs index alike.
 - An empty value (NULL) is shown as an empty cell; a check that does not apply
-  is "NA", as the seed writes it.
+  is "NA", as the old help page writes it.
 - "Why Not Enrolled" names every reason a candidate did not pass the funnel, in
   funnel order. A failed channel check is a reason only when no channel passed,
-  since one usable channel is enough (SPEC 3, Potential Customers).
+  since one usable channel is enough (RULES §3, Potential Customers).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ CHECK_TEXT = {1: "Passed", 0: "Failed", None: "NA"}
 VALID_TEXT = {True: "Valid", False: "Invalid"}
 
 
-#: A stored time as a CSV holds it (SPEC 8); a run's potentials share few validation times.
+#: A stored time as a CSV holds it (RULES §8); a run's potentials share few validation times.
 csv_time = functools.lru_cache(maxsize=4096)(iso_utc)
 
 
@@ -92,12 +92,12 @@ def format_count(value: int | None) -> str:
 
 
 def plain_count(value: int | None) -> str:
-    """A count in a CSV: plain digits, ``12345`` (SPEC 8)."""
+    """A count in a CSV: plain digits, ``12345`` (RULES §8)."""
     return "" if value is None else str(value)
 
 
 def format_label(value) -> str:
-    """An enum member as the seed writes it."""
+    """An enum member as the old help page writes it."""
     return "" if value is None else value.label
 
 
@@ -511,7 +511,7 @@ def not_applicable_reason(events: Sequence[Row]) -> str | None:
 
 def summary_fields(summary: Row, now: dt.datetime | None = None, *, events: Sequence[Row] = (),
                    times: ShownTimes | None = None, count: Callable[[int | None], str] = plain_count) -> list[SummaryField]:
-    """The Summary tab: the seed's fields in its order (a Not Applicable run's
+    """The Summary tab: the old help page's fields in its order (a Not Applicable run's
     reason after its Status, taken from ``events``: an Events row cuts it off),
     then Expired and Error Message where they apply, then the as-of time every
     relative date counts from and, for a Customer Evaluation, the customer. Times

@@ -1,6 +1,6 @@
 """How a stored time is shown to a person, and how a day is counted. No Qt.
 
-The database holds UTC (SPEC 6). A person reads a time in one of three zones,
+The database holds UTC (RULES §6). A person reads a time in one of three zones,
 which the View menu chooses (:class:`ZoneChoice`): the zone of the run's
 organization (``organizations.timezone``, the dealership's own clock, the
 default), this computer's zone, or UTC. The text is the user's locale's short
@@ -8,7 +8,7 @@ date-time form (:class:`LocaleForm`, read from QLocale by the window and handed
 here as plain data, so that the worker threads, the export and a second export
 process can all use it); a tooltip gives the exact UTC time in ISO 8601
 (:func:`iso_utc`), which is also what a CSV holds unless the user asks for the
-times as shown (SPEC 8).
+times as shown (RULES §8).
 
 Readings:
 
@@ -85,7 +85,7 @@ def iso_utc(value: dt.datetime | None) -> str:
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
-    # A naive time from the database is UTC (SPEC 6).
+    # A naive time from the database is UTC (RULES §6).
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 

@@ -1,4 +1,4 @@
-"""The command line's foundation (SPEC 7): the database it opens, and one line
+"""The command line's foundation (RULES §7): the database it opens, and one line
 with the right exit status for every bad argument, never a traceback."""
 
 from __future__ import annotations

@@ -70,7 +70,7 @@ def test_the_audit_is_the_runs_potentials_joined_with_their_enrollments(db, tmp_
     assert count == len(rows) == 4  # two vehicles of Express, Purchase, then Inquiry
     assert shown(rows) == expected(db, campaign_id)
     assert {row["Consent"] for row in rows} == {"Express", "Implied (purchase)", "Implied (inquiry)"}
-    assert rows[2]["First Name"] == "'=Purchase"  # SPEC 8's formula guard
+    assert rows[2]["First Name"] == "'=Purchase"  # RULES §8's formula guard
     assert rows[0]["Channels"] == "email; phone; SMS"
 
 

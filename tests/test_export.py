@@ -1,4 +1,4 @@
-"""CSV export (SPEC 8): what the file holds, and that it appears whole or not at all."""
+"""CSV export (RULES §8): what the file holds, and that it appears whole or not at all."""
 
 from __future__ import annotations
 

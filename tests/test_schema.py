@@ -1,4 +1,4 @@
-"""The integration schema of SPEC section 6 exists, with the right kinds of types."""
+"""The integration schema of RULES §6 exists, with the right kinds of types."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from enroller_desktop.errors import DatabaseError
 
 B, T, I, D, TS, N, S = "bool", "text", "int", "date", "timestamp", "number", "smallint"
 
-# Every table and column of SPEC section 6 with the kind of type it must have.
+# Every table and column of RULES §6 with the kind of type it must have.
 SPEC_SCHEMA: dict[str, dict[str, str]] = {
     "organizations": {"id": I, "name": T, "country": T, "timezone": T},
     "campaigns": {"id": I, "organization_id": I, "name": T, "active": B, "uses_email": B, "uses_phone": B,

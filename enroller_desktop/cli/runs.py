@@ -111,7 +111,7 @@ def worker(db: Database, args) -> int:
 
     Finishing is the default because a compliance officer reads a run's outcome
     as a fact: a completed run is one, whereas a run stopped midway would need a
-    status SPEC does not have for "given back" (an in-progress run cannot return
+    status the rules do not have for "given back" (an in-progress run cannot return
     to scheduled). A service manager that waits long enough (the systemd unit in
     ``resources/`` waits 15 minutes) never cuts a run short; one that kills the
     worker anyway leaves a run enrolled by nobody, marked interrupted a minute later.

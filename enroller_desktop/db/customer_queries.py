@@ -7,7 +7,7 @@ Readings (a careful compliance officer's):
 - A search never crosses organizations the user did not choose: every text
   search names one organization. Only an exact customer id finds a customer
   without one, since an id names one customer and nobody else.
-- Search is by prefix, without regard to ASCII case (SPEC 3's reading): of the first name, the last name,
+- Search is by prefix, without regard to ASCII case (RULES §3's reading): of the first name, the last name,
   "first last", the email; of the digits of the phone or the mobile, whatever
   the formatting (spaces, dashes, dots, slashes, brackets, a leading +), with or
   without the North American country code 1.
@@ -76,7 +76,7 @@ def phone_digits(column, dialect: str) -> ColumnElement:
 
 
 def folded(column, dialect: str) -> ColumnElement:
-    """The ASCII letters folded to lower case and nothing else (SPEC 3), ordered by
+    """The ASCII letters folded to lower case and nothing else (RULES §3), ordered by
     code point: the text indexes' expression. PostgreSQL's lower() would fold all
     of Unicode, so it translates A-Z instead."""
     if dialect == "postgresql":

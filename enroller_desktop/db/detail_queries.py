@@ -14,12 +14,12 @@ Readings:
 
 - Empty values (NULL) sort as the largest: last ascending, first descending, as
   in the main window. Text sorts without regard to ASCII case, then by code point
-  (SPEC 3), the same on SQLite and PostgreSQL.
+  (RULES §3), the same on SQLite and PostgreSQL.
 - A name search matches the text anywhere in the first name, the last name, or
   "first last", without regard to case or accents (see ``db.folding``).
 - The campaign customers of a run are the enrollments it made; for a Campaign
   Evaluation and Expire run also the enrollments it expired, recognised as those
-  of its campaign whose ``expired_at`` is the run's as-of time (SPEC 5 sets exactly
+  of its campaign whose ``expired_at`` is the run's as-of time (RULES §5 sets exactly
   that), since the schema records no expiring run id.
 - The funnel's boxes and arrows select the potentials by the predicates of
   :mod:`enroller_desktop.db.stages`, the same the engine counts them with.
@@ -533,7 +533,7 @@ def _few_values(column) -> tuple | None:
     if isinstance(column.type, sa.Boolean):
         return (False, True)
     if getattr(column, "table", None) is potentials and column.key in _CHECK_FIELDS:
-        return (0, 1)  # failed, passed (SPEC 3); NULL, not applicable, is every digit's 0
+        return (0, 1)  # failed, passed (RULES §3); NULL, not applicable, is every digit's 0
     return None
 
 

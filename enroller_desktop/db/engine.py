@@ -26,7 +26,7 @@ from enroller_desktop.errors import DatabaseError, scrub
 
 log = logging.getLogger(__name__)
 
-#: How long a statement waits for a lock before its attempt counts as failed (SPEC 3: at least 5 s).
+#: How long a statement waits for a lock before its attempt counts as failed (RULES §3: at least 5 s).
 LOCK_WAIT_SECONDS = 10
 _WRITE = "enroller_write"
 

@@ -1,6 +1,6 @@
-"""The enumerations of SPEC sections 2, 3 and 6, stored as their snake_case words.
+"""The enumerations of RULES §2, §3 and §6, stored as their snake_case words.
 
-Each member's value is what the database holds; ``label`` is how the seed writes it.
+Each member's value is what the database holds; ``label`` is how the old help page writes it.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class CampaignCustomerStatus(_Word):
     ERROR = "error"
 
 
-#: Statuses that make an enrollment "active" for the Already in Queue check (SPEC 3).
+#: Statuses that make an enrollment "active" for the Already in Queue check (RULES §3).
 QUEUE_STATUSES = (
     CampaignCustomerStatus.QUEUED,
     CampaignCustomerStatus.PENDING_DEPLOYMENT,
@@ -95,7 +95,7 @@ class Expiration(_Word):
 
 
 class Check(_Word):
-    """The checks of SPEC section 3, named as the potentials table's columns."""
+    """The checks of RULES §3, named as the potentials table's columns."""
 
     VALID_EMAIL = "valid_email"
     VALID_PHONE = "valid_phone"

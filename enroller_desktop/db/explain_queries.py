@@ -7,7 +7,7 @@ Readings (a careful compliance officer's):
 
 - The seven *conditions* of eligibility are the checks as the funnel reads them:
   the three channel checks count as one condition, ``channels``, passed when at
-  least one channel passed (SPEC 3, Potential Customers); a CASL that does not
+  least one channel passed (RULES §3, Potential Customers); a CASL that does not
   apply (NULL) counts as passed; every other check passes only on 1 (a NULL in
   an always-applicable check, which the engine never writes, would count as
   failed, as the funnel counts it).

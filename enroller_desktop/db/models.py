@@ -1,6 +1,6 @@
-"""Typed models of the integration schema (SPEC section 6) and of our own tables.
+"""Typed models of the integration schema (RULES §6) and of our own tables.
 
-The tables and columns of SPEC section 6 are a contract with the dealership's other
+The tables and columns of RULES §6 are a contract with the dealership's other
 systems: we add tables, columns and indexes, and rename nothing.
 """
 
@@ -230,7 +230,7 @@ class EnrollerRunCustomer(Base):
     opt_out_all: Mapped[int | None] = mapped_column(CheckResult)
     marketing_exclusion: Mapped[int | None] = mapped_column(CheckResult)
     validated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    # Ours (not SPEC 6): the CASL consent the run relied on, NULL where CASL does not apply (engine/consent.py).
+    # Ours (not RULES §6): the CASL consent the run relied on, NULL where CASL does not apply (engine/consent.py).
     consent_basis: Mapped[str | None] = mapped_column(sa.String(20))
     consent_evidence_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     consent_lapses_on: Mapped[dt.date | None] = mapped_column(sa.Date)
@@ -271,7 +271,7 @@ class CampaignCustomer(Base):
 
 
 # The uniqueness of an enrollment, over expressions so that "no vehicle" and "no
-# event key" are values too (SPEC 6).
+# event key" are values too (RULES §6).
 ENROLLMENT_KEY = (
     CampaignCustomer.campaign_id,
     CampaignCustomer.customer_id,

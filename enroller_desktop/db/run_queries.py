@@ -13,7 +13,7 @@ seen: rows keep their positions while other clients add runs, until the window
 asks for the newer ones (:func:`newer_runs`) and puts them on top.
 
 Readings: the created date range is a range of dates, both ends included, counted
-in the zone the user reads times in (:attr:`RunFilter.day_zone`; SPEC 3's "all
+in the zone the user reads times in (:attr:`RunFilter.day_zone`; RULES §3's "all
 dates are UTC dates" is about the funnel's rules, and UTC stays the default
 here): its bounds are worked out in that zone and compared in UTC. With "each
 organization's own zone" a run's day is its organization's day, so the bounds

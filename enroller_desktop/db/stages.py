@@ -1,4 +1,4 @@
-"""The funnel's stages (SPEC 3) as predicates over the potentials table.
+"""The funnel's stages (RULES §3) as predicates over the potentials table.
 
 The one place the funnel rule is written: the engine counts each stage with these
 predicates (and decides ``is_valid`` by them), and the run window lists the
@@ -89,7 +89,7 @@ def stage_condition(stage: Stage, potentials=EnrollerRunCustomer.__table__) -> C
 
 
 class FunnelBox(enum.Enum):
-    """A box of the summary's flowchart: the stage it counts, the seed's name for
+    """A box of the summary's flowchart: the stage it counts, the old help page's name for
     it and, when the runs index names it otherwise, the index's name."""
 
     QUERY_PARAM_CUSTOMERS = (Stage.QUERY_PARAM_CUSTOMERS, "Query Param Customers")

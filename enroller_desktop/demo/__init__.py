@@ -2,8 +2,8 @@
 same for a seed on a given day.
 
 Five organizations in Canada and the United States, fourteen campaigns over every
-mix of channels (one with none), their query params in the JSON criteria of SPEC
-section 4, customers with their tags and vehicles, and the enrollments the
+mix of channels (one with none), their query params in the JSON criteria of RULES
+§4, customers with their tags and vehicles, and the enrollments the
 downstream calling, email and texting systems have already moved along: every
 status and purpose, some expired for each reason, with attempts, dispositions
 and appointments.

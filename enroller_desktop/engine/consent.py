@@ -1,4 +1,4 @@
-"""Consent under CASL (SPEC 3): the basis a run relied on, as SQL over the
+"""Consent under CASL (RULES §3): the basis a run relied on, as SQL over the
 customers the run reads, and a customer's standing at a given time, in Python.
 
 The CASL check of the funnel and the consent basis a run records are built
@@ -83,7 +83,7 @@ def utc_date_plus(column, days: int, dialect: str) -> ColumnElement[dt.date]:
 
 @dataclass(frozen=True)
 class Standing:
-    """The conditions of SPEC 3's CASL check for customers ``c`` at one as-of time."""
+    """The conditions of RULES §3's CASL check for customers ``c`` at one as-of time."""
 
     c: object
     express: ColumnElement[bool]
@@ -122,7 +122,7 @@ NOT_APPLICABLE = {"consent_basis": sa.null(), "consent_evidence_at": sa.null(), 
 
 
 def standing(c, as_of: dt.datetime, dialect: str, compare: Compare) -> Standing:
-    """The CASL conditions of customers ``c`` for a run at ``as_of`` (SPEC 3's boundaries)."""
+    """The CASL conditions of customers ``c`` for a run at ``as_of`` (RULES §3's boundaries)."""
     express_at, withdrawn_at = c.c.casl_express_consent_at, c.c.casl_withdrawn_at
     express = sa.and_(express_at.is_not(None), compare(express_at, operator.le, as_of))
     withdrawn = sa.and_(

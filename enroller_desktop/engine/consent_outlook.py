@@ -8,7 +8,7 @@ Readings of the forecast (a careful compliance officer's):
 
 - A customer's implied consent ends on the later of P + 730 days and Q + 183
   days (P, Q the UTC dates of their last purchase and last inquiry): the last
-  date on which a run still counts it (SPEC 3's boundaries are inclusive). A
+  date on which a run still counts it (RULES §3's boundaries are inclusive). A
   purchase or inquiry dated after the forecast's time does not count.
 - A customer counts on that date when it falls between today and today + N
   (both included), and they are not deleted (a NULL ``deleted`` is taken as

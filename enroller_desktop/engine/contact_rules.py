@@ -1,4 +1,4 @@
-"""The contact libraries' rules on one value (SPEC 3, "Precise readings": Phone, Email).
+"""The contact libraries' rules on one value (RULES §3, "Precise readings": Phone, Email).
 
 Kept apart from the SQL of :mod:`enroller_desktop.engine.contacts` so that a worker
 process judging values imports only the two libraries, and starts in a tenth of the time.
@@ -19,7 +19,7 @@ _MESSAGE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_O
 
 
 def email_is_valid(value: str) -> bool:
-    """SPEC 3 Valid Email, on the value as stored (not trimmed), without DNS.
+    """RULES §3 Valid Email, on the value as stored (not trimmed), without DNS.
 
     The library answers a bad address with ``EmailNotValidError``; any other
     exception on a hostile value is a failed address too, never a crash of the run.
@@ -32,7 +32,7 @@ def email_is_valid(value: str) -> bool:
 
 
 def phone_verdict(value: str, country: str) -> tuple[bool, bool]:
-    """(valid, mobile) of ``value`` for the organization's ``country`` (SPEC 3 Phone).
+    """(valid, mobile) of ``value`` for the organization's ``country`` (RULES §3 Phone).
 
     ``mobile`` is true only for a valid number of type MOBILE or FIXED_LINE_OR_MOBILE
     (in Canada and the United States every ordinary number is the latter). A value

@@ -1,6 +1,6 @@
 """Contact verdicts: the email and phone libraries' judgement on each distinct value.
 
-The Valid Email, Valid Phone and Valid Message checks (SPEC 3) need ``email-validator``
+The Valid Email, Valid Phone and Valid Message checks (RULES §3) need ``email-validator``
 and ``phonenumbers``, which judge some 10,000 values a second per core: far too slow
 to ask on every run over a million customers. So each distinct value is judged once
 (a phone once per organization country), the verdict is stored in our own table

@@ -1,4 +1,4 @@
-"""The criteria of query params (SPEC 4): parse and validate, compile to SQL,
+"""The criteria of query params (RULES §4): parse and validate, compile to SQL,
 evaluate in plain Python, describe in words.
 
 A criterion is JSON::
@@ -13,7 +13,7 @@ fault and where it is (``all[1].value: 'between' needs a two-item list [low, hig
 and vehicle rows of the funnel; :func:`evaluate` is the same rule in plain Python,
 the reference the SQL is tested against.
 
-Readings of SPEC 4 that this module takes, where the text leaves room:
+Readings of RULES §4 that this module takes, where the text leaves room:
 
 - Validation is strict. A node is a JSON object with exactly the keys of its form;
   any other key, or a key given twice, is a fault. ``true`` and ``false`` are not
@@ -193,7 +193,7 @@ def _not_json(constant: str):
 
 def parse(text: str) -> Node:
     """The criterion in ``text``, validated; :class:`CriterionError` if it is not
-    valid JSON or not a valid criterion (SPEC 4)."""
+    valid JSON or not a valid criterion (RULES §4)."""
     if not isinstance(text, str) or not text.strip():
         raise CriterionError("criterion: empty; expected a JSON object")
     try:
@@ -341,7 +341,7 @@ def _text(raw: str, where: str) -> str:
 
 def validate_event_key(field: str | None) -> str | None:
     """The event key field of a query param, or None when it has none ('' or NULL).
-    Any field of SPEC 4 but ``customer.tags`` may key an event."""
+    Any field of RULES §4 but ``customer.tags`` may key an event."""
     if field is None or field == "":
         return None
     if not isinstance(field, str) or field not in FIELDS:
@@ -358,7 +358,7 @@ _INT64 = range(-(2**63), 2**63)
 
 
 def fold(text: str) -> str:
-    """``text`` with A-Z lowered and nothing else changed (SPEC 3, Text)."""
+    """``text`` with A-Z lowered and nothing else changed (RULES §3, Text)."""
     return text.translate(_ASCII_FOLD)
 
 
@@ -494,7 +494,7 @@ def _param(field: Field, value: Scalar) -> ColumnElement:
 
 
 def event_key_sql(field: str | None, *, customer, vehicle, dialect: str) -> ColumnElement[str]:
-    """The candidate's event key as text (SPEC 4): the ISO date of a date or
+    """The candidate's event key as text (RULES §4): the ISO date of a date or
     timestamp field (a timestamp's UTC date), the digits of a whole number, the
     stored text of a text field; '' without an event key or for a NULL value."""
     name = validate_event_key(field)

@@ -1,4 +1,4 @@
-"""Expiry (SPEC 5): what a Campaign Evaluation and Expire run does after enrolling.
+"""Expiry (RULES §5): what a Campaign Evaluation and Expire run does after enrolling.
 
 Every active enrollment of the campaign (``expired_at`` empty, status not
 completed — so enrollments in ``error`` too) expires when one of the reasons

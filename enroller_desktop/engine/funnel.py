@@ -1,4 +1,4 @@
-"""The funnel of SPEC 3 as set-based SQL: a handful of statements over whole sets.
+"""The funnel of RULES §3 as set-based SQL: a handful of statements over whole sets.
 
 Each query param inserts its new candidates into the potentials table with every
 check computed in the same INSERT ... SELECT; a second statement repairs the few
@@ -330,7 +330,7 @@ def _missing(value, verdict: Verdict) -> ColumnElement[bool]:
 
 def channel_checks(ctx: FunnelContext, c, email: Verdict | None, phone: Verdict | None,
                    mobile: Verdict | None) -> dict[str, ColumnElement]:
-    """Valid Email, Valid Phone, Valid Message (SPEC 3) from the verdicts of the
+    """Valid Email, Valid Phone, Valid Message (RULES §3) from the verdicts of the
     customer's values; NULL for a channel the campaign does not use.
 
     For a channel the campaign uses, a value without a stored verdict gives NULL
@@ -363,7 +363,7 @@ def channel_checks(ctx: FunnelContext, c, email: Verdict | None, phone: Verdict 
 
 def with_checks(ctx: FunnelContext, joined, c, v, event_key: ColumnElement):
     """``joined`` (the candidate rows) joined with what the checks look up, and
-    every check of SPEC 3 as an expression over the result."""
+    every check of RULES §3 as an expression over the result."""
     email = phone = mobile = None
     if ctx.uses_email:
         cv, on, email = _joined_verdict("email", "", c.c.email, "email_verdict")
@@ -529,7 +529,7 @@ def _uses(ctx: FunnelContext, check: str) -> bool:
 
 
 def eligible(checks: dict[str, ColumnElement]) -> ColumnElement[bool]:
-    """``is_valid`` (SPEC 3) over check expressions, by the one funnel rule of
+    """``is_valid`` (RULES §3) over check expressions, by the one funnel rule of
     ``db.stages`` (which reads the checks as columns of a row)."""
     return stage_condition(Stage.ELIGIBLE, SimpleNamespace(c=SimpleNamespace(**checks)))
 
@@ -598,7 +598,7 @@ def settle_potentials(conn: Connection, ctx: FunnelContext, *, enrolled: int, el
 
 def fail_eligible(conn: Connection, run_ids: list[int]) -> int:
     """The eligible potentials of runs that ended in error while enrolling become
-    ``error``: their enrollment failed (SPEC 3), and ``pending`` would say they
+    ``error``: their enrollment failed (RULES §3), and ``pending`` would say they
     may yet be enrolled."""
     p = POTENTIALS
     statement = (

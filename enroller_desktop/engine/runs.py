@@ -1,4 +1,4 @@
-"""The run lifecycle (SPEC 2): create, claim, execute, cancel, recover.
+"""The run lifecycle (RULES §2): create, claim, execute, cancel, recover.
 
 A run moves ``scheduled`` → ``in_progress`` → ``completed`` | ``error`` |
 ``canceled`` (or ``scheduled`` → ``canceled`` / ``not_applicable``). Each stage is
@@ -12,7 +12,7 @@ Every write to the run's row is conditional on the run still being
 heartbeat stopped for a while) can never complete afterwards.
 
 Every check reads the data as of one moment, the start of the decision stage
-(SPEC 3 "Snapshot"): the run's own connection holds one read transaction while
+(RULES §3 "Snapshot"): the run's own connection holds one read transaction while
 the checks are computed into a temporary table, which is then copied into the
 potentials in short transactions; the enrollment meets the present. The run's
 Events say which moment it decided on. How, and why so: ``engine.snapshot``
@@ -58,7 +58,7 @@ EVENTS = EnrollerRunEvent.__table__
 RUN_PARAMS = EnrollerRunQueryParam.__table__
 
 HEARTBEAT_INTERVAL_S = 5.0
-#: A run in progress whose heartbeat is older than this is considered dead (SPEC 2).
+#: A run in progress whose heartbeat is older than this is considered dead (RULES §2).
 HEARTBEAT_TIMEOUT = dt.timedelta(seconds=60)
 INTERRUPTED = "interrupted"
 #: How the event of a Not Applicable run begins; the reason follows.
@@ -113,7 +113,7 @@ def create_run(
     A campaign or customer that does not exist, or a customer given to a purpose
     other than Customer Evaluation, is a bad argument: no run is recorded. A
     customer of another organization is recorded, and the run will be
-    ``not_applicable`` (SPEC 3, order of outcomes).
+    ``not_applicable`` (RULES §3, order of outcomes).
     """
     purpose = RunPurpose(purpose)
     with db.write() as conn:
@@ -389,7 +389,7 @@ class _Execution:
         if row is None:
             raise _Lost()
         # A cancel asked from another connection since the last heartbeat counts
-        # too: a run canceled before its enrollment commit enrolls nobody (SPEC 2).
+        # too: a run canceled before its enrollment commit enrolls nobody (RULES §2).
         if row.cancel_requested_at is not None:
             self.token.cancel()
 
@@ -538,7 +538,7 @@ class _Execution:
     # -- stages
 
     def _take_snapshot(self, *, tables: bool = True) -> Snapshot:
-        """Fix the moment every check of this run reads (SPEC 3 "Snapshot"); the Events say which."""
+        """Fix the moment every check of this run reads (RULES §3 "Snapshot"); the Events say which."""
         started = time.perf_counter()
         self.snapshot = Snapshot(self.db, self.ctx)
         self.log_event(started, self.snapshot.take(tables=tables))
@@ -756,7 +756,7 @@ def foreseen_not_applicable(db: Database, campaign_id: int, purpose: RunPurpose,
 
 def _not_applicable_reason(campaign, params, as_of_date: dt.date, purpose: RunPurpose,
                            customer_id: int | None, customer_org: int | None) -> str | None:
-    """Why the run cannot apply, in the order SPEC 2 lists the reasons; None if it applies."""
+    """Why the run cannot apply, in the order RULES §2 lists the reasons; None if it applies."""
     if not campaign.active:
         return f"the campaign '{campaign.name}' is inactive"
     if not params:

@@ -1,4 +1,4 @@
-"""A run decides on one snapshot (SPEC 3 "Snapshot"), whatever other systems commit meanwhile.
+"""A run decides on one snapshot (RULES §3 "Snapshot"), whatever other systems commit meanwhile.
 
 Every check of a run reads the data as of one moment, the start of its decision
 stage (Query Param Customers): campaign customers (Unique Event, Already in
@@ -135,7 +135,7 @@ class Snapshot:
 
     def read(self, work: Callable[[Connection], T], *, on_attempt: Callable[[int], None] | None = None) -> T:
         """``work`` inside the snapshot, under a savepoint: a transient failure (a
-        lock waited for too long, SPEC 3 "Locks") rolls back to it and the work is
+        lock waited for too long, RULES §3 "Locks") rolls back to it and the work is
         retried on the same snapshot, which a savepoint keeps."""
         if self._snapshot is None:
             raise RuntimeError("the run's snapshot is not open")

@@ -8,7 +8,7 @@ A worker's state is read, never stored:
 - ``lost``: no heartbeat for a minute (``LOST_AFTER``), the run heartbeat's own
   limit: the process died, or its machine or network did. Its run, whose heartbeat
   stopped with it, is recovered by the next client or worker that polls
-  (``runs.recover_interrupted``: ``error`` "interrupted", SPEC 2);
+  (``runs.recover_interrupted``: ``error`` "interrupted", RULES §2);
 - ``running``: it is executing ``current_run_id``;
 - ``idle``: it is waiting for a due run.
 
@@ -36,7 +36,7 @@ from enroller_desktop.engine.runs import HEARTBEAT_INTERVAL_S, HEARTBEAT_TIMEOUT
 log = logging.getLogger(__name__)
 
 WORKERS = Worker.__table__
-#: A worker whose heartbeat is older than this is lost (as a run is, SPEC 2).
+#: A worker whose heartbeat is older than this is lost (as a run is, RULES §2).
 LOST_AFTER = HEARTBEAT_TIMEOUT
 #: A stopped worker's row is kept this long, then dropped when a worker registers.
 KEEP_STOPPED = dt.timedelta(days=7)

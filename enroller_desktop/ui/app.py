@@ -2,8 +2,8 @@
 database, the main window.
 
 Which database: the one named for this launch (``--db`` or ``ENROLLER_DB_URL``),
-else the one the window showed when it last closed, else the default file (SPEC
-7). A last database that cannot be opened any more (a file moved away, a server
+else the one the window showed when it last closed, else the default file (RULES
+§7). A last database that cannot be opened any more (a file moved away, a server
 down, a password the keyring no longer holds) gives way to the default with a
 message saying why, never to a crash, and a moved SQLite file is never recreated
 empty at its old path.

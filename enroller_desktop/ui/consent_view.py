@@ -51,7 +51,7 @@ def _epoch(day: dt.date) -> float:
 
 def export_consent_audit(window, run_id: int) -> None:
     """The runs table's Export Consent Audit: the whole audit of the run's campaign,
-    written on the window's export status bar (SPEC 8)."""
+    written on the window's export status bar (RULES §8)."""
     if window.export_status.refused():
         return
     path = choose_export_path(window, Path.home() / f"consent-audit-campaign-of-run-{run_id}.csv")

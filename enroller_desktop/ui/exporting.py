@@ -1,7 +1,7 @@
 """A CSV export as a window shows it: written on the thread pool, with what is
 being written, a progress bar and Cancel in the window's status bar, while the
 window stays usable. The writing itself is :mod:`enroller_desktop.export`'s; a
-canceled or failed export leaves no file (SPEC 8). A finished one says how many
+canceled or failed export leaves no file (RULES §8). A finished one says how many
 rows went to which file, with a link that opens its folder.
 """
 

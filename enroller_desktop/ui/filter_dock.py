@@ -1,4 +1,4 @@
-"""The filter dock of the Enroller Runs index (left of the table, as in the seed).
+"""The filter dock of the Enroller Runs index (left of the table, as in the old help page).
 
 Created date range (with presets), organization, campaign (narrowed to the chosen
 organization), purpose and status check boxes, Reset. A change is applied after a

@@ -1,8 +1,8 @@
-"""The Help menu: the seed's column definitions, and About (versions, and where
+"""The Help menu: the old help page's column definitions, and About (versions, and where
 the data, the settings and the logs live).
 
 The definitions are the runs table's header tooltips (:data:`runs_model.COLUMNS`),
-quoted from the seed once, shown here as a list a person can read through.
+quoted from the old help page once, shown here as a list a person can read through.
 """
 
 from __future__ import annotations
@@ -23,12 +23,12 @@ from enroller_desktop.logs import LOG_FILE_NAME
 from enroller_desktop.ui.runs_model import COLUMNS
 
 VIEW_ICON_TITLE = "View icon"
-#: What a column is called in a run's funnel, where the seed's flowchart names it otherwise.
+#: What a column is called in a run's funnel, where the old help page's flowchart names it otherwise.
 FUNNEL_NAMES = {"Eligible": "Valid Potentials", "Success": "Enrolled"}
 
 
 def column_definitions() -> list[tuple[str, str]]:
-    """(title, definition) of each runs column, in the seed's order and words."""
+    """(title, definition) of each runs column, in the old help page's order and words."""
     result = []
     for column in COLUMNS:
         title = column.title or VIEW_ICON_TITLE

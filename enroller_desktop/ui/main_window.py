@@ -1,4 +1,4 @@
-"""The main window: the seed's Enroller Runs index, kept open all day.
+"""The main window: the old help page's Enroller Runs index, kept open all day.
 
 Filters on the left, the runs newest first, live: unfinished runs on screen and
 new runs are looked up on a timer (off the interface thread), so a run launched
@@ -141,7 +141,7 @@ class MainWindow(QMainWindow):
 
         self.poll_timer = QTimer(self, interval=self.settings.get("runs/poll_interval_ms"))
         self.poll_timer.timeout.connect(self.poll)
-        # SPEC 2: a run whose process died becomes "interrupted" when any client
+        # RULES §2: a run whose process died becomes "interrupted" when any client
         # polls. A write, so not at every poll: the heartbeat allows 60 s anyway.
         self.recovery_timer = QTimer(self, interval=RECOVERY_INTERVAL_MS)
         self.recovery_timer.timeout.connect(self.recover_interrupted_runs)

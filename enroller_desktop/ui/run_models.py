@@ -385,7 +385,7 @@ class RowsTableModel(_RunTableModel):
 
 
 class EventTreeModel(QAbstractItemModel):
-    """The run's events under the five stages the seed names, each stage with its
+    """The run's events under the five stages the old help page names, each stage with its
     number of events; a stage holding an error is marked as one.
 
     Columns are those of the Events table without Stage, which is the grouping.

@@ -1,7 +1,7 @@
 """The run detail window: one per run, answering "why did this customer (not) get
 enrolled?".
 
-Tabs as the seed describes them: Summary (the run's fields and its events on the
+Tabs as the old help page describes them: Summary (the run's fields and its events on the
 left, the funnel flowchart on the right), Query Params (with the criteria in words
 and a bar chart), Potentials (every candidate with every check, filterable, lazy
 over a million rows) and Campaign Customers. Every table exports to CSV (an Export

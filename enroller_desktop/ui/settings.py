@@ -40,7 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "window/state": QByteArray(),
     # Whose clock times are read on: organization, computer or utc (enroller_desktop.times.ZoneChoice).
     "view/time_zone": "organization",
-    # A CSV holds times as shown instead of ISO 8601 UTC (SPEC 8's default).
+    # A CSV holds times as shown instead of ISO 8601 UTC (RULES §8's default).
     "export/times_as_shown": False,
     # A run's detail window: the size and place of the last one closed.
     "run_window/geometry": QByteArray(),

@@ -101,7 +101,7 @@ def zone_menu(parent: QMenu, settings: Settings) -> QMenu:
 
 def times_as_shown_action(menu: QMenu, settings: Settings) -> QAction:
     """File ▸ Export Times as Shown: a CSV's times as on screen instead of ISO 8601
-    UTC (SPEC 8's default), for every export of every window; remembered."""
+    UTC (RULES §8's default), for every export of every window; remembered."""
     action = QAction("Export Times as &Shown", menu, checkable=True)
     tip = "Write times in a CSV as the screen shows them (zone and locale) instead of ISO 8601 UTC"
     action.setToolTip(tip)

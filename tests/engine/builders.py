@@ -2,7 +2,7 @@
 query params, customers with vehicles and tags, enrollments, all written with Core
 inserts, and readers of what a run left behind.
 
-Every default makes a candidate pass every check of SPEC 3 (a Canadian customer
+Every default makes a candidate pass every check of RULES §3 (a Canadian customer
 with a valid email, phone and mobile, express consent, no opt-out, no tag, no
 enrollment), so that a test changes one thing and watches one check.
 

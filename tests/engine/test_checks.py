@@ -1,4 +1,4 @@
-"""The check table of SPEC 3, row by row, through whole runs on both databases.
+"""The check table of RULES §3, row by row, through whole runs on both databases.
 
 Each test builds one customer who passes everything (see ``builders``), changes
 one thing, runs a Default run as of ``AS_OF`` and reads one check of its potential.
@@ -448,7 +448,7 @@ def test_marketing_exclusion_buffer_counts_this_campaigns_own_enrollments(db):
 
 def test_marketing_exclusion_buffer_counts_this_campaigns_own_enrollments_even_when_it_is_exempt(db):
     """Exemption spares *other* campaigns from this buffer; a campaign's own
-    enrollments always count (SPEC 3: "in this campaign, or in any other campaign
+    enrollments always count (RULES §3: "in this campaign, or in any other campaign
     ... that is not exclusion_exempt")."""
     assert buffer_check(db, days_before(5), same_campaign=True, this_campaign_exempt=True) == FAILED
 

@@ -1,4 +1,4 @@
-"""Runs at the same time (SPEC 3 "Atomic enrollment", SPEC 2 interrupted runs, the
+"""Runs at the same time (RULES §3 "Atomic enrollment", RULES §2 interrupted runs, the
 worker order): two runs of one campaign, three worker processes over thirty
 scheduled runs, and a run whose process is killed mid-way."""
 
@@ -180,7 +180,7 @@ def test_a_run_killed_mid_way_enrolls_nobody_and_becomes_interrupted(db):
 def test_eligible_potentials_of_a_run_interrupted_while_enrolling_end_in_error(db, crowded_campaign):
     """The run's process died in its enrollment step (here: it stops answering
     once there); when another client marks it interrupted, its eligible
-    potentials' enrollment has failed (SPEC 3 ``error``), as for any run in error."""
+    potentials' enrollment has failed (RULES §3 ``error``), as for any run in error."""
     stalled = threading.Event()
     run_id = create_run(db, campaign_id=crowded_campaign)
 

@@ -3,7 +3,7 @@ right evidence, and its lapse date is the first date on which a run at that as-o
 would fail CASL on the same evidence (run and seen).
 
 Each example is a Canadian organization with a few customers whose consent,
-withdrawal, purchase and inquiry times fall around SPEC 3's boundaries (730 and
+withdrawal, purchase and inquiry times fall around RULES §3's boundaries (730 and
 183 days, the as-of time to the microsecond), for an as-of time drawn around leap
 days and year ends.
 """
@@ -60,7 +60,7 @@ def examples(draw):
 
 
 def expected_basis(person: dict, as_of: dt.datetime) -> tuple[str, dt.datetime | None, dt.date | None]:
-    """SPEC 3's CASL reading in plain Python, with engine/consent.py's choice of basis."""
+    """RULES §3's CASL reading in plain Python, with engine/consent.py's choice of basis."""
     def counts(moment):
         return moment is not None and moment <= as_of
 

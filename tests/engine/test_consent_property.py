@@ -1,12 +1,12 @@
 """Property: whatever the customers and the campaign, a Default run's checks are
-those of SPEC 3's table evaluated in plain Python, and nobody is enrolled who
+those of RULES §3's table evaluated in plain Python, and nobody is enrolled who
 failed CASL (where it applies), Opt Out All, Deleted, Marketing Exclusion, or
 every channel of the campaign.
 
 Each example is a new organization with its own campaign, a second campaign of
 the organization (exempt or not), and a campaign of another organization, with
 a few customers drawn from small pools: valid and invalid contact values ('' and
-NULL among them), consent and purchase dates around SPEC 3's boundaries (730 and
+NULL among them), consent and purchase dates around RULES §3's boundaries (730 and
 183 days, the as-of time to the second), opt-outs, tags in two cases, and earlier
 enrollments in any of the three campaigns with any status.
 """
@@ -148,7 +148,7 @@ def build(db, plan: dict) -> tuple[int, dict]:
     return campaigns["this"], {**plan, "people": people}
 
 
-# -- SPEC 3's table in plain Python -------------------------------------------------
+# -- RULES §3's table in plain Python -------------------------------------------------
 
 def email_ok(value) -> bool:
     if value is None:

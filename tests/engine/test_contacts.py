@@ -1,4 +1,4 @@
-"""Contact verdicts and the Valid Email, Valid Phone and Valid Message checks (SPEC 3).
+"""Contact verdicts and the Valid Email, Valid Phone and Valid Message checks (RULES §3).
 
 Numbers used (what phonenumbers says of them):
 

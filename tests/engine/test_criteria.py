@@ -1,4 +1,4 @@
-"""Criteria (SPEC 4): every op on every kind of field, in SQL on both databases and
+"""Criteria (RULES §4): every op on every kind of field, in SQL on both databases and
 in the plain Python reference; every invalidity; event keys; words.
 
 One small population serves every case. As of 2024-06-15 it has five candidates:
@@ -76,7 +76,7 @@ def insert_population(conn: sa.Connection, customers=CUSTOMERS, vehicles=VEHICLE
 
 
 def candidates_query(criterion_text: str, dialect: str, as_of: dt.date) -> sa.Select:
-    """The funnel's candidate query, as SPEC 3 step 1 and the lead's funnel write it."""
+    """The funnel's candidate query, as RULES §3 step 1 and the lead's funnel write it."""
     c = Customer.__table__.alias("c")
     v = Vehicle.__table__.alias("v")
     where = compile_criterion(parse(criterion_text), customer=c, vehicle=v, customer_tags=CustomerTag.__table__,

@@ -1,4 +1,4 @@
-"""The engine's commands of SPEC 7 (``run``, ``runs``, ``cancel``, ``worker``), run
+"""The engine's commands of RULES §7 (``run``, ``runs``, ``cancel``, ``worker``), run
 as a user runs them: the installed ``enroller-desktop`` program in a subprocess."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Expiry (SPEC 5), done by Campaign Evaluation and Expire runs: each reason, the
+"""Expiry (RULES §5), done by Campaign Evaluation and Expire runs: each reason, the
 first that holds, which enrollments it touches, and the ``expired`` count."""
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def test_an_enrollment_without_vehicle_expires_once_the_customer_has_vehicles(db
 
 
 def test_a_candidate_failing_a_check_is_still_a_candidate_and_keeps_its_enrollment(db, org):
-    """SPEC 5 says "not a candidate of this run": a candidate who fails a check (here
+    """RULES §5 says "not a candidate of this run": a candidate who fails a check (here
     Opt Out All) still matched the criteria, so the enrollment stays; stopping the
     contact is the job of the checks of the systems that deploy it."""
     campaign_id = campaign(db, org)

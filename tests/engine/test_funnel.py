@@ -1,4 +1,4 @@
-"""The funnel of SPEC 3 as a whole: candidates, crediting, event keys, the stage
+"""The funnel of RULES §3 as a whole: candidates, crediting, event keys, the stage
 counts, the snapshot rule and the enrollment rows, on both databases."""
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ def _passed(value) -> bool:
 
 
 def counts_over_potentials(rows: list[dict]) -> dict[str, int]:
-    """SPEC 3's stages, counted in plain Python over the potentials."""
+    """RULES §3's stages, counted in plain Python over the potentials."""
     potential_customers = [p for p in rows if _passed(p["deleted"])
                            and any(_passed(p[c]) for c in ("valid_email", "valid_phone", "valid_message"))]
     potential_events = [p for p in potential_customers if _passed(p["unique_event"]) and _passed(p["already_in_queue"])]

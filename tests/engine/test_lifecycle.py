@@ -1,4 +1,4 @@
-"""The run lifecycle of SPEC 2: scheduling, claiming, canceling (a scheduled run,
+"""The run lifecycle of RULES §2: scheduling, claiming, canceling (a scheduled run,
 a cancel token, a cancel from another connection), the heartbeat, interrupted
 runs, runs that cannot be executed or canceled again, and what a user sees of a
 run while it advances (events, counts, progress)."""
@@ -144,7 +144,7 @@ def test_a_cancel_token_set_during_a_simulation_cancels_it(db, campaign_id):
 def test_a_cancel_from_another_connection_is_honoured_before_enrolling(db, campaign_id, prefix, step):
     """A user cancels from another window or the command line while the run is in
     progress: whatever the heartbeat's rhythm, a run canceled before its
-    enrollment commit enrolls nobody and ends canceled (SPEC 2)."""
+    enrollment commit enrolls nobody and ends canceled (RULES §2)."""
     outcome = execute(db, campaign_id, progress=when(prefix, lambda: cancel_run(db, run_in_progress(db))))
     assert outcome.status == RunStatus.CANCELED
     assert enrollments(db) == []

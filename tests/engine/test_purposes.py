@@ -1,4 +1,4 @@
-"""Every purpose of SPEC 2 and the statuses and steps a run ends in: completed,
+"""Every purpose of RULES §2 and the statuses and steps a run ends in: completed,
 not applicable (each reason), error (an invalid criterion, a failure later), the
 order of outcomes, and the as-of time."""
 
@@ -352,7 +352,7 @@ def test_a_run_failing_at_enrollment_keeps_the_counts_of_the_stages_it_completed
 
 
 def test_eligible_potentials_of_a_run_failing_at_enrollment_end_in_error(db, small_campaign, refuse_enrollments):
-    """SPEC 3: a potential is ``error`` when it was eligible but its enrollment
+    """RULES §3: a potential is ``error`` when it was eligible but its enrollment
     failed. A run that fails while enrolling failed every eligible potential's
     enrollment: showing them ``pending`` would tell a user they may yet be
     enrolled. The others stay ``pending``."""

@@ -1,4 +1,4 @@
-"""A run decides on one snapshot (SPEC 3 "Snapshot"), whatever another system commits meanwhile.
+"""A run decides on one snapshot (RULES §3 "Snapshot"), whatever another system commits meanwhile.
 
 Each test builds one world, copies the database, and executes the same Default run
 twice: on the untouched copy, in this process; and on the original, in a process

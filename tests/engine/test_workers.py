@@ -1,6 +1,6 @@
 """Workers that can be seen and managed: each ``worker`` registers itself and
 heartbeats; one gone silent for a minute is lost and its run recovered by the
-others (SPEC 2 "interrupted"); SIGTERM finishes the run in progress, a second one
+others (RULES §2 "interrupted"); SIGTERM finishes the run in progress, a second one
 cancels it; ``workers`` lists them."""
 
 from __future__ import annotations

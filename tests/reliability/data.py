@@ -194,7 +194,7 @@ def _earlier_enrollment(rng: random.Random, campaign_id: int, cid: int, vid: int
 # -- what the suite asserts about any database ---------------------------------------
 
 def duplicate_enrollments(conn) -> list[tuple]:
-    """Enrollment keys held by more than one campaign customer (SPEC 6 forbids any)."""
+    """Enrollment keys held by more than one campaign customer (RULES §6 forbids any)."""
     cc = ENROLLMENTS.c
     key = (cc.campaign_id, cc.customer_id, sa.func.coalesce(cc.vehicle_id, 0), sa.func.coalesce(cc.event_key, ""))
     return [tuple(row) for row in conn.execute(

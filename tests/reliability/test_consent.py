@@ -6,7 +6,7 @@ withdrawal at the same instant, a microsecond either side of the as-of time,
 purchases exactly 730 days back at midnight, far-future and far-past moments,
 earlier enrollments on the ends of the marketing buffer, as-of times at
 midnight and at the ends of the calendar. For every candidate the run enrolled,
-an independent reading of SPEC 3 (written here, with the email and phone
+an independent reading of RULES §3 (written here, with the email and phone
 libraries called directly) must find that it passed Deleted, Opt Out All, CASL
 where it applies, Marketing Exclusion, and at least one channel.
 """
@@ -107,7 +107,7 @@ def _load(db, scenario) -> tuple[int, dict[int, dict]]:
     return cid, people
 
 
-# -- SPEC 3, read independently ------------------------------------------------------
+# -- RULES §3, read independently ------------------------------------------------------
 
 def _email_passes(person) -> bool:
     if person["email"] is None or person["email_opt_out"]:

@@ -413,7 +413,7 @@ def test_ctrl_e_exports_the_potentials_of_the_current_filter(qtbot, db, tmp_path
     times = model.table.time_columns
 
     def in_csv(row: int, col: int) -> str:
-        # A time is its exact UTC value, which the shown time's tooltip begins with (SPEC 8).
+        # A time is its exact UTC value, which the shown time's tooltip begins with (RULES §8).
         index = model.index(row, col)
         return (index.data(Qt.ItemDataRole.ToolTipRole) or "").split(" ")[0] if col in times else index.data()
 

@@ -1,5 +1,5 @@
 """The runs table's default columns fit a 1366-pixel laptop screen beside the
-filters, in the seed's order, with narrow columns elided and their text whole in
+filters, in the old help page's order, with narrow columns elided and their text whole in
 a tooltip; counts go to CSV as plain digits."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def test_the_default_columns_fit_a_1366_pixel_window_beside_the_filters(qtbot, s
     qtbot.waitUntil(lambda: window.model.rowCount() == 5, timeout=10_000)
     view, header = window.view, window.view.horizontalHeader()
     shown = [header.logicalIndex(v) for v in range(header.count()) if not header.isSectionHidden(header.logicalIndex(v))]
-    assert shown == sorted(shown)  # the seed's order
+    assert shown == sorted(shown)  # the old help page's order
     assert {COLUMNS[c].key for c in shown} >= {"created_at", "organization", "campaign", "purpose", "status",
                                                "query_param_customers", "potential_customers", "potential_events",
                                                "eligible", "success", "duration"}

@@ -1,4 +1,4 @@
-"""File ▸ Export Runs (SPEC 8): every run of the current filter and sort, the
+"""File ▸ Export Runs (RULES §8): every run of the current filter and sort, the
 visible columns as shown, a whole file or none."""
 
 from __future__ import annotations

@@ -148,5 +148,5 @@ def test_counts_are_right_aligned_and_headers_quote_the_seed(qtbot, seeded):
     assert [c.title for c in COLUMNS[1:]] == [
         "Created", "Organization", "Campaign", "Purpose", "Status", "Query Param Customers", "Potential Customers",
         "Potential Events", "Eligible", "Success", "In Progress At", "Completed At", "Duration",
-        "Run", "Scheduled For",  # ours, after the seed's, hidden until chosen
+        "Run", "Scheduled For",  # ours, after the old help page's, hidden until chosen
     ]  # fmt: skip

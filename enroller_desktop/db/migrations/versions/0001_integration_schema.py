@@ -1,4 +1,4 @@
-"""The integration schema of SPEC section 6, shared with the dealership's other systems.
+"""The integration schema of RULES §6, shared with the dealership's other systems.
 
 Revision ID: 0001
 Revises: 
