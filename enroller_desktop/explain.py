@@ -13,7 +13,7 @@ from enroller_desktop.db import customer_queries, detail_queries, explain_querie
 from enroller_desktop.db.compare_listing import DifferenceListing
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose, RunStatus
-from enroller_desktop.engine import contact_rules, funnel
+from enroller_desktop.engine import consent, contact_rules
 from enroller_desktop.errors import UserError
 
 COUNT_FIELDS = ("query_param_customers", "potential_customers", "potential_events", "eligible", "success")
@@ -177,8 +177,8 @@ def casl_standing(customer, now: dt.datetime) -> list[str]:
     if counts(express):
         standing.append(f"express since {_date(express)}")
     today = now.date()
-    for value, days, what in ((customer.last_purchase_at, funnel.CASL_PURCHASE_DAYS, "purchase"),
-                              (customer.last_inquiry_at, funnel.CASL_INQUIRY_DAYS, "inquiry")):
+    for value, days, what in ((customer.last_purchase_at, consent.CASL_PURCHASE_DAYS, "purchase"),
+                              (customer.last_inquiry_at, consent.CASL_INQUIRY_DAYS, "inquiry")):
         if counts(value) and value.astimezone(dt.timezone.utc).date() >= today - dt.timedelta(days=days):
             until = value.astimezone(dt.timezone.utc).date() + dt.timedelta(days=days)
             standing.append(f"implied by the {what} of {_date(value)} until {until.isoformat()}")

@@ -124,3 +124,14 @@ def pg_db(tmp_path, sqlite_template, pg_server):
     database = open_database(make_db_url("postgresql", tmp_path, sqlite_template, pg_server))
     yield database
     database.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _windows_leave_due_runs_alone(monkeypatch):
+    """Windows under test execute due scheduled runs only when a test asks for it:
+    the rows most tests write are a picture of a database (scheduled runs long
+    overdue among them, a demo loaded for a fixed day), not work to do.
+    ``tests/ui/test_launcher.py`` and the New Run tests turn it on."""
+    from enroller_desktop.ui import settings
+
+    monkeypatch.setitem(settings.DEFAULTS, "runs/execute_due", False)
