@@ -270,7 +270,7 @@ class MainWindow(QMainWindow):
         self.filters_toggle, self.trends_toggle = filters_toggle, trends_toggle
         view_menu.addAction(filters_toggle)
         view_menu.addAction(trends_toggle)
-        self.consent_forecast_action = view_menu.addAction("Trends ▸ &Consent Forecast", lambda: consent_view.open_consent_forecast(self))
+        self.consent_forecast_action = view_menu.addAction("Trends ▸ Co&nsent Forecast", lambda: consent_view.open_consent_forecast(self))
         view_menu.addAction(self.workers_dock.toggleViewAction())
         view_menu.addAction(self.reset_filters_action)
         self.columns_menu = view_menu.addMenu("&Columns")

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from PySide6.QtCore import QDate, QDateTime, QLocale, Qt, QTime, QTimeZone
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
 from enroller_desktop import export, run_tables
 from enroller_desktop.db import models as m
@@ -27,6 +27,7 @@ from enroller_desktop.ui.runs_model import COLUMN_OF_KEY
 from enroller_desktop.ui.time_format import locale_form
 from tests.detail_data import T0, build_run
 
+from .answering import answering
 from .runs_data import add_organizations, add_run
 from .test_main_window import make_settings, open_window
 from .test_run_window import open_window as open_run_window
@@ -374,7 +375,10 @@ def test_new_run_takes_times_on_the_organizations_clock(qtbot, db, tmp_path, two
     dialog.scheduled_for.setDateTime(QDateTime(QDate(2030, 7, 1), QTime(9, 0), vancouver))
     assert dialog.scheduled_for.timeZone().id() == b"America/Vancouver"
     assert dialog.scheduled_for.text() == "2030-07-01 09:00 PDT"
-    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    # The sample campaign has no query param: New Run says the run would be Not
+    # Applicable, and the test creates it all the same to read the time it stored.
+    with answering(qtbot, QMessageBox.StandardButton.Yes):
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     qtbot.waitUntil(lambda: dialog.run_id is not None, timeout=10_000)
     with db.read() as conn:
         stored = conn.execute(sa.select(m.EnrollerRun.__table__.c.scheduled_for).where(m.EnrollerRun.id == dialog.run_id)).scalar_one()
