@@ -109,7 +109,10 @@ def test_each_check_choice_counts_the_rows_it_would_show(qtbot, db):
     choices = window.check_filter
     qtbot.waitUntil(lambda: choices.counts is not None, timeout=10_000)
     failed_somewhere = 0
+    checks = {check.value for check in Check}
     for index in range(1, choices.count()):
+        if choices.itemData(index) not in checks:
+            continue  # a "Failed only" condition: not counted
         check = Check(choices.itemData(index))
         assert choices.itemText(index).endswith(f"({choices.counts[check]:,})")
         choices.setCurrentIndex(index)

@@ -422,7 +422,8 @@ def test_an_overdue_scheduled_run_looks_overdue_and_says_since_when(qtbot, windo
     qtbot.waitUntil(lambda: window.model.row_of_run(overdue) is not None and window.model.row_of_run(later) is not None, timeout=10_000)
     overdue_cell = window.model.index(window.model.row_of_run(overdue), STATUS_COLUMN)
     later_cell = window.model.index(window.model.row_of_run(later), STATUS_COLUMN)
-    since = (now - dt.timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    run = window.model.run_at(overdue_cell.row())
+    since = window.model.time_format.shown(now - dt.timedelta(minutes=5), run.organization_timezone)  # the window's clock
     assert overdue_cell.data(Qt.ItemDataRole.ToolTipRole).startswith(f"Overdue since {since}")
     assert overdue_cell.data(OverdueRole) is not None
     assert later_cell.data(OverdueRole) is None and later_cell.data(Qt.ItemDataRole.ToolTipRole) is None
@@ -444,5 +445,6 @@ def test_the_run_id_and_scheduled_for_columns_are_hidden_until_chosen_in_the_hea
             action.trigger()
     assert not window.view.isColumnHidden(scheduled_for) and not window.view.isColumnHidden(run_column)
     row = window.model.row_of_run(run_id)
-    assert window.model.index(row, scheduled_for).data() == "2030-01-02T03:04:05Z"
+    shown = window.model.time_format.shown(when, window.model.run_at(row).organization_timezone)
+    assert window.model.index(row, scheduled_for).data() == shown
     assert window.model.index(row, run_column).data() == str(run_id)

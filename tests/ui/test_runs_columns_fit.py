@@ -41,7 +41,7 @@ def test_the_default_columns_fit_a_1366_pixel_window_beside_the_filters(qtbot, s
 
 def test_the_columns_left_out_by_default_are_in_the_columns_menu(qtbot, sqlite_db, tmp_path):
     window = open_at(qtbot, sqlite_db, tmp_path, 1366, 768)
-    assert {COLUMNS[c].key for c in HIDDEN_BY_DEFAULT} == {"in_progress_at", "completed_at"}
+    assert {COLUMNS[c].key for c in HIDDEN_BY_DEFAULT} == {"in_progress_at", "completed_at", "run_id", "scheduled_for"}
     window._fill_columns_menu(window.columns_menu)
     titles = {action.text(): action.isChecked() for action in window.columns_menu.actions() if action.isCheckable()}
     assert titles.get("In Progress At") is False and titles.get("Completed At") is False
