@@ -13,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -35,7 +34,7 @@ from enroller_desktop.db import explain_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.ui import theme
 from enroller_desktop.ui.background import Tasks
-from enroller_desktop.ui.exporting import ExportProgress, choose_export_path
+from enroller_desktop.ui.exporting import ExportProgress, add_export_and_close_shortcuts, choose_export_path
 from enroller_desktop.ui.run_models import PagedTableModel
 from enroller_desktop.ui.time_format import without_organization
 
@@ -125,14 +124,7 @@ class CompareWindow(QMainWindow):
         self.export_status = ExportProgress(self)
         self.export_status.finished.connect(self.export_finished)
         self.export_status.runningChanged.connect(lambda running: self.export_button.setEnabled(not running))
-        export_action = QAction("Export to CSV", self)
-        export_action.setShortcut(QKeySequence("Ctrl+E"))
-        export_action.triggered.connect(self.export_list)
-        self.addAction(export_action)
-        close_action = QAction("Close", self)
-        close_action.setShortcut(QKeySequence.StandardKey.Close)
-        close_action.triggered.connect(self.close)
-        self.addAction(close_action)
+        add_export_and_close_shortcuts(self, self.export_list)
         self.resize(1100, 720)
         self._tasks.run(lambda state: _read(db, first, second), self._show, self._refuse, name="compare runs")
 

@@ -17,7 +17,6 @@ import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -40,7 +39,7 @@ from enroller_desktop import explain, export, run_tables
 from enroller_desktop.db import customer_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.ui.background import Tasks
-from enroller_desktop.ui.exporting import ExportProgress, choose_export_path
+from enroller_desktop.ui.exporting import ExportProgress, add_export_and_close_shortcuts, choose_export_path
 from enroller_desktop.ui.run_models import PagedTableModel
 from enroller_desktop.ui.time_format import without_organization
 
@@ -225,14 +224,7 @@ class CustomerWindow(QMainWindow):
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
         self.export_status = ExportProgress(self)
-        action = QAction("Export to CSV", self)
-        action.setShortcut(QKeySequence("Ctrl+E"))
-        action.triggered.connect(self.export_current)
-        self.addAction(action)
-        close_action = QAction("Close", self)
-        close_action.setShortcut(QKeySequence.StandardKey.Close)
-        close_action.triggered.connect(self.close)
-        self.addAction(close_action)
+        add_export_and_close_shortcuts(self, self.export_current)
         self.resize(1200, 720)
         self._tasks.run(lambda state: explain.customer_story(db, customer_id), self._show,
                         lambda message: self.who.setText(f"Cannot read customer {customer_id}: {message}"))

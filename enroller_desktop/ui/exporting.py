@@ -12,7 +12,7 @@ from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QWidget
 
 from enroller_desktop import export
@@ -26,6 +26,19 @@ DONE_SHOWN_MS = 30_000
 def exported_words(rows: int, path: Path) -> str:
     """What the status bar says after an export: "Exported 1 row to FILE"."""
     return f"Exported {rows:,} row{'' if rows == 1 else 's'} to {path}"
+
+
+def add_export_and_close_shortcuts(window: QWidget, export_shown: Callable[[], None]) -> None:
+    """Ctrl+E exports what the window shows; the platform's Close key closes it
+    (the shortcuts of every window that has no menu bar of its own)."""
+    export_action = QAction("Export to CSV", window)
+    export_action.setShortcut(QKeySequence("Ctrl+E"))
+    export_action.triggered.connect(export_shown)
+    window.addAction(export_action)
+    close_action = QAction("Close", window)
+    close_action.setShortcut(QKeySequence.StandardKey.Close)
+    close_action.triggered.connect(window.close)
+    window.addAction(close_action)
 
 
 def choose_export_path(parent: QWidget, suggested: Path) -> str | None:
