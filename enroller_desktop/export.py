@@ -32,7 +32,7 @@ from typing import TextIO
 from enroller_desktop import lifeline, run_index, run_tables
 from enroller_desktop.db import detail_queries, run_queries
 from enroller_desktop.db.engine import Database
-from enroller_desktop.errors import UserError
+from enroller_desktop.errors import UserError, one_line
 from enroller_desktop.times import TimeFormat
 
 ProgressCallback = Callable[[float, str], None]
@@ -390,7 +390,7 @@ def _write_part(parent_pid: int, url: str, tab: str, listing: detail_queries.Lis
         db.dispose()
         sender.send(("ok", done.value))
     except BaseException as exc:  # noqa: BLE001 - whatever it is, the first process must hear of it
-        sender.send(("error", str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+        sender.send(("error", one_line(exc)))
         raise SystemExit(1) from None
     finally:
         sender.close()

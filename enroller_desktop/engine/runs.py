@@ -47,7 +47,7 @@ from enroller_desktop.engine import contacts, criteria, expiry, funnel
 from enroller_desktop.engine.cancel import CancelToken
 from enroller_desktop.engine.retry import with_retries
 from enroller_desktop.engine.snapshot import CARRIED, Snapshot
-from enroller_desktop.errors import UserError
+from enroller_desktop.errors import UserError, one_line
 
 log = logging.getLogger(__name__)
 
@@ -343,7 +343,7 @@ class _Heartbeat(threading.Thread):
                     .returning(RUNS.c.cancel_requested_at)
                 ).first()
         except sa.exc.SQLAlchemyError as exc:  # a missed beat is not fatal; the next one may pass
-            log.warning("heartbeat of run %s missed: %s", self._run_id, str(exc).splitlines()[0])
+            log.warning("heartbeat of run %s missed: %s", self._run_id, one_line(exc))
             return
         if requested is not None and requested.cancel_requested_at is not None:
             self._token.cancel()

@@ -60,6 +60,7 @@ from enroller_desktop.db.enums import CampaignCustomerStatus
 from enroller_desktop.engine import contacts, funnel
 from enroller_desktop.engine.contact_rules import EMAIL, PHONE
 from enroller_desktop.engine.retry import with_retries
+from enroller_desktop.errors import one_line
 
 log = logging.getLogger(__name__)
 
@@ -214,4 +215,4 @@ class Snapshot:
         try:
             self._conn.close()  # rolls back what is open; its temporary tables go with it
         except sa.exc.SQLAlchemyError as exc:
-            log.warning("the run's snapshot connection did not close cleanly: %s", str(exc).splitlines()[0])
+            log.warning("the run's snapshot connection did not close cleanly: %s", one_line(exc))

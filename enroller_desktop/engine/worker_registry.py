@@ -32,6 +32,7 @@ from enroller_desktop import __version__
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.models import Worker
 from enroller_desktop.engine.runs import HEARTBEAT_INTERVAL_S, HEARTBEAT_TIMEOUT, utcnow
+from enroller_desktop.errors import one_line
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,7 @@ class Registration:
         try:
             self._update(**values)
         except sa.exc.SQLAlchemyError as exc:
-            log.warning("worker %r could not record %s: %s", self.name, ", ".join(values), str(exc).splitlines()[0])
+            log.warning("worker %r could not record %s: %s", self.name, ", ".join(values), one_line(exc))
 
     def _update(self, **values) -> None:
         with self.db.write() as conn:

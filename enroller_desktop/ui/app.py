@@ -24,7 +24,7 @@ from sqlalchemy.engine import make_url
 from enroller_desktop import __version__
 from enroller_desktop.config import ENV_DB_URL, default_db_url, mask_url
 from enroller_desktop.db.engine import Database, open_database
-from enroller_desktop.errors import DatabaseError
+from enroller_desktop.errors import DatabaseError, one_line
 from enroller_desktop.logs import setup_logging
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def startup_database(given: str | None, settings) -> tuple[Database, str | None]
     try:
         return open_database(_openable(last)), None
     except Exception as exc:  # noqa: BLE001 - whatever stops it, the default opens instead
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = one_line(exc)
         log.warning("last database %s not opened: %s", mask_url(last), reason)
         return open_database(default), f"The last database used could not be opened, so the default one is shown. {reason}"
 
@@ -141,7 +141,7 @@ def cannot_open(url: str | None, exc: Exception) -> None:
     asked for could be taken for it."""
     from PySide6.QtWidgets import QMessageBox
 
-    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    reason = one_line(exc)
     box = QMessageBox(QMessageBox.Icon.Critical, "Cannot open the database", reason)
     box.setObjectName("cannotOpenDatabase")
     box.setInformativeText(f"Check the database named to the launcher (--db or {ENV_DB_URL}), then start again.")

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from enroller_desktop.ui.help_dialogs import version_lines
+from enroller_desktop.errors import one_line
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ class ErrorReporter(QObject):
             return
         self.caught_count += 1
         log.error("unexpected error", exc_info=(exc_type, exc, tb))
-        summary = f"{exc_type.__name__}: {exc}".splitlines()[0] if str(exc) else exc_type.__name__
+        summary = one_line(exc, with_type=True) if exc is not None else exc_type.__name__
         self.caught.emit(summary, "".join(traceback.format_exception(exc_type, exc, tb)))
 
     def show(self, summary: str, details: str) -> None:

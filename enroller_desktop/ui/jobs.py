@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from enroller_desktop.engine.cancel import CancelToken
+from enroller_desktop.errors import one_line
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ class Job(QRunnable):
             result = self._fn(state)
         except Exception as exc:  # noqa: BLE001 - every failure reaches the user as a message
             log.exception("job %s failed", self.name)
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            message = one_line(exc)
             self.signals.failed.emit(message, traceback.format_exc())
         else:
             self.signals.succeeded.emit(result)

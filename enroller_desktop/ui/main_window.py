@@ -66,6 +66,7 @@ from enroller_desktop.ui import consent_view
 from enroller_desktop.ui.trends import TrendsDock
 from enroller_desktop.ui.workers_view import WorkersDock
 from enroller_desktop.ui.welcome import WelcomeView
+from enroller_desktop.errors import one_line
 
 log = logging.getLogger(__name__)
 
@@ -501,7 +502,7 @@ class MainWindow(QMainWindow):
             show_run_window(self.db, run_id, self, settings=self.settings)
         except Exception as exc:  # noqa: BLE001 - a run that cannot be shown is a message, not a crash
             log.exception("cannot open run %s", run_id)
-            self.statusBar().showMessage(f"Cannot open run {run_id}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", 10000)
+            self.statusBar().showMessage(f"Cannot open run {run_id}: {one_line(exc)}", 10000)
 
     def open_first_run(self) -> None:
         """Open the newest run's detail window (for --smoke), once the rows are read."""
