@@ -70,7 +70,7 @@ BASIS_LABELS = {
 }
 CONSENTING = frozenset({ConsentBasis.EXPRESS, ConsentBasis.IMPLIED_PURCHASE, ConsentBasis.IMPLIED_INQUIRY})
 
-#: ``compare(left, op, right)``: timestamps compared exactly on the dialect (the funnel's ``compare_moments``).
+#: ``compare(left, op, right)``: timestamps compared exactly on the dialect (:func:`~enroller_desktop.engine.sql_time.compare_moments`).
 Compare = Callable[..., ColumnElement[bool]]
 
 

@@ -39,7 +39,7 @@ from enroller_desktop.db.models import Campaign, CampaignCustomer, CampaignExclu
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.types import UTCDateTime
 from enroller_desktop.engine import consent, contacts, criteria, funnel
-from enroller_desktop.engine.funnel import compare_moments
+from enroller_desktop.engine.sql_time import compare_moments
 from enroller_desktop.errors import UserError
 
 CUSTOMERS = Customer.__table__

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from enroller_desktop.db.enums import CampaignCustomerStatus, Expiration
-from enroller_desktop.engine.funnel import ENROLLMENTS, POTENTIALS, FunnelContext, _start_of_day, _time, compare_moments, vehicle_key
+from enroller_desktop.engine.funnel import ENROLLMENTS, POTENTIALS, FunnelContext, vehicle_key
+from enroller_desktop.engine.sql_time import compare_moments, start_of_day, time_literal
 
 
 def expire(conn: Connection, ctx: FunnelContext, *, ends_on: dt.date | None, expire_after_days: int | None,
@@ -34,7 +35,7 @@ def expire(conn: Connection, ctx: FunnelContext, *, ends_on: dt.date | None, exp
     if campaign_ended:
         reasons.append((sa.true(), Expiration.CAMPAIGN_ENDED.value))
     if expire_after_days is not None:
-        cutoff = _start_of_day(ctx.as_of_date - dt.timedelta(days=expire_after_days))
+        cutoff = start_of_day(ctx.as_of_date - dt.timedelta(days=expire_after_days))
         aged_out = compare_moments(ctx, cc.c.enrolled_at, operator.lt, cutoff)
         reasons.append((sa.and_(cc.c.enrolled_at.is_not(None), aged_out), Expiration.AGED_OUT.value))
     still_candidate = sa.exists().where(
@@ -46,7 +47,7 @@ def expire(conn: Connection, ctx: FunnelContext, *, ends_on: dt.date | None, exp
 
     statement = (
         sa.update(cc)
-        .values(expired_at=_time(ctx.as_of), expiration=sa.case(*reasons))
+        .values(expired_at=time_literal(ctx.as_of), expiration=sa.case(*reasons))
         .where(
             cc.c.campaign_id == ctx.campaign_id,
             cc.c.expired_at.is_(None),

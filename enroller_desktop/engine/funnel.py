@@ -51,9 +51,9 @@ from enroller_desktop.db.models import (
     Vehicle,
 )
 from enroller_desktop.db.stages import Stage, stage_condition
-from enroller_desktop.db.types import UTCDateTime
 from enroller_desktop.engine import consent, criteria
-from enroller_desktop.engine.sqlite_time import exact_parts
+from enroller_desktop.engine.sql_time import compare_moments
+from enroller_desktop.engine.sql_time import time_literal as _time  # its old private spelling, kept so the move touches no statement
 
 CUSTOMERS = Customer.__table__
 VEHICLES = Vehicle.__table__
@@ -100,47 +100,6 @@ class FunnelContext:
     @property
     def uses_any_channel(self) -> bool:
         return self.uses_email or self.uses_phone or self.uses_sms
-
-
-def _time(value: dt.datetime) -> ColumnElement:
-    return sa.literal(value, UTCDateTime())
-
-
-def moment(ctx: "FunnelContext", value) -> ColumnElement:
-    """A timestamp (a column or a Python time) in a form that compares as time.
-
-    On SQLite a timestamp is text, and other systems may write it without
-    fractional seconds, with a 'T', or with an offset; text comparison would then
-    be wrong at the boundaries the spec draws. ``julianday`` reads all of these.
-    """
-    expr = _time(value) if isinstance(value, dt.datetime) else value
-    return sa.func.julianday(expr) if ctx.dialect == "sqlite" else expr
-
-
-_STRICT = {operator.le: operator.lt, operator.ge: operator.gt, operator.gt: operator.gt, operator.lt: operator.lt}
-
-
-def compare_moments(ctx: "FunnelContext", left, op, right) -> ColumnElement[bool]:
-    """``left op right`` between timestamps (columns or Python times), to the microsecond.
-
-    On SQLite, ``julianday`` rounds to the millisecond: alone, it let a consent
-    1 µs after the as-of time count. Its order is right whenever it tells two
-    times apart (rounding keeps order); only a tie is decided again, exactly, by
-    :func:`sqlite_time.exact_parts`. The stored text never decides by itself: another
-    system may write '2024-11-27 00:00:00' where we write
-    '2024-11-27 00:00:00.000000', and as text the first sorts before the second.
-    """
-    a, b = moment(ctx, left), moment(ctx, right)
-    if ctx.dialect != "sqlite":
-        return op(a, b)
-    text_a, text_b = (_time(v) if isinstance(v, dt.datetime) else v for v in (left, right))
-    (whole_a, micro_a), (whole_b, micro_b) = exact_parts(text_a), exact_parts(text_b)
-    exact = sa.or_(_STRICT[op](whole_a, whole_b), sa.and_(whole_a == whole_b, op(micro_a, micro_b)))
-    return sa.or_(_STRICT[op](a, b), sa.and_(a == b, exact))
-
-
-def _start_of_day(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.timezone.utc)
 
 
 def vehicle_key(column) -> ColumnElement:

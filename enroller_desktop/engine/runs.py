@@ -43,7 +43,7 @@ from enroller_desktop.db.models import (
     Organization,
     QueryParam,
 )
-from enroller_desktop.engine import contacts, criteria, expiry, funnel
+from enroller_desktop.engine import contacts, criteria, expiry, funnel, sql_time
 from enroller_desktop.engine.cancel import CancelToken
 from enroller_desktop.engine.retry import with_retries
 from enroller_desktop.engine.snapshot import CARRIED, Snapshot
@@ -154,7 +154,7 @@ def claim_values(now: dt.datetime) -> dict:
         "status": RunStatus.IN_PROGRESS,
         "in_progress_at": now,
         "heartbeat_at": now,
-        "as_of": sa.func.coalesce(RUNS.c.as_of, funnel._time(now)),
+        "as_of": sa.func.coalesce(RUNS.c.as_of, sql_time.time_literal(now)),
     }
 
 
@@ -213,7 +213,7 @@ def recover_interrupted(db: Database, *, now: dt.datetime | None = None) -> list
     """Runs left in progress by a process that died (no heartbeat for 60 s) become
     ``error`` "interrupted". Returns their ids."""
     now = now or utcnow()
-    stale = sa.func.coalesce(RUNS.c.heartbeat_at, RUNS.c.in_progress_at, RUNS.c.created_at) < funnel._time(now - HEARTBEAT_TIMEOUT)
+    stale = sa.func.coalesce(RUNS.c.heartbeat_at, RUNS.c.in_progress_at, RUNS.c.created_at) < sql_time.time_literal(now - HEARTBEAT_TIMEOUT)
     with db.write() as conn:
         interrupted = conn.execute(
             sa.update(RUNS)

@@ -27,7 +27,7 @@ from enroller_desktop.engine.runs import (
     utcnow,
 )
 from enroller_desktop.engine.cancel import CancelToken
-from enroller_desktop.engine.funnel import _time
+from enroller_desktop.engine.sql_time import time_literal
 from enroller_desktop.engine.worker_registry import Registration
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ def claim_next_due(db: Database) -> int | None:
     """Claim the next due scheduled run, or return None when none is due."""
     due = (
         sa.select(RUNS.c.id)
-        .where(RUNS.c.status == RunStatus.SCHEDULED.value, RUNS.c.scheduled_for <= _time(utcnow()))
+        .where(RUNS.c.status == RunStatus.SCHEDULED.value, RUNS.c.scheduled_for <= time_literal(utcnow()))
         .order_by(RUNS.c.scheduled_for, RUNS.c.id)
     )
     if db.dialect == "postgresql":

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from enroller_desktop.db.enums import Expiration, RunPurpose
-from enroller_desktop.engine.funnel import compare_moments
+from enroller_desktop.engine.sql_time import compare_moments
 from tests.engine.builders import (
     AS_OF,
     AS_OF_DATE,
