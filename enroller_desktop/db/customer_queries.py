@@ -28,6 +28,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from enroller_desktop.db.detail_queries import Listing
 from enroller_desktop.db.enums import CampaignCustomerStatus
+from enroller_desktop.db.folding import fold_ascii
 from enroller_desktop.db.models import (
     Campaign,
     CampaignCustomer,
@@ -53,7 +54,6 @@ SEARCH_LIMIT = 50
 #: Characters a phone is written with besides its digits (SQLite strips these; PostgreSQL every non-digit).
 PHONE_FORMATTING = (" ", "-", "(", ")", ".", "+", "/")
 _LAST = "\U0010ffff"
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 class CustomerNotFound(UserError):
@@ -75,9 +75,10 @@ def phone_digits(column, dialect: str) -> ColumnElement:
     return expression
 
 
-def folded(column, dialect: str) -> ColumnElement:
+def ascii_lowered(column, dialect: str) -> ColumnElement:
     """The ASCII letters folded to lower case and nothing else (RULES §3), ordered by
-    code point: the text indexes' expression. PostgreSQL's lower() would fold all
+    code point: the text indexes' expression (migration 0003), so spelled as they
+    were created (``lower()`` on SQLite, not :func:`folding.ascii_case_key`'s NOCASE). PostgreSQL's lower() would fold all
     of Unicode, so it translates A-Z instead."""
     if dialect == "postgresql":
         return sa.func.translate(column, _literal(string.ascii_uppercase), _literal(string.ascii_lowercase)).collate("C")
@@ -93,7 +94,7 @@ def index_sql(dialect: str) -> list[tuple[str, str]]:
     def sql(expression) -> str:
         return str(expression.compile(dialect=compiler, compile_kwargs={"literal_binds": True}))
 
-    indexes = [(f"ix_customers_search_{name}", f"organization_id, ({sql(folded(sa.column(name), dialect))})")
+    indexes = [(f"ix_customers_search_{name}", f"organization_id, ({sql(ascii_lowered(sa.column(name), dialect))})")
                for name in ("first_name", "last_name", "email")]
     indexes += [(f"ix_customers_search_{name}_digits", f"organization_id, ({sql(phone_digits(sa.column(name), dialect))})")
                 for name in ("phone", "mobile")]
@@ -131,14 +132,14 @@ def search_customers(conn: Connection, text: str, organization_id: int | None, l
     if text.isdigit() and len(text) <= 18:
         branches.append(c.id == int(text))
     if organization_id is not None:
-        lowered = text.translate(_ASCII_LOWER)
-        branches += [_prefix(folded(c.last_name, dialect), lowered), _prefix(folded(c.first_name, dialect), lowered),
-                     _prefix(folded(c.email, dialect), lowered)]
+        lowered = fold_ascii(text)
+        branches += [_prefix(ascii_lowered(c.last_name, dialect), lowered), _prefix(ascii_lowered(c.first_name, dialect), lowered),
+                     _prefix(ascii_lowered(c.email, dialect), lowered)]
         words = lowered.split()
         for cut in range(1, min(len(words), 4)):  # "first last", where either may hold a space
-            branches.append(sa.and_(folded(c.first_name, dialect) == " ".join(words[:cut]) if cut < len(words) - 1 else
-                                    _prefix(folded(c.first_name, dialect), " ".join(words[:cut])),
-                                    _prefix(folded(c.last_name, dialect), " ".join(words[cut:]))))
+            branches.append(sa.and_(ascii_lowered(c.first_name, dialect) == " ".join(words[:cut]) if cut < len(words) - 1 else
+                                    _prefix(ascii_lowered(c.first_name, dialect), " ".join(words[:cut])),
+                                    _prefix(ascii_lowered(c.last_name, dialect), " ".join(words[cut:]))))
         digits = "".join(ch for ch in text if ch.isdigit())
         if len(digits) >= 3 and len(digits) * 2 >= len(text.replace(" ", "")):
             for column in (c.phone, c.mobile):

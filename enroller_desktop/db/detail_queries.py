@@ -31,7 +31,6 @@ import contextlib
 import dataclasses
 import datetime as dt
 import itertools
-import string
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -41,6 +40,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 
 from enroller_desktop.db import explain_queries, folding
+from enroller_desktop.db.folding import ascii_case_key
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose
 from enroller_desktop.db.models import (
     Campaign,
@@ -73,8 +73,6 @@ campaign_customers = CampaignCustomer.__table__
 _LAST_TEXT = "\U0010ffff"
 _LAST_TIME = dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc)
 _LAST_CHECK = 2
-_UPPER = sa.literal_column(f"'{string.ascii_uppercase}'", sa.Text)
-_LOWER = sa.literal_column(f"'{string.ascii_lowercase}'", sa.Text)
 
 
 class RunNotFound(UserError):
@@ -167,13 +165,8 @@ class PotentialFilter:
 
 
 def _text_key(column, dialect: str) -> ColumnElement:
-    """ASCII case folded, then code point order, the same on both databases: NOCASE
-    on SQLite folds exactly A-Z; on PostgreSQL ``lower()`` would fold all of
-    Unicode, so ``translate`` folds A-Z and ``COLLATE "C"`` orders by code point."""
-    filled = sa.func.coalesce(column, _LAST_TEXT, type_=sa.Text)
-    if dialect == "sqlite":
-        return filled.collate("NOCASE")
-    return sa.func.translate(filled, _UPPER, _LOWER, type_=sa.Text).collate("C")
+    """ASCII case folded, then code point order (:func:`folding.ascii_case_key`), NULL last."""
+    return ascii_case_key(sa.func.coalesce(column, _LAST_TEXT, type_=sa.Text), dialect)
 
 
 def _time_key(column) -> ColumnElement:

@@ -12,6 +12,10 @@ database may not let us create; ``lower`` of a non-ASCII letter follows the
 database's collation). Both are built from the one table below, so the two
 databases find the same rows. Other letters (Greek, Cyrillic…) keep their case.
 
+The rules that compare text (criteria, RULES §3 Text; the sort of a table's
+text columns) fold ASCII case only and order by code point: :func:`fold_ascii`
+in Python and :func:`ascii_case_key` in SQL, the one spelling of that fold.
+
 Speed: a search matches text anywhere in a name (``LIKE '%…%'``), which no
 index serves on either database; it scans the run's potentials (found by the
 ``run_id`` index), and a page of the table stops at its LIMIT, so only the count
@@ -26,6 +30,7 @@ outnumbering their characters on PostgreSQL). Measured with ``bench/search.py``
 
 from __future__ import annotations
 
+import string
 import unicodedata
 
 import sqlalchemy as sa
@@ -114,3 +119,26 @@ def _contains_postgresql(element, compiler, **kw) -> str:
     condition = sa.or_(sa.and_(ascii_only, sa.func.lower(expression).like(pattern, escape="\\")),
                        sa.and_(sa.not_(ascii_only), folded(expression).like(pattern, escape="\\")))
     return compiler.process(sa.Grouping(condition), **kw)
+
+
+# -- ASCII case only (criteria, sorting) ----------------------------------------------
+
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_UPPER = sa.literal_column(f"'{string.ascii_uppercase}'", sa.Text)
+_LOWER = sa.literal_column(f"'{string.ascii_lowercase}'", sa.Text)
+
+
+def fold_ascii(text: str) -> str:
+    """``text`` with A-Z lowered and nothing else changed (RULES §3, Text)."""
+    return text.translate(_ASCII_LOWER)
+
+
+def ascii_case_key(expression, dialect: str) -> ColumnElement:
+    """``expression`` as text compares and sorts: ASCII case folded, then code point
+    order, the same on both databases. NOCASE on SQLite folds exactly A-Z (whatever
+    ICU the library was built with, unlike ``lower()``); on PostgreSQL ``lower()``
+    would fold all of Unicode, so ``translate`` folds A-Z and ``COLLATE "C"``
+    orders by code point (the byte order of UTF-8)."""
+    if dialect == "sqlite":
+        return expression.collate("NOCASE")
+    return sa.func.translate(expression, _UPPER, _LOWER, type_=sa.Text).collate("C")

@@ -43,11 +43,11 @@ import json
 import math
 import operator
 import re
-import string
 from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
+from enroller_desktop.db.folding import ascii_case_key, fold_ascii
 from enroller_desktop.engine.sqlite_time import whole_seconds
 
 #: How deeply all/any/not may nest.
@@ -353,13 +353,7 @@ def validate_event_key(field: str | None) -> str | None:
 
 # --- text, numbers and dates as both sides compare them ----------------------------
 
-_ASCII_FOLD = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 _INT64 = range(-(2**63), 2**63)
-
-
-def fold(text: str) -> str:
-    """``text`` with A-Z lowered and nothing else changed (RULES §3, Text)."""
-    return text.translate(_ASCII_FOLD)
 
 
 def _shift(day: dt.date, days: int) -> dt.date | None:
@@ -401,10 +395,6 @@ def compile_criterion(node: Node, *, customer, vehicle, customer_tags, as_of: dt
     return _SqlCriterion(customer, vehicle, customer_tags, as_of, dialect).expression(node)
 
 
-_UPPER = sa.literal_column(f"'{string.ascii_uppercase}'", sa.Text)
-_LOWER = sa.literal_column(f"'{string.ascii_lowercase}'", sa.Text)
-
-
 @dataclass(frozen=True)
 class _SqlCriterion:
     customer: sa.FromClause
@@ -430,9 +420,7 @@ class _SqlCriterion:
         """The field as comparisons see it: text folded, timestamps as dates."""
         column = self.column(field)
         if field.kind is Kind.TEXT:
-            if self.dialect == "sqlite":
-                return column.collate("NOCASE")
-            return sa.func.translate(column, _UPPER, _LOWER, type_=sa.Text).collate("C")
+            return ascii_case_key(column, self.dialect)
         if field.kind is Kind.TIMESTAMP:
             if self.dialect == "sqlite":
                 # Its date to the microsecond: date() alone rounds 23:59:59.9997 up to the next day.
@@ -479,7 +467,7 @@ def _param(field: Field, value: Scalar) -> ColumnElement:
     """A bind parameter typed for ``field``, so that each database compares it as
     the field's kind, and text already folded like the column."""
     if field.kind is Kind.TEXT:
-        return sa.literal(fold(value), sa.Text)
+        return sa.literal(fold_ascii(value), sa.Text)
     if field.kind.is_date:
         return sa.literal(value, sa.Date)
     if isinstance(value, int):
@@ -567,7 +555,7 @@ def _evaluate_condition(node: Condition, customer: dict, vehicle: dict | None, t
 
 def _comparable(field: Field, value):
     if field.kind is Kind.TEXT:
-        return fold(value)
+        return fold_ascii(value)
     if field.kind.is_date:
         return _utc_date(value)
     return value

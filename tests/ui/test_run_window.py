@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from enroller_desktop import export, run_detail
 from enroller_desktop.db import detail_queries
 from enroller_desktop.db import models as m
+from enroller_desktop.db.folding import fold_ascii
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose, RunStatus, RunStep
 from enroller_desktop.engine import criteria
 from enroller_desktop.ui import run_window as run_window_module
@@ -273,7 +274,7 @@ def test_a_thousand_potentials_scroll_in_keyset_pages_matching_the_sql_order(qtb
     shown = [model.row_text(row, column) for row in range(model.rowCount())]
     stored = potentials_of(db, built.run_id)
     # Empty last: first when descending; ASCII case folded; ties by id.
-    in_sql_order = sorted(stored, key=lambda p: ("\U0010ffff" if p.last_name is None else criteria.fold(p.last_name), p.id), reverse=True)
+    in_sql_order = sorted(stored, key=lambda p: ("\U0010ffff" if p.last_name is None else fold_ascii(p.last_name), p.id), reverse=True)
     assert shown == [p.last_name or "" for p in in_sql_order]
 
 
