@@ -109,3 +109,7 @@ class Check(_Word):
 
 
 CHANNEL_CHECKS = (Check.VALID_EMAIL, Check.VALID_PHONE, Check.VALID_MESSAGE)
+
+#: A check's stored result (NULL where it does not apply).
+PASSED = 1
+FAILED = 0

@@ -26,14 +26,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 
+from enroller_desktop.db.enums import PASSED
 from enroller_desktop.db.models import EnrollerRunCustomer, EnrollerRunQueryParam, QueryParam
 from enroller_desktop.errors import UserError
 
 potentials = EnrollerRunCustomer.__table__
 run_query_params = EnrollerRunQueryParam.__table__
 query_params = QueryParam.__table__
-
-PASSED = 1
 
 #: The conditions in funnel order, keyed as the potentials' columns.
 CONDITIONS = ("deleted", "channels", "unique_event", "already_in_queue", "casl", "opt_out_all", "marketing_exclusion")

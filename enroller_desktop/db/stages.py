@@ -32,11 +32,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from enroller_desktop.db.enums import PotentialStatus, RunPurpose
+from enroller_desktop.db.enums import PASSED, PotentialStatus, RunPurpose
 from enroller_desktop.db.models import EnrollerRunCustomer
-
-PASSED = 1
-FAILED = 0
 
 
 class Stage(enum.Enum):

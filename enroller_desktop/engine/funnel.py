@@ -35,6 +35,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from enroller_desktop.db.enums import (
+    FAILED,
+    PASSED,
     QUEUE_STATUSES,
     CampaignCustomerPurpose,
     CampaignCustomerStatus,
@@ -64,7 +66,6 @@ CAMPAIGNS = Campaign.__table__
 EXCLUDED_TAGS = CampaignExcludedTag.__table__
 VERDICTS = ContactVerdict.__table__
 
-PASSED, FAILED = 1, 0
 
 # Literal (not bound) so that SQLite and PostgreSQL match the expressions of the
 # unique enrollment index and use it.
