@@ -35,14 +35,13 @@ from enroller_desktop import consent_exports
 from enroller_desktop.db import choice_queries, consent_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.engine import consent_outlook
+from enroller_desktop.ui import theme
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.exporting import ExportProgress, choose_export_path
 
 #: Customers of the list shown in the window; Export writes them all.
 LIST_ROWS = 500
 DAY_SECONDS = 86400
-AT_RISK_COLOUR = "#d97706"
-REST_COLOUR = "#1d6fd8"
 
 
 def _epoch(day: dt.date) -> float:
@@ -230,9 +229,9 @@ class ConsentForecastWindow(QMainWindow):
         at_risk = [p.active_enrollments for p in periods]
         rest = [p.rest for p in periods]
         pg = self._pg
-        self.plot.addItem(pg.BarGraphItem(x=xs, height=at_risk, width=width * 0.8, brush=AT_RISK_COLOUR, pen=None,
+        self.plot.addItem(pg.BarGraphItem(x=xs, height=at_risk, width=width * 0.8, brush=theme.AT_RISK, pen=None,
                                           name="Active enrollment (at risk)"))
-        self.plot.addItem(pg.BarGraphItem(x=xs, y0=at_risk, height=rest, width=width * 0.8, brush=REST_COLOUR, pen=None,
+        self.plot.addItem(pg.BarGraphItem(x=xs, y0=at_risk, height=rest, width=width * 0.8, brush=theme.ACCENT, pen=None,
                                           name="No active enrollment"))
         end = result.first_day + dt.timedelta(days=result.days)
         first = result.first_day - dt.timedelta(days=result.first_day.weekday() if weekly else 0)
@@ -293,7 +292,7 @@ class ConsentWarning(QLabel):
         super().__init__(parent)
         self.db = db
         self.setWordWrap(True)
-        self.setStyleSheet(f"color: {AT_RISK_COLOUR}")
+        self.setStyleSheet(f"color: {theme.AT_RISK}")
         self.hide()
         self._tasks = Tasks(self, threads=1)
         self._serial = 0

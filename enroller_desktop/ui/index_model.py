@@ -39,7 +39,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPalette, QPen
+from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from enroller_desktop.db import index_queries
@@ -57,6 +57,7 @@ from enroller_desktop.run_index import (  # noqa: F401 - the window and its test
     overdue_since,
 )
 from enroller_desktop.times import TimeFormat, ZoneChoice, zone
+from enroller_desktop.ui import theme
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.jobs import JobState
 
@@ -479,36 +480,6 @@ def default_column_widths(metrics) -> dict[int, int]:
     return widths
 
 
-STATUS_COLOURS: dict[RunStatus, tuple[str, str]] = {
-    # background, text: readable on light and dark palettes alike
-    RunStatus.SCHEDULED: ("#e3e8ef", "#334155"),
-    RunStatus.IN_PROGRESS: ("#dbeafe", "#1e40af"),
-    RunStatus.COMPLETED: ("#dcfce7", "#166534"),
-    RunStatus.ERROR: ("#fee2e2", "#991b1b"),
-    RunStatus.CANCELED: ("#fef3c7", "#92400e"),
-    RunStatus.NOT_APPLICABLE: ("#f1f5f9", "#526176"),
-}
-
-#: The badges on a dark palette: deep tints with light text, the same hues.
-STATUS_COLOURS_DARK: dict[RunStatus, tuple[str, str]] = {
-    RunStatus.SCHEDULED: ("#334155", "#e2e8f0"),
-    RunStatus.IN_PROGRESS: ("#1e3a8a", "#bfdbfe"),
-    RunStatus.COMPLETED: ("#14532d", "#bbf7d0"),
-    RunStatus.ERROR: ("#7f1d1d", "#fecaca"),
-    RunStatus.CANCELED: ("#78350f", "#fde68a"),
-    RunStatus.NOT_APPLICABLE: ("#1e293b", "#94a3b8"),
-}
-
-
-def status_colours(palette) -> dict[RunStatus, tuple[str, str]]:
-    """The badges' (background, text) colours for ``palette``, light or dark."""
-    return STATUS_COLOURS_DARK if palette.color(QPalette.ColorRole.Base).lightness() < 128 else STATUS_COLOURS
-#: A scheduled run past its time: nobody has executed it yet.
-OVERDUE_COLOURS = ("#ffedd5", "#9a3412")
-
-VIEW_ICON_COLOUR = QColor("#1d6fd8")
-
-
 class StatusDelegate(QStyledItemDelegate):
     """The status as a coloured badge; a run this window executes shows its progress."""
 
@@ -527,10 +498,10 @@ class StatusDelegate(QStyledItemDelegate):
         progress = index.data(ProgressRole)
         if progress is not None and status is RunStatus.SCHEDULED:
             status = RunStatus.IN_PROGRESS  # executing here before a poll has read its new status
-        background, foreground = status_colours(option.palette)[status]
+        background, foreground = theme.status_colours(option.palette)[status]
         label = status.label
         if progress is None and index.data(OverdueRole) is not None:
-            background, foreground = OVERDUE_COLOURS
+            background, foreground = theme.OVERDUE_COLOURS
             label = "Scheduled · overdue"
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -546,7 +517,7 @@ class StatusDelegate(QStyledItemDelegate):
             done.setWidth(rect.width() * max(0.0, min(1.0, progress)))
             painter.save()
             painter.setClipPath(path)
-            painter.fillRect(done, QColor("#2563eb" if status_colours(option.palette) is STATUS_COLOURS_DARK else "#93c5fd"))
+            painter.fillRect(done, QColor(theme.progress_fill(option.palette)))
             painter.restore()
             label = f"{label} {progress:.0%}"
         painter.setPen(QPen(QColor(foreground)))
@@ -577,11 +548,11 @@ class ViewIconDelegate(QStyledItemDelegate):
         path.moveTo(eye.left(), eye.center().y())
         path.quadTo(eye.center().x(), eye.top() - size * 0.35, eye.right(), eye.center().y())
         path.quadTo(eye.center().x(), eye.bottom() + size * 0.35, eye.left(), eye.center().y())
-        painter.setPen(QPen(VIEW_ICON_COLOUR, 1.6))
+        painter.setPen(QPen(QColor(theme.ACCENT), 1.6))
         painter.drawPath(path)
         pupil = QRectF(0, 0, size * 0.42, size * 0.42)
         pupil.moveCenter(centre)
-        painter.setBrush(QBrush(VIEW_ICON_COLOUR))
+        painter.setBrush(QBrush(QColor(theme.ACCENT)))
         painter.drawEllipse(pupil)
         painter.restore()
 

@@ -643,7 +643,7 @@ class MainWindow(QMainWindow):
         label = self.database_label
         label.setText(label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, DATABASE_LABEL_WIDTH))
         label.setToolTip(f"{text}\nWhat is shown stays; the window reconnects by itself." if alarm else text)
-        label.setStyleSheet(f"color: {'#ff7b72' if theme.is_dark() else '#b91c1c'}" if alarm else "")
+        label.setStyleSheet(f"color: {theme.alarm()}" if alarm else "")
 
     def choose_sqlite_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open a SQLite database", "", "SQLite databases (*.sqlite3 *.sqlite *.db);;All files (*)")

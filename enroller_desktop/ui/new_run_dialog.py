@@ -44,7 +44,7 @@ from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import RunPurpose
 from enroller_desktop.db.choice_queries import CampaignChoice
 from enroller_desktop.times import TimeFormat, ZoneChoice
-from enroller_desktop.ui import questions
+from enroller_desktop.ui import questions, theme
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.consent_view import ConsentWarning
 from enroller_desktop.ui.preview_panel import PreviewPanel
@@ -113,7 +113,7 @@ class NewRunDialog(QDialog):
         when_row.addWidget(self.scheduled_for, 1)
         self.message = QLabel("")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #b91c1c")
+        self.message.setStyleSheet(f"color: {theme.ALARM}")
 
         self.form = form = QFormLayout()
         form.addRow("&Organization", self.organization)

@@ -19,7 +19,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from PySide6.QtCore import QAbstractItemModel, QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QPalette
+from PySide6.QtGui import QBrush, QFont
 
 from enroller_desktop.db.detail_queries import Listing
 from enroller_desktop.db.engine import Database
@@ -27,6 +27,7 @@ from enroller_desktop.db.enums import RunStep
 from enroller_desktop.run_detail import EVENTS
 from enroller_desktop.tables import Column, Table
 from enroller_desktop.times import ShownTimes
+from enroller_desktop.ui import theme
 from enroller_desktop.ui.jobs import Job, JobState, keep_until_finished, start
 
 PAGE_SIZE = 200
@@ -36,38 +37,11 @@ _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _CENTER = int(Qt.AlignmentFlag.AlignCenter)
 
 
-def _is_dark(palette: QPalette) -> bool:
-    return palette.color(QPalette.ColorRole.Base).lightness() < 128
-
-
-class Tones:
-    """The colours of outcomes, chosen for the current palette so that they read on
-    a light and on a dark background."""
-
-    def __init__(self, palette: QPalette | None = None) -> None:
-        palette = palette or QGuiApplication.palette()
-        dark = _is_dark(palette)
-        self.good = QColor("#5bd27a" if dark else "#1a7f37")
-        self.bad = QColor("#ff7b72" if dark else "#c62828")
-        self.warn = QColor("#e3b341" if dark else "#9a6700")
-        self.muted = palette.color(QPalette.ColorRole.PlaceholderText)
-        self.by_text = {
-            "Passed": self.good,
-            "Failed": self.bad,
-            "NA": self.muted,
-            "Success": self.good,
-            "Valid": self.good,
-            "Invalid": self.bad,
-            "Error": self.bad,
-            "Warning": self.warn,
-        }
-
-
 _BOLD = QFont()
 _BOLD.setBold(True)
 
 
-def _cell_role(column: Column, text: str, role: int, tones: Tones):
+def _cell_role(column: Column, text: str, role: int, tones: theme.Tones):
     """The styling roles of one cell, from its column's kind and its shown text."""
     if role == Qt.ItemDataRole.TextAlignmentRole:
         if column.kind == "number":
@@ -125,7 +99,7 @@ class PagedTableModel(_TableModel):
         self._times = times
         self._table = table
         self._listing = listing
-        self._tones = Tones()
+        self._tones = theme.Tones()
         self._generation = 0
         self._rows = 0
         self._count: int | None = None
@@ -337,7 +311,7 @@ class RowsTableModel(_TableModel):
         self._table = table
         self._rows: list[list[str]] = []
         self._tips: list[dict[int, str]] = []
-        self._tones = Tones()
+        self._tones = theme.Tones()
         self.emphasis: dict[int, str] = {}  # row -> "bad": a row that must stand out
 
     @property
@@ -389,7 +363,7 @@ class EventTreeModel(QAbstractItemModel):
         super().__init__(parent)
         self._stages = list(RunStep)
         self._events: dict[RunStep, list[tuple[list[str], str, str]]] = {stage: [] for stage in self._stages}
-        self._tones = Tones()
+        self._tones = theme.Tones()
 
     def set_events(self, events, times: ShownTimes | None = None) -> None:
         """``events`` are rows of :func:`detail_queries.run_events`; ``times`` shows

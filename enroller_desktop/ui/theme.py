@@ -11,6 +11,11 @@ The action icons are monochrome SVGs under ``resources/icons`` written with
 ``currentColor``; they are rendered here in the palette's text colour, so they
 read on a dark toolbar as well as on a light one. Widgets that draw their own
 colours ask :func:`is_dark`.
+
+Every colour the interface chooses itself is here, each with its light and dark
+tone: the run statuses' badges (the index, the workers dock, Trends), the tones
+of outcomes in the tables (:class:`Tones`), the alarm red of a message, and the
+accent blue of the view icon and the charts.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QP
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication, QStyleFactory
 
+from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.resources import APP_ICON_SIZES, action_icon, app_icon_png
 
 PALETTE_CHOICES = ("system", "light", "dark")
@@ -163,3 +169,75 @@ def app_icon() -> QIcon:
     for size in APP_ICON_SIZES:
         result.addFile(str(app_icon_png(size)))
     return result
+
+
+# -- the colours the interface chooses ------------------------------------------------
+
+#: The view icon's, Trends' line's and the consent chart's blue.
+ACCENT = "#1d6fd8"
+#: The consent chart's bars of customers whose consent lapses.
+AT_RISK = "#d97706"
+#: A message that says something is wrong (light, dark palette).
+ALARM = "#b91c1c"
+ALARM_DARK = "#ff7b72"
+
+STATUS_COLOURS: dict[RunStatus, tuple[str, str]] = {
+    # background, text: readable on light and dark palettes alike
+    RunStatus.SCHEDULED: ("#e3e8ef", "#334155"),
+    RunStatus.IN_PROGRESS: ("#dbeafe", "#1e40af"),
+    RunStatus.COMPLETED: ("#dcfce7", "#166534"),
+    RunStatus.ERROR: ("#fee2e2", "#991b1b"),
+    RunStatus.CANCELED: ("#fef3c7", "#92400e"),
+    RunStatus.NOT_APPLICABLE: ("#f1f5f9", "#526176"),
+}
+
+#: The badges on a dark palette: deep tints with light text, the same hues.
+STATUS_COLOURS_DARK: dict[RunStatus, tuple[str, str]] = {
+    RunStatus.SCHEDULED: ("#334155", "#e2e8f0"),
+    RunStatus.IN_PROGRESS: ("#1e3a8a", "#bfdbfe"),
+    RunStatus.COMPLETED: ("#14532d", "#bbf7d0"),
+    RunStatus.ERROR: ("#7f1d1d", "#fecaca"),
+    RunStatus.CANCELED: ("#78350f", "#fde68a"),
+    RunStatus.NOT_APPLICABLE: ("#1e293b", "#94a3b8"),
+}
+
+#: A scheduled run past its time: nobody has executed it yet.
+OVERDUE_COLOURS = ("#ffedd5", "#9a3412")
+
+
+def status_colours(palette: QPalette) -> dict[RunStatus, tuple[str, str]]:
+    """The badges' (background, text) colours for ``palette``, light or dark."""
+    return STATUS_COLOURS_DARK if is_dark(palette) else STATUS_COLOURS
+
+
+def progress_fill(palette: QPalette) -> str:
+    """The part done of a running run's badge."""
+    return "#2563eb" if is_dark(palette) else "#93c5fd"
+
+
+def alarm(palette: QPalette | None = None) -> str:
+    """The red of a message that says something is wrong, on ``palette``."""
+    return ALARM_DARK if is_dark(palette) else ALARM
+
+
+class Tones:
+    """The colours of outcomes, chosen for the current palette so that they read on
+    a light and on a dark background."""
+
+    def __init__(self, palette: QPalette | None = None) -> None:
+        palette = palette or QGuiApplication.palette()
+        dark = is_dark(palette)
+        self.good = QColor("#5bd27a" if dark else "#1a7f37")
+        self.bad = QColor("#ff7b72" if dark else "#c62828")
+        self.warn = QColor("#e3b341" if dark else "#9a6700")
+        self.muted = palette.color(QPalette.ColorRole.PlaceholderText)
+        self.by_text = {
+            "Passed": self.good,
+            "Failed": self.bad,
+            "NA": self.muted,
+            "Success": self.good,
+            "Valid": self.good,
+            "Invalid": self.bad,
+            "Error": self.bad,
+            "Warning": self.warn,
+        }

@@ -22,9 +22,9 @@ from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.index_queries import RunFilter
 from enroller_desktop.tables import duration_axis
+from enroller_desktop.ui import theme
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.day_axis import DayAxis
-from enroller_desktop.ui.index_model import status_colours
 
 DAY_SECONDS = 86400
 
@@ -127,7 +127,7 @@ class TrendsDock(QDockWidget):
         base = {day: 0 for day in days}
         self.bars = []
         # A bar's colour is its badge's text colour: strong enough to read as a fill.
-        colours = status_colours(self.palette())
+        colours = theme.status_colours(self.palette())
         for status in RunStatus:
             counts = {c.day: c.runs for c in per_day if c.status is status}
             if not counts:
@@ -161,10 +161,10 @@ class TrendsDock(QDockWidget):
             self.duration_plot.plot(
                 [_epoch(d) + DAY_SECONDS / 2 for d, _ in medians],
                 [s / scale for _, s in medians],
-                pen=self._pg.mkPen("#1d6fd8", width=2),
+                pen=self._pg.mkPen(theme.ACCENT, width=2),
                 symbol="o",
                 symbolSize=5,
-                symbolBrush="#1d6fd8",
+                symbolBrush=theme.ACCENT,
             )
         self.updated.emit()
 

@@ -22,7 +22,7 @@ from enroller_desktop.engine.runs import utcnow
 from enroller_desktop.engine.worker_registry import WorkerInfo, WorkerState, list_workers
 from enroller_desktop.run_index import format_count
 from enroller_desktop.ui.background import Tasks
-from enroller_desktop.ui.index_model import STATUS_COLOURS
+from enroller_desktop.ui.theme import STATUS_COLOURS
 from enroller_desktop.ui.time_format import without_organization
 
 def _time(value) -> str:
