@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TextIO
 
 from enroller_desktop import lifeline, run_detail, run_index, tables
-from enroller_desktop.db import detail_queries, index_queries
+from enroller_desktop.db import detail_queries, export_rows, index_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.errors import UserError, one_line
 from enroller_desktop.times import TimeFormat
@@ -158,7 +158,7 @@ def _run_segment(run: int) -> Callable[[Sequence, list], Iterable[str]]:
     return lambda batch, combinations: map(texts, combinations)
 
 
-def _csv_batches(table: tables.Table, rows: detail_queries.DriverRows) -> Iterator[tuple[int, str]]:
+def _csv_batches(table: tables.Table, rows: export_rows.DriverRows) -> Iterator[tuple[int, str]]:
     """Each batch of ``rows`` as its count and its CSV lines."""
     writer = None
     for batch in rows.batches:
@@ -282,7 +282,7 @@ def export_query(
     that cannot be written and :class:`ExportCanceled`; either way no file appears."""
     with _whole_file(path) as (target, out), db.read() as conn:
         total = count(conn) if count is not None else None
-        with detail_queries.driver_rows(conn, query, BATCH_SIZE) as rows:
+        with export_rows.driver_rows(conn, query, BATCH_SIZE) as rows:
             written = write_csv(out, table.titles, _csv_batches(table, rows), total=total, progress=progress, cancel=cancel)
     if progress is not None:
         progress(1.0, f"{written:,} rows written to {target.name}")

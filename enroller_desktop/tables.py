@@ -31,7 +31,7 @@ from operator import itemgetter
 
 from sqlalchemy.engine import Connection
 
-from enroller_desktop.db import detail_queries
+from enroller_desktop.db import detail_queries, export_rows
 from enroller_desktop.engine import criteria
 from enroller_desktop.engine.consent import ConsentBasis
 from enroller_desktop.times import ShownTimes, iso_utc
@@ -177,10 +177,10 @@ class Table:
         shown_as_they_are = {name for column in self.columns if not column.categorical for name in column.fields}
         return frozenset(name for column in self.columns if column.categorical for name in column.fields) - shown_as_they_are
 
-    def reader(self, fields: Sequence[str], decoders: Sequence[Callable | None] | None = None, packing: detail_queries.Packing | None = None) -> TableReader:
+    def reader(self, fields: Sequence[str], decoders: Sequence[Callable | None] | None = None, packing: export_rows.Packing | None = None) -> TableReader:
         """How to read this table's texts from rows whose values are in the order
         of ``fields`` (a query result's keys). ``decoders`` and ``packing`` (see
-        :class:`~enroller_desktop.db.detail_queries.DriverRows`) say how raw
+        :class:`~enroller_desktop.db.export_rows.DriverRows`) say how raw
         driver values become what a SQLAlchemy Row holds; without them the rows
         are Rows."""
         return TableReader(self, tuple(fields), None if decoders is None else tuple(decoders), packing)
@@ -242,7 +242,7 @@ class TableReader:
     categorical column) whose texts :meth:`category_texts` works out, and the
     other columns as :attr:`cells`."""
 
-    def __init__(self, table: Table, fields: tuple[str, ...], decoders: tuple[Callable | None, ...] | None, packing: detail_queries.Packing | None = None) -> None:
+    def __init__(self, table: Table, fields: tuple[str, ...], decoders: tuple[Callable | None, ...] | None, packing: export_rows.Packing | None = None) -> None:
         self.table = table
         position = {name: index for index, name in enumerate(fields)}
 
@@ -257,7 +257,7 @@ class TableReader:
         self._packing = packing
         self._category_fields = tuple(dict.fromkeys(name for column in categorical for name in column.fields if name not in packed))
         self._category_decoders = tuple(decoder(name) for name in self._category_fields)
-        key_fields = self._category_fields + ((detail_queries.PACKED,) if packed else ())
+        key_fields = self._category_fields + ((export_rows.PACKED,) if packed else ())
         self._key_length = len(key_fields)
         self.category_key = getter(key_fields) if key_fields else None
         self.cells = tuple(
@@ -338,7 +338,7 @@ class TableSource:
         return self.listing.count(conn) if self.listing is not None else None
 
     @contextlib.contextmanager
-    def rows(self, conn: Connection, size: int) -> Iterator[detail_queries.DriverRows]:
+    def rows(self, conn: Connection, size: int) -> Iterator[export_rows.DriverRows]:
         """Every row, a batch at a time: a large table's straight from the driver,
         a small one's as the Rows it reads."""
         if self.listing is not None:
@@ -347,4 +347,4 @@ class TableSource:
             return
         every = self.read_all(conn)
         fields = every[0]._fields if every else ()
-        yield detail_queries.DriverRows(fields, (None,) * len(fields), (every[start : start + size] for start in range(0, len(every), size)))
+        yield export_rows.DriverRows(fields, (None,) * len(fields), (every[start : start + size] for start in range(0, len(every), size)))

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from enroller_desktop import export, run_detail, tables
-from enroller_desktop.db import detail_queries
+from enroller_desktop.db import detail_queries, export_rows
 from enroller_desktop.db.detail_queries import PotentialFilter
 from enroller_desktop.db.enums import Check, RunPurpose
 from enroller_desktop.db.stages import FunnelBox, FunnelSlice
@@ -265,7 +265,7 @@ def test_a_check_value_the_program_does_not_know_stops_the_export_with_no_file(d
 def test_a_driver_error_while_exporting_is_raised_as_sqlalchemy_s(db):
     missing = sa.table("no_such_table", sa.column("id"))
     with pytest.raises(sa.exc.DBAPIError, match="no_such_table"):
-        with db.read() as conn, detail_queries.driver_rows(conn, sa.select(missing.c.id), 10):
+        with db.read() as conn, export_rows.driver_rows(conn, sa.select(missing.c.id), 10):
             pass
 
 
