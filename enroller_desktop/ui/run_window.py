@@ -198,6 +198,102 @@ class PagedTableTab(QWidget):
             header.blockSignals(False)
 
 
+class PotentialsTab(PagedTableTab):
+    """The Potentials tab: the paged table under its filters (status, check or
+    "failed only", funnel box or arrow, name). Each change reads the rows again and
+    emits :attr:`filtered` with the filter now shown."""
+
+    filtered = Signal(object)  # the PotentialFilter applied
+
+    def __init__(self, window: RunWindow, model: PagedTableModel) -> None:
+        super().__init__(window, model, "potential")
+        self.db = window.db
+        self.status_filter = QComboBox()
+        self.status_filter.addItem("Any status", None)
+        for status in PotentialStatus:
+            self.status_filter.addItem(status.label, status)
+        self.check_filter = CheckFilter(
+            {Check(column.key): column.title for column in model.table.columns if column.kind == "check"},
+            [(f"Failed only: {title}", f"{FAILED_ONLY}{name}") for name, title in SOLE_BLOCKER_TITLES.items()],
+        )
+        self.funnel_filter = QComboBox()
+        # The choices by position: a combo box compares Python data by identity.
+        self._funnel_choices: list[FunnelSlice | None] = [None]
+        for box in FunnelBox:
+            if box.previous is not None:
+                self._funnel_choices.append(FunnelSlice(box, fell_out=True))
+            self._funnel_choices.append(FunnelSlice(box))
+        for choice in self._funnel_choices:
+            self.funnel_filter.addItem("Whole funnel" if choice is None else choice.label)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search by name")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(FILTER_MIN_WIDTH)
+        self._search_delay = QTimer(self)
+        self._search_delay.setSingleShot(True)
+        self._search_delay.setInterval(SEARCH_DELAY_MS)
+        self._search_delay.timeout.connect(self.apply_filter)
+        self.search.textChanged.connect(self._search_delay.start)
+        self.search.returnPressed.connect(self.apply_filter)
+        clear = QPushButton("Clear filters")
+        clear.clicked.connect(self.clear_filters)
+        for label, widget in (("Status", self.status_filter), ("Check", self.check_filter), ("Funnel", self.funnel_filter)):
+            # As wide as their longest choice when there is room; narrower (the open
+            # list still shows every choice whole) rather than keep the window wide.
+            widget.setMinimumWidth(FILTER_MIN_WIDTH)
+            self.bar.addWidget(QLabel(label))
+            self.bar.addWidget(widget)
+            widget.currentIndexChanged.connect(self.apply_filter)
+        self.bar.addWidget(self.search)
+        self.bar.addWidget(clear)
+        self._finish_bar()
+        self.check_filter.recount(self.db, model.listing)
+
+        widths = {"first_name": 110, "last_name": 120, "vehicle": 150, "why_not_enrolled": 300, "validated_at": 150,
+                  "consent_basis": 130, "consent_evidence_at": 150, "consent_lapses_on": 90}
+        for index, column in enumerate(model.table.columns):
+            self.view.setColumnWidth(index, widths.get(column.key, max(70, self.view.fontMetrics().horizontalAdvance(column.title) + 26)))
+
+    def filter(self) -> PotentialFilter:
+        # A combo box hands back a str-based enum as its plain word.
+        status, check = self.status_filter.currentData(), self.check_filter.currentData()
+        only = check.removeprefix(FAILED_ONLY) if check is not None and check.startswith(FAILED_ONLY) else None
+        return PotentialFilter(
+            status=None if status is None else PotentialStatus(status),
+            failed_check=None if check is None or only else Check(check),
+            failed_only=only,
+            name=self.search.text().strip(),
+            funnel=self._funnel_choices[max(self.funnel_filter.currentIndex(), 0)],
+        )
+
+    def apply_filter(self) -> None:
+        self._search_delay.stop()
+        wanted = self.filter()
+        self.filtered.emit(wanted)
+        self.model.set_listing(dataclasses.replace(self.model.listing, filter=wanted))
+        self.check_filter.recount(self.db, self.model.listing)
+
+    def clear_filters(self) -> None:
+        self.set_filters(self._funnel_choices[0])
+
+    def show_failed_only(self, condition: str) -> None:
+        """Those that failed ``condition`` and no other."""
+        self.set_filters(self._funnel_choices[0])
+        self.check_filter.setCurrentIndex(self.check_filter.findData(f"{FAILED_ONLY}{condition}"))
+
+    def set_filters(self, funnel: FunnelSlice | None) -> None:
+        """Every other filter back to its first choice, and the funnel's to
+        ``funnel``: one query for all, not one per widget."""
+        with contextlib.ExitStack() as silent:
+            for widget in (self.status_filter, self.check_filter, self.funnel_filter, self.search):
+                silent.enter_context(QSignalBlocker(widget))
+            self.status_filter.setCurrentIndex(0)
+            self.check_filter.setCurrentIndex(0)
+            self.funnel_filter.setCurrentIndex(self._funnel_choices.index(funnel))
+            self.search.clear()
+        self.apply_filter()
+
+
 class RunWindow(QMainWindow):
     """The detail window of one run."""
 
@@ -356,55 +452,9 @@ class RunWindow(QMainWindow):
         )
         model.failed.connect(self._query_failed)
         self.potentials_model = model
-        tab = PagedTableTab(self, model, "potential")
-        self.potentials_tab = tab
-
-        self.status_filter = QComboBox()
-        self.status_filter.addItem("Any status", None)
-        for status in PotentialStatus:
-            self.status_filter.addItem(status.label, status)
-        self.check_filter = CheckFilter(
-            {Check(column.key): column.title for column in model.table.columns if column.kind == "check"},
-            [(f"Failed only: {title}", f"{FAILED_ONLY}{name}") for name, title in SOLE_BLOCKER_TITLES.items()],
-        )
-        self.funnel_filter = QComboBox()
-        # The choices by position: a combo box compares Python data by identity.
-        self._funnel_choices: list[FunnelSlice | None] = [None]
-        for box in FunnelBox:
-            if box.previous is not None:
-                self._funnel_choices.append(FunnelSlice(box, fell_out=True))
-            self._funnel_choices.append(FunnelSlice(box))
-        for choice in self._funnel_choices:
-            self.funnel_filter.addItem("Whole funnel" if choice is None else choice.label)
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("Search by name")
-        self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(FILTER_MIN_WIDTH)
-        self._search_delay = QTimer(self)
-        self._search_delay.setSingleShot(True)
-        self._search_delay.setInterval(SEARCH_DELAY_MS)
-        self._search_delay.timeout.connect(self._apply_potential_filter)
-        self.search.textChanged.connect(self._search_delay.start)
-        self.search.returnPressed.connect(self._apply_potential_filter)
-        clear = QPushButton("Clear filters")
-        clear.clicked.connect(self.clear_potential_filters)
-        for label, widget in (("Status", self.status_filter), ("Check", self.check_filter), ("Funnel", self.funnel_filter)):
-            # As wide as their longest choice when there is room; narrower (the open
-            # list still shows every choice whole) rather than keep the window wide.
-            widget.setMinimumWidth(FILTER_MIN_WIDTH)
-            tab.bar.addWidget(QLabel(label))
-            tab.bar.addWidget(widget)
-            widget.currentIndexChanged.connect(self._apply_potential_filter)
-        tab.bar.addWidget(self.search)
-        tab.bar.addWidget(clear)
-        tab._finish_bar()
-        self.check_filter.recount(self.db, model.listing)
-
-        widths = {"first_name": 110, "last_name": 120, "vehicle": 150, "why_not_enrolled": 300, "validated_at": 150,
-                  "consent_basis": 130, "consent_evidence_at": 150, "consent_lapses_on": 90}
-        for index, column in enumerate(model.table.columns):
-            tab.view.setColumnWidth(index, widths.get(column.key, max(70, tab.view.fontMetrics().horizontalAdvance(column.title) + 26)))
-        self.tabs.addTab(tab, "Potentials")
+        self.potentials_tab = PotentialsTab(self, model)
+        self.potentials_tab.filtered.connect(lambda wanted: self.funnel_scene.show_selected(wanted.funnel))
+        self.tabs.addTab(self.potentials_tab, "Potentials")
 
     def _build_campaign_customers_tab(self) -> None:
         model = PagedTableModel(self.db, run_detail.CAMPAIGN_CUSTOMERS.for_screen(self.times), detail_queries.campaign_customer_listing(self.summary),
@@ -476,10 +526,10 @@ class RunWindow(QMainWindow):
             if not was_finished:  # the run just ended: read its tables once more, now final
                 self.potentials_model.set_table(run_detail.run_potentials_table(summary).for_screen(self.times))
                 self.campaign_customers_model.refresh()
-                self.check_filter.recount(self.db, self.potentials_model.listing, again=True)
+                self.potentials_tab.check_filter.recount(self.db, self.potentials_model.listing, again=True)
         else:
             self.potentials_model.refresh()
-            self.check_filter.recount(self.db, self.potentials_model.listing, again=True)
+            self.potentials_tab.check_filter.recount(self.db, self.potentials_model.listing, again=True)
             self.campaign_customers_model.refresh()
         self.details_loaded.emit()
 
@@ -506,53 +556,18 @@ class RunWindow(QMainWindow):
         for row in range(self.event_model.rowCount()):
             self.event_view.setFirstColumnSpanned(row, QModelIndex(), True)
 
-    # -- potentials filters ---------------------------------------------------------
-
-    def potential_filter(self) -> PotentialFilter:
-        # A combo box hands back a str-based enum as its plain word.
-        status, check = self.status_filter.currentData(), self.check_filter.currentData()
-        only = check.removeprefix(FAILED_ONLY) if check is not None and check.startswith(FAILED_ONLY) else None
-        return PotentialFilter(
-            status=None if status is None else PotentialStatus(status),
-            failed_check=None if check is None or only else Check(check),
-            failed_only=only,
-            name=self.search.text().strip(),
-            funnel=self._funnel_choices[max(self.funnel_filter.currentIndex(), 0)],
-        )
-
-    def _apply_potential_filter(self) -> None:
-        self._search_delay.stop()
-        wanted = self.potential_filter()
-        self.funnel_scene.show_selected(wanted.funnel)
-        self.potentials_model.set_listing(dataclasses.replace(self.potentials_model.listing, filter=wanted))
-        self.check_filter.recount(self.db, self.potentials_model.listing)
-
-    def clear_potential_filters(self) -> None:
-        self._set_potential_filters(self._funnel_choices[0])
+    # -- the funnel and the sole blockers point into the Potentials tab --------------
 
     def show_funnel_slice(self, funnel: FunnelSlice) -> None:
         """A click on the funnel: the Potentials tab, showing the candidates of that
         box or arrow (other filters cleared, so the rows match the chart's number)."""
-        self._set_potential_filters(funnel)
+        self.potentials_tab.set_filters(funnel)
         self.tabs.setCurrentWidget(self.potentials_tab)
 
     def show_failed_only(self, condition: str) -> None:
         """The Potentials tab, showing those that failed ``condition`` and no other."""
-        self._set_potential_filters(self._funnel_choices[0])
-        self.check_filter.setCurrentIndex(self.check_filter.findData(f"{FAILED_ONLY}{condition}"))
+        self.potentials_tab.show_failed_only(condition)
         self.tabs.setCurrentWidget(self.potentials_tab)
-
-    def _set_potential_filters(self, funnel: FunnelSlice | None) -> None:
-        """Every other filter of the Potentials tab back to its first choice, and the
-        funnel's to ``funnel``: one query for all, not one per widget."""
-        with contextlib.ExitStack() as silent:
-            for widget in (self.status_filter, self.check_filter, self.funnel_filter, self.search):
-                silent.enter_context(QSignalBlocker(widget))
-            self.status_filter.setCurrentIndex(0)
-            self.check_filter.setCurrentIndex(0)
-            self.funnel_filter.setCurrentIndex(self._funnel_choices.index(funnel))
-            self.search.clear()
-        self._apply_potential_filter()
 
     # -- export ---------------------------------------------------------------------
 

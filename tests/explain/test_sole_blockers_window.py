@@ -73,7 +73,7 @@ def test_double_clicking_a_condition_lists_the_potentials_it_alone_holds_back(qt
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.tabs.currentWidget() is window.potentials_tab
-    assert window.check_filter.currentText() == f"Failed only: {eq.CONDITION_TITLES[name].split(' (')[0]}"
+    assert window.potentials_tab.check_filter.currentText() == f"Failed only: {eq.CONDITION_TITLES[name].split(' (')[0]}"
     model = window.potentials_model
     qtbot.waitUntil(lambda: model.total is not None and not model.busy, timeout=10_000)
     assert model.total == blockers.alone[name] > 0

@@ -106,7 +106,7 @@ def test_the_tab_key_reaches_the_funnel(qtbot, db):
 
 def test_each_check_choice_counts_the_rows_it_would_show(qtbot, db):
     window = open_window(qtbot, db, build_run(db).run_id)
-    choices = window.check_filter
+    choices = window.potentials_tab.check_filter
     qtbot.waitUntil(lambda: choices.counts is not None, timeout=10_000)
     failed_somewhere = 0
     checks = {check.value for check in Check}
@@ -124,7 +124,7 @@ def test_each_check_choice_counts_the_rows_it_would_show(qtbot, db):
 
 def test_the_check_counts_follow_the_other_filters(qtbot, db):
     window = open_window(qtbot, db, engine_run(db, RunPurpose.DEFAULT))
-    choices = window.check_filter
+    choices = window.potentials_tab.check_filter
     qtbot.waitUntil(lambda: choices.counts is not None, timeout=10_000)
     everyone = dict(choices.counts)
     with qtbot.waitSignal(choices.counted, timeout=10_000):

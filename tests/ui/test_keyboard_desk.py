@@ -80,8 +80,8 @@ def test_ctrl_tab_and_ctrl_page_down_switch_the_run_windows_tabs_from_anywhere(q
     qtbot.keyClick(window.summary_view, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
     assert tabs.currentIndex() == 1
     tabs.setCurrentWidget(window.potentials_tab)
-    window.search.setFocus()
-    qtbot.keyClick(window.search, Qt.Key.Key_PageDown, Qt.KeyboardModifier.ControlModifier)
+    window.potentials_tab.search.setFocus()
+    qtbot.keyClick(window.potentials_tab.search, Qt.Key.Key_PageDown, Qt.KeyboardModifier.ControlModifier)
     assert tabs.currentWidget() is window.campaign_customers_tab
     window.campaign_customers_tab.view.setFocus()
     qtbot.keyClick(window.campaign_customers_tab.view, Qt.Key.Key_PageUp, Qt.KeyboardModifier.ControlModifier)
@@ -126,4 +126,4 @@ def test_the_casl_check_is_written_as_its_acronym(qtbot, db):
     window = open_run_window(qtbot, db, build_run(db).run_id)
     titles = [column.title for column in window.potentials_model.table.columns]
     assert "CASL" in titles and "Casl" not in titles
-    assert any(window.check_filter.itemText(i).startswith("Failed CASL") for i in range(window.check_filter.count()))
+    assert any(window.potentials_tab.check_filter.itemText(i).startswith("Failed CASL") for i in range(window.potentials_tab.check_filter.count()))

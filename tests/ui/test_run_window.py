@@ -224,7 +224,7 @@ def test_failed_check_filter_shows_only_those_that_failed_it(qtbot, db):
     run_id = engine_run(db, RunPurpose.DEFAULT)
     window = open_window(qtbot, db, run_id)
     window.tabs.setCurrentWidget(window.potentials_tab)
-    window.check_filter.setCurrentIndex(window.check_filter.findData(Check.UNIQUE_EVENT))
+    window.potentials_tab.check_filter.setCurrentIndex(window.potentials_tab.check_filter.findData(Check.UNIQUE_EVENT))
     model = loaded(qtbot, window.potentials_model)
     stored = potentials_of(db, run_id, m.EnrollerRunCustomer.unique_event == 0)
     assert column_texts(model, "last_name") == [p.last_name or "" for p in stored]
@@ -234,14 +234,14 @@ def test_failed_check_filter_shows_only_those_that_failed_it(qtbot, db):
 def test_status_filter_shows_only_that_status(qtbot, db):
     run_id = build_run(db).run_id
     window = open_window(qtbot, db, run_id)
-    window.status_filter.setCurrentIndex(window.status_filter.findData(PotentialStatus.SUCCESS))
+    window.potentials_tab.status_filter.setCurrentIndex(window.potentials_tab.status_filter.findData(PotentialStatus.SUCCESS))
     model = loaded(qtbot, window.potentials_model)
     assert column_texts(model, "first_name") == ["Zoë", "Smith, John"]
 
 
 def test_typing_a_name_finds_first_and_last_names_without_regard_to_case(qtbot, db):
     window = open_window(qtbot, db, build_run(db).run_id)
-    qtbot.keyClicks(window.search, "LEE")
+    qtbot.keyClicks(window.potentials_tab.search, "LEE")
     qtbot.waitUntil(lambda: window.potentials_model.listing.filter.name == "LEE", timeout=10_000)
     model = loaded(qtbot, window.potentials_model)
     assert column_texts(model, "last_name") == ["Lee", "lee"]
@@ -341,7 +341,7 @@ def test_clicking_an_arrow_shows_the_candidates_that_fell_out_there(qtbot, db):
         click_item(qtbot, window, arrow)
         qtbot.waitUntil(lambda arrow=arrow: window.potentials_model.listing.filter.funnel == arrow.slice, timeout=10_000)
         assert loaded(qtbot, window.potentials_model).total == arrow.fell_out
-        assert window.funnel_filter.currentText() == f"Fell out before {arrow.slice.box.label}"
+        assert window.potentials_tab.funnel_filter.currentText() == f"Fell out before {arrow.slice.box.label}"
 
 
 def test_the_funnel_scales_with_the_window(qtbot, db):
@@ -402,7 +402,7 @@ def test_ctrl_e_exports_the_potentials_of_the_current_filter(qtbot, db, tmp_path
     out = tmp_path / "chosen.csv"
     monkeypatch.setattr(run_window_module, "choose_export_path", lambda parent, suggested: str(out))
     window.tabs.setCurrentWidget(window.potentials_tab)
-    window.check_filter.setCurrentIndex(window.check_filter.findData(Check.CASL))
+    window.potentials_tab.check_filter.setCurrentIndex(window.potentials_tab.check_filter.findData(Check.CASL))
     loaded(qtbot, window.potentials_model)
     with qtbot.waitSignal(window.export_finished, timeout=10_000) as finished:
         qtbot.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)

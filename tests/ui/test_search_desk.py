@@ -31,8 +31,8 @@ def rename_potentials(db, run_id: int) -> None:
 
 
 def search_for(qtbot, window, text: str) -> list[str]:
-    window.search.setText(text)
-    window.search.returnPressed.emit()
+    window.potentials_tab.search.setText(text)
+    window.potentials_tab.search.returnPressed.emit()
     qtbot.waitUntil(lambda: window.potentials_model.listing.filter.name == text.strip(), timeout=10_000)
     model = loaded(qtbot, window.potentials_model)
     column = model.table.column_index("last_name")
