@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 from email_validator import EmailNotValidError, validate_email
 
 from enroller_desktop import demo
@@ -324,7 +325,7 @@ def test_a_fresh_database_is_empty_and_a_loaded_one_is_not(db):
 
 def test_rows_added_after_the_demo_get_new_ids(db):
     demo.load_data(db, customers=50, today=TODAY)
-    with db.session() as session:
+    with Session(db.engine, expire_on_commit=False) as session:
         organization = m.Organization(name="Northside Kia", country="US", timezone="America/Denver")
         session.add(organization)
         session.commit()

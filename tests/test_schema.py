@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from enroller_desktop.db import migrations
 from enroller_desktop.db.engine import open_database
@@ -81,7 +82,7 @@ def test_booleans_read_back_as_booleans_and_times_as_utc(db):
         conn.execute(sa.text("INSERT INTO customers (id, organization_id, created_at) VALUES (1, 1, '2026-01-02 03:04:05')"))
     from enroller_desktop.db.models import Customer
 
-    with db.session() as session:
+    with Session(db.engine, expire_on_commit=False) as session:
         customer = session.get(Customer, 1)
         assert customer.deleted is False and customer.opt_out_all is False
         assert customer.created_at.utcoffset().total_seconds() == 0

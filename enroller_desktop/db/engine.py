@@ -11,14 +11,13 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from enroller_desktop.config import mask_url
 from enroller_desktop.db import folding
@@ -96,14 +95,10 @@ def _sqlite_engine(parsed: URL, **kw) -> Engine:
 
 @dataclass
 class Database:
-    """One open database: its engine, a session factory, and its masked name."""
+    """One open database: its engine and its masked name."""
 
     url: str
     engine: Engine
-    _sessions: sessionmaker = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
     def display_url(self) -> str:
@@ -116,9 +111,6 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
-
-    def session(self) -> Session:
-        return self._sessions()
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:

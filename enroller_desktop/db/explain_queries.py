@@ -65,14 +65,6 @@ def failed_flag(condition: str, p=potentials) -> ColumnElement[int]:
     return sa.case((condition_passed(condition, p), 0), else_=1)
 
 
-def failures(p=potentials) -> ColumnElement[int]:
-    """How many conditions the potential failed."""
-    total = failed_flag(CONDITIONS[0], p)
-    for condition in CONDITIONS[1:]:
-        total = total + failed_flag(condition, p)
-    return total
-
-
 def failed_only(condition: str, p=potentials) -> ColumnElement[bool]:
     """The potentials whose one failed condition is ``condition`` (the Potentials
     filter "Failed only: …")."""
@@ -186,10 +178,6 @@ def _result(column, name: str) -> ColumnElement:
     if name == "is_valid":
         return sa.case((column == sa.true(), 1), (column == sa.false(), 0), else_=sa.null())
     return column
-
-
-def _is(value, word: str) -> ColumnElement[bool]:
-    return value.is_(None) if word == "na" else value == {"passed": 1, "failed": 0}[word]
 
 
 def _differs(a, b, name: str) -> ColumnElement[bool]:

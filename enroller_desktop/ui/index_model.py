@@ -98,7 +98,6 @@ class IndexModel(QAbstractTableModel):
         self._failed_pages: set[int] = set()
         self._progress: dict[int, float] = {}
         self._polling = False
-        self._reload_wanted = False
         self._reload_failed = False
         self._up = True
         self.newer_waiting = 0

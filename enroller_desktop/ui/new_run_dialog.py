@@ -76,7 +76,6 @@ class NewRunDialog(QDialog):
         self.db = db
         self.run_id: int | None = None
         self.run_now = True
-        self.scheduled_at: dt.datetime | None = None
         self._tasks = Tasks(self, threads=1)
         self._campaigns: list[CampaignChoice] = []
         self._wanted = (organization_id, campaign_id)
@@ -271,7 +270,7 @@ class NewRunDialog(QDialog):
             return
         as_of = _utc_of(self.as_of) if self.as_of_given.isChecked() else None
         self.run_now = self.now_button.isChecked()
-        scheduled_for = self.scheduled_at = None if self.run_now else _utc_of(self.scheduled_for)
+        scheduled_for = None if self.run_now else _utc_of(self.scheduled_for)
         db = self.db
         self.buttons.setEnabled(False)
         self.message.setText("")

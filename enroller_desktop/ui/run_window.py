@@ -601,9 +601,6 @@ class RunWindow(QMainWindow):
             lambda state: export.export_source(db, source, path, progress=state.progress, cancel=state), source.table.title, path
         )
 
-    def cancel_export(self) -> None:
-        self.export_status.cancel()
-
     @property
     def exporting(self) -> bool:
         return self.export_status.running

@@ -88,7 +88,6 @@ class PagedTableModel(_TableModel):
     """A large table of a run, read lazily in keyset pages off the interface thread."""
 
     count_changed = Signal(int)  # the number of rows matching the listing
-    page_loaded = Signal(int)  # a page index, once its rows are in
     failed = Signal(str)
 
     def __init__(self, db: Database, table: Table, listing: Listing, parent: QObject | None = None, *,
@@ -289,7 +288,6 @@ class PagedTableModel(_TableModel):
         end = min(start + len(rows), self._rows) - 1
         if end >= start:
             self.dataChanged.emit(self.index(start, 0), self.index(end, self.columnCount() - 1))
-        self.page_loaded.emit(page_no)
 
     def _run(self, job: Job, on_result, on_finished=None) -> None:
         keep_until_finished(job)
@@ -375,9 +373,6 @@ class EventTreeModel(QAbstractItemModel):
             exact = times.tooltip(event.created_at) if times is not None else ""
             self._events[event.stage].append((table.format(event)[1:], event.level.value, exact))
         self.endResetModel()
-
-    def event_count(self, stage: RunStep) -> int:
-        return len(self._events[stage])
 
     # Internal ids: 0 for a stage row, 1 + stage position for an event row under it.
     def index(self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:
