@@ -135,3 +135,12 @@ def _windows_leave_due_runs_alone(monkeypatch):
     from enroller_desktop.ui import settings
 
     monkeypatch.setitem(settings.DEFAULTS, "runs/execute_due", False)
+
+
+@pytest.fixture
+def shots(tmp_path):
+    """Where a test keeps the screenshots it takes to be looked at: the test's own
+    temporary folder, or ``$ENROLLER_SHOTS`` when set."""
+    folder = Path(os.environ.get("ENROLLER_SHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

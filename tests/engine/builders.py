@@ -248,16 +248,6 @@ def count_runs(db) -> int:
         return conn.execute(sa.select(sa.func.count()).select_from(RUNS)).scalar_one()
 
 
-def wait_for(condition, timeout: float = 60.0, interval: float = 0.02) -> None:
-    """Poll ``condition`` until it holds: what another thread or process does is
-    seen only through the database."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(interval)
-
-
 @contextmanager
 def paused_when(process: subprocess.Popen, condition, timeout: float = 60.0, interval: float = 0.02):
     """Stop ``process`` (SIGSTOP) at a moment when ``condition`` holds, and let it

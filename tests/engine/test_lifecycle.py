@@ -27,6 +27,7 @@ from enroller_desktop.engine.runs import (
     recover_interrupted,
 )
 from enroller_desktop.errors import UserError
+from tests.polling import wait_until
 from tests.engine.builders import (
     EVENTS,
     RUN_PARAMS,
@@ -41,7 +42,6 @@ from tests.engine.builders import (
     run_in_progress,
     run_params,
     run_row,
-    wait_for,
 )
 
 SECOND = dt.timedelta(seconds=1)
@@ -73,7 +73,6 @@ def when(prefix: str, action):
             done.append(True)
             action()
     return progress
-
 
 
 # -- scheduling and claiming --------------------------------------------------------
@@ -176,7 +175,7 @@ def test_a_cancel_waiting_for_a_run_that_completes_meanwhile_says_it_finished(pg
         conn.execute(RUNS.update().where(RUNS.c.id == run_id).values(status=RunStatus.COMPLETED))
         canceler = threading.Thread(target=cancel)
         canceler.start()
-        wait_for(lambda: waiting_for_a_lock(db))
+        wait_until(lambda: waiting_for_a_lock(db))
     canceler.join()
     assert failures == [f"Run {run_id} is completed: only a scheduled or in-progress run can be canceled"]
     assert run_row(db, run_id)["cancel_requested_at"] is None
@@ -196,7 +195,7 @@ def test_a_cancel_from_another_connection_reaches_the_run_through_its_heartbeat(
 
     def cancel_and_wait_for_the_heartbeat():
         cancel_run(db, run_in_progress(db))
-        wait_for(lambda: token.cancelled)
+        wait_until(lambda: token.cancelled)
 
     outcome = execute(db, campaign_id, cancel=token, progress=when("Query param 1", cancel_and_wait_for_the_heartbeat))
     assert (outcome.status, outcome.step) == (RunStatus.CANCELED, RunStep.CRITERIONS)
@@ -246,7 +245,7 @@ def test_the_heartbeat_advances_while_a_run_is_in_progress(db, campaign_id, monk
 
     def heartbeat_advanced():
         row = run_row(db, run_in_progress(db))
-        wait_for(lambda: run_row(db, row["id"])["heartbeat_at"] > row["heartbeat_at"])
+        wait_until(lambda: run_row(db, row["id"])["heartbeat_at"] > row["heartbeat_at"])
 
     outcome = execute(db, campaign_id, progress=when("Counting", heartbeat_advanced))
     assert outcome.status == RunStatus.COMPLETED

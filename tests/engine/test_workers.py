@@ -19,6 +19,7 @@ from enroller_desktop.engine import worker_registry
 from enroller_desktop.engine.runs import INTERRUPTED, create_run, utcnow
 from enroller_desktop.engine.worker import run_worker
 from enroller_desktop.engine.worker_registry import WORKERS, WorkerState, list_workers
+from tests.polling import wait_until
 from tests.engine.builders import (
     ENROLLER,
     RUNS,
@@ -30,7 +31,6 @@ from tests.engine.builders import (
     paused_when,
     run_row,
     slow_campaign,
-    wait_for,
 )
 
 
@@ -71,7 +71,7 @@ def worker_thread(db):
         thread = threading.Thread(target=run_worker, args=(db,), kwargs={"stop": stop, "name": name}, daemon=True)
         thread.start()
         threads.append(thread)
-        wait_for(lambda: any(w.name == name for w in list_workers(db)))
+        wait_until(lambda: any(w.name == name for w in list_workers(db)))
         return thread
     yield start
     stop.set()
@@ -94,7 +94,7 @@ def test_a_worker_registers_with_its_host_pid_and_version_and_is_idle(db, worker
 def test_a_worker_heartbeats_while_it_waits(db, quick_heartbeat, worker_thread):
     worker_thread("north")
     first = the_worker(db, "north").heartbeat_at
-    wait_for(lambda: the_worker(db, "north").heartbeat_at > first)
+    wait_until(lambda: the_worker(db, "north").heartbeat_at > first)
 
 
 def test_a_worker_without_a_name_takes_its_host_s(db):
@@ -113,9 +113,9 @@ def test_a_worker_shows_the_run_it_executes_then_counts_it_done_today(db, worker
     campaign_id = slow_campaign(db)
     run_id = due_run(db, campaign_id)
     worker_thread("north")
-    wait_for(lambda: the_worker(db, "north").current_run_id == run_id)
+    wait_until(lambda: the_worker(db, "north").current_run_id == run_id)
     assert the_worker(db, "north").state is WorkerState.RUNNING
-    wait_for(lambda: the_worker(db, "north").runs_done == 1)
+    wait_until(lambda: the_worker(db, "north").runs_done == 1)
     north = the_worker(db, "north")
     assert (north.state, north.current_run_id, north.runs_today) == (WorkerState.IDLE, None, 1)
     assert run_row(db, run_id)["status"] == RunStatus.COMPLETED

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from enroller_desktop import explain
 from enroller_desktop.db import explain_queries as eq
 from tests.engine.builders import ENROLLER
-from tests.engine.test_engine_cli import assert_one_line_refusal
+from tests.cli.test_engine_cli import assert_one_line_refusal
 from tests.explain.conftest import potentials_of
 
 WORD = {1: "passed", 0: "failed", None: "na", True: "passed", False: "failed"}

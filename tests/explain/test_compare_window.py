@@ -4,7 +4,6 @@ one campaign selected, then Ctrl+D."""
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
@@ -14,8 +13,6 @@ from enroller_desktop.ui.compare_window import KIND_CHOICES, CompareWindow
 from enroller_desktop.ui.main_window import MainWindow
 from tests.explain.test_compare import python_comparison
 from tests.ui.test_main_window import make_settings, row_centre
-
-SHOTS = Path("/tmp/shots-explain")
 
 
 def _two_rows_of_one_campaign(window: MainWindow) -> tuple[int, int]:
@@ -40,7 +37,7 @@ def _open_main(qtbot, db, tmp_path) -> MainWindow:
     return window
 
 
-def test_ctrl_d_on_two_selected_runs_opens_the_comparison(qtbot, demo_db, tmp_path):
+def test_ctrl_d_on_two_selected_runs_opens_the_comparison(qtbot, demo_db, tmp_path, shots):
     window = _open_main(qtbot, demo_db, tmp_path)
     first, second = _two_rows_of_one_campaign(window)
     qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=row_centre(window, first, 1))
@@ -60,8 +57,7 @@ def test_ctrl_d_on_two_selected_runs_opens_the_comparison(qtbot, demo_db, tmp_pa
     assert shown["Lost eligibility"] == f"{expected['lost_eligibility']:,}"
     qtbot.waitUntil(lambda: compare.model.total is not None and not compare.model.busy, timeout=10_000)
     compare.resize(1100, 720)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    compare.grab().save(str(SHOTS / f"compare-{demo_db.engine.dialect.name}.png"))
+    compare.grab().save(str(shots / f"compare-{demo_db.engine.dialect.name}.png"))
     compare.close()
     window.close()
 

@@ -16,7 +16,7 @@ from enroller_desktop import explain, run_detail
 from enroller_desktop.db import customer_queries as cq
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose, RunStatus
 from tests.engine.builders import ENROLLER
-from tests.engine.test_engine_cli import assert_one_line_refusal
+from tests.cli.test_engine_cli import assert_one_line_refusal
 
 
 UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")

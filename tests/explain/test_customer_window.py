@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import sqlalchemy as sa
 from PySide6.QtCore import Qt
@@ -12,8 +11,6 @@ from enroller_desktop import explain
 from enroller_desktop.ui.customer_window import CustomerSearch, CustomerWindow
 from tests.explain.test_compare_window import _open_main
 
-SHOTS = Path("/tmp/shots-explain")
-
 
 def _considered_customer(db):
     with db.read() as conn:
@@ -22,7 +19,7 @@ def _considered_customer(db):
             "(SELECT customer_id FROM enroller_run_customers) AND c.last_name IS NOT NULL ORDER BY c.id")).first()
 
 
-def test_ctrl_f_type_and_read_why_not_enrolled(qtbot, demo_db, tmp_path):
+def test_ctrl_f_type_and_read_why_not_enrolled(qtbot, demo_db, tmp_path, shots):
     window = _open_main(qtbot, demo_db, tmp_path)
     person = _considered_customer(demo_db)
     qtbot.keyClick(window.view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
@@ -44,8 +41,7 @@ def test_ctrl_f_type_and_read_why_not_enrolled(qtbot, demo_db, tmp_path):
     row = next(i for i, c in enumerate(story["campaigns"]) if c["last_run_id"])
     assert table.item(row, 4).text() == "\n".join(f"{r['vehicle']}: {r['reason'] or 'enrolled'}" for r in story["campaigns"][row]["reasons"])
     customer.resize(1200, 720)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    customer.grab().save(str(SHOTS / f"customer-{demo_db.engine.dialect.name}.png"))
+    customer.grab().save(str(shots / f"customer-{demo_db.engine.dialect.name}.png"))
     run_window = customer.open_last_run(row)
     model = run_window.potentials_model
     qtbot.waitUntil(lambda: model.total is not None and not model.busy, timeout=10_000)

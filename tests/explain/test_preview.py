@@ -57,7 +57,7 @@ def test_a_canceled_preview_writes_nothing(demo_data):
     assert every_row(demo_data) == before
 
 
-def test_the_preview_button_of_new_run_shows_what_a_simulation_counts(qtbot, demo_data):
+def test_the_preview_button_of_new_run_shows_what_a_simulation_counts(qtbot, demo_data, shots):
     from PySide6.QtCore import QDateTime, Qt, QTimeZone
 
     from enroller_desktop.ui.new_run_dialog import NewRunDialog
@@ -81,6 +81,6 @@ def test_the_preview_button_of_new_run_shows_what_a_simulation_counts(qtbot, dem
     if not preview.not_applicable:
         assert preview.counts == {k: outcome.counts[k] for k in preview.counts}
         assert "A run now: Query Param Customers" in dialog.preview.result.text()
-    dialog.grab().save("/tmp/shots-explain/new-run-preview.png")
+    dialog.grab().save(str(shots / "new-run-preview.png"))
     dialog.purpose.setCurrentIndex(dialog.purpose.findData(RunPurpose.CRITERION_STATS.value))
     assert not dialog.preview.isVisible()

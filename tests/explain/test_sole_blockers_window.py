@@ -3,7 +3,6 @@ the Potentials filter "Failed only: …", driven as a person would."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from PySide6.QtCore import Qt
 
@@ -11,8 +10,6 @@ from enroller_desktop.db import explain_queries as eq
 from enroller_desktop.ui.run_window import show_run_window
 from tests.explain.conftest import potentials_of, run_ids
 from tests.explain.test_sole_blockers import python_blockers
-
-SHOTS = Path("/tmp/shots-explain")
 
 
 def _busiest_run(db) -> int:
@@ -29,7 +26,7 @@ def _open(qtbot, db, run_id):
     return window
 
 
-def test_the_summary_shows_each_conditions_sole_and_shared_count(qtbot, demo_db):
+def test_the_summary_shows_each_conditions_sole_and_shared_count(qtbot, demo_db, shots):
     run_id = _busiest_run(demo_db)
     window = _open(qtbot, demo_db, run_id)
     expected = python_blockers(potentials_of(demo_db, run_id))
@@ -39,11 +36,10 @@ def test_the_summary_shows_each_conditions_sole_and_shared_count(qtbot, demo_db)
         assert table.item(row, 1).text() == f"{expected.alone[name]:,}"
         assert table.item(row, 2).text() == f"{expected.among_others[name]:,}"
     window.resize(1366, 768)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    window.grab().save(str(SHOTS / f"summary-sole-blockers-{demo_db.engine.dialect.name}.png"))
+    window.grab().save(str(shots / f"summary-sole-blockers-{demo_db.engine.dialect.name}.png"))
 
 
-def test_query_params_tab_shows_each_params_blockers(qtbot, demo_db):
+def test_query_params_tab_shows_each_params_blockers(qtbot, demo_db, shots):
     run_id = _busiest_run(demo_db)
     window = _open(qtbot, demo_db, run_id)
     rows = potentials_of(demo_db, run_id)
@@ -58,7 +54,7 @@ def test_query_params_tab_shows_each_params_blockers(qtbot, demo_db):
         assert table.item(row, casl).text() == f"{expected.alone['casl']:,} / {expected.among_others['casl']:,}"
     window.tabs.setCurrentIndex(1)
     window.resize(1366, 768)
-    window.grab().save(str(SHOTS / f"query-params-sole-blockers-{demo_db.engine.dialect.name}.png"))
+    window.grab().save(str(shots / f"query-params-sole-blockers-{demo_db.engine.dialect.name}.png"))
 
 
 def test_double_clicking_a_condition_lists_the_potentials_it_alone_holds_back(qtbot, demo_db):

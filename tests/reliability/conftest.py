@@ -13,7 +13,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -178,13 +177,3 @@ def stop(process: subprocess.Popen, sig: int = signal.SIGKILL, timeout: float = 
     return process.communicate(timeout=timeout)
 
 
-def wait_until(condition: Callable[[], object], *, timeout: float, interval: float = 0.01, what: str = "condition"):
-    """Poll ``condition`` until it returns something true; its value is returned."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)

@@ -25,7 +25,8 @@ from enroller_desktop.db.enums import PotentialStatus, RunPurpose, RunStatus
 from enroller_desktop.engine.runs import create_run, execute_claimed, execute_run
 from enroller_desktop.engine.worker import claim_next_due
 from enroller_desktop.errors import UserError
-from tests.reliability.conftest import start_cli, stop, wait_until
+from tests.reliability.conftest import start_cli, stop
+from tests.polling import wait_until
 from tests.reliability.data import AS_OF, RUNS, UTC, duplicate_enrollments, load_population
 
 RUN_COUNT = 50

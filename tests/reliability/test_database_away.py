@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from enroller_desktop.db.engine import open_database
 from enroller_desktop.db.enums import RunPurpose, RunStatus
 from enroller_desktop.engine.runs import INTERRUPTED, create_run, recover_interrupted, utcnow
-from tests.reliability.conftest import run_cli, start_cli, stop, wait_until
+from tests.reliability.conftest import run_cli, start_cli, stop
+from tests.polling import wait_until
 from tests.reliability.data import AS_OF, RUNS, duplicate_enrollments, enrolled_by, run_row
 
 PASSWORD = "Away-Secret-7319"

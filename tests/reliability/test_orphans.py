@@ -27,7 +27,8 @@ from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.models import EnrollerRunCustomer
 from enroller_desktop.engine.runs import create_run, utcnow
 from tests.detail_data import build_run
-from tests.reliability.conftest import _program, start_cli, stop, wait_until
+from tests.reliability.conftest import _program, start_cli, stop
+from tests.polling import wait_until
 from tests.reliability.data import AS_OF, RUNS, load_population
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")

@@ -17,7 +17,6 @@ from .test_main_window import make_settings, open_window
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2026, 12, 4, 9, tzinfo=UTC)
-SHOTS = Path("/tmp/shots-consent")
 
 
 def read(path: Path) -> list[dict]:
@@ -38,7 +37,7 @@ def canadian_world(db) -> tuple[int, int]:
     return org, campaign_id
 
 
-def test_the_forecast_window_charts_and_lists_the_customers_about_to_lapse(qtbot, db, tmp_path, monkeypatch):
+def test_the_forecast_window_charts_and_lists_the_customers_about_to_lapse(qtbot, db, tmp_path, monkeypatch, shots):
     canadian_world(db)
     window = ConsentForecastWindow(db, now=NOW)
     qtbot.addWidget(window)
@@ -49,8 +48,7 @@ def test_the_forecast_window_charts_and_lists_the_customers_about_to_lapse(qtbot
     assert window.forecast.customers == 6 and window.forecast.active_enrollments == 3
     assert window.list_model.rowCount() == 6
     assert "6 customers lose implied consent" in window.summary.text()
-    SHOTS.mkdir(exist_ok=True)
-    window.grab().save(str(SHOTS / "forecast-test.png"))
+    window.grab().save(str(shots / "forecast-test.png"))
 
     with qtbot.waitSignal(window.updated, timeout=20_000):
         window.days.setValue(15)
@@ -99,7 +97,7 @@ def test_the_view_menu_opens_the_consent_forecast(qtbot, db, tmp_path):
     window.close()
 
 
-def test_new_run_warns_when_a_later_default_run_will_find_consent_lapsed(qtbot, db):
+def test_new_run_warns_when_a_later_default_run_will_find_consent_lapsed(qtbot, db, shots):
     from PySide6.QtCore import QDateTime
 
     from enroller_desktop.ui.new_run_dialog import NewRunDialog
@@ -117,7 +115,7 @@ def test_new_run_warns_when_a_later_default_run_will_find_consent_lapsed(qtbot, 
     assert counted.args == [1]
     assert dialog.consent_warning.isVisible()
     assert dialog.consent_warning.text().startswith("1 customer eligible today will have lost implied CASL consent")
-    dialog.grab().save(str(SHOTS / "new-run-warning.png"))
+    dialog.grab().save(str(shots / "new-run-warning.png"))
     with qtbot.waitSignal(dialog.consent_warning.counted, timeout=20_000) as counted:
         dialog.scheduled_for.setDateTime(QDateTime.currentDateTimeUtc().addDays(2))
     assert counted.args == [0]

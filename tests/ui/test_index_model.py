@@ -13,7 +13,7 @@ from enroller_desktop.db.index_queries import RunFilter, RunSort
 from enroller_desktop.ui.index_model import COLUMNS, STATUS_COLUMN, RawRole, IndexModel, format_count, format_duration
 
 from .runs_data import NOW, add_organizations, add_run, add_runs, read_to_the_end, update_run
-from .test_index_queries import expected_order
+from tests.db.test_index_queries import expected_order
 
 
 def loaded_model(qtbot, db, *, page_size=7, run_filter=RunFilter(), sort=RunSort()) -> IndexModel:  # noqa: B008

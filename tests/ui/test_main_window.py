@@ -4,7 +4,6 @@ remembered layout, and a database that goes away and comes back."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
@@ -384,7 +383,7 @@ def test_the_window_title_shows_the_database_without_its_password(qtbot, seeded,
 # -- a screenshot on demo data -----------------------------------------------------------
 
 
-def test_a_screenshot_of_the_main_window_on_demo_data(qtbot, sqlite_db, tmp_path):
+def test_a_screenshot_of_the_main_window_on_demo_data(qtbot, sqlite_db, tmp_path, shots):
     from enroller_desktop import demo
     from enroller_desktop.engine import runs
 
@@ -400,13 +399,11 @@ def test_a_screenshot_of_the_main_window_on_demo_data(qtbot, sqlite_db, tmp_path
     window.trends_dock.show()
     with qtbot.waitSignal(window.trends_dock.updated, timeout=10_000):
         window.trends_dock.refresh()
-    path = tmp_path / "main_window.png"
+    assert window.model.rowCount() == 7  # the six executed runs and the scheduled one
+    path = shots / "main_window.png"
     assert window.grab().save(str(path))
     assert path.stat().st_size > 10_000
-    Path("/tmp/shots").mkdir(exist_ok=True)
-    shutil.copy(path, "/tmp/shots/main_window.png")
     window.close()
-
 
 
 # -- scheduled runs --------------------------------------------------------------------

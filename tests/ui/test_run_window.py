@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from zoneinfo import ZoneInfo
-from pathlib import Path
 
 import pyqtgraph as pg
 import pytest
@@ -26,7 +25,6 @@ from enroller_desktop.ui.run_window import RunWindow, show_run_window
 from tests.detail_data import CHECK_FIELDS, build_run, engine_run
 
 PURPOSES = list(RunPurpose)
-SHOTS = Path("/tmp/shots")
 
 
 def loaded(qtbot, model: PagedTableModel) -> PagedTableModel:
@@ -494,7 +492,6 @@ def test_screenshots_of_each_tab_on_demo_data(qtbot, sqlite_db, tmp_path):
     window = open_window(qtbot, sqlite_db, run_id)
     window.show()
     qtbot.waitExposed(window)
-    SHOTS.mkdir(exist_ok=True)
     shots = {"summary": (0, 0), "events": (0, 1), "query_params": (1, None), "potentials": (2, None), "campaign_customers": (3, None)}
     for name, (tab, inner) in shots.items():
         window.tabs.setCurrentIndex(tab)
@@ -502,8 +499,7 @@ def test_screenshots_of_each_tab_on_demo_data(qtbot, sqlite_db, tmp_path):
             window.summary_tabs.setCurrentIndex(inner)
         qtbot.wait(50)
         image = window.grab()
-        for folder in (tmp_path, SHOTS):
-            assert image.save(str(folder / f"run_window_{name}.png"))
+        assert image.save(str(tmp_path / f"run_window_{name}.png"))
     app = QApplication.instance()
     light = app.palette()
     try:
@@ -512,7 +508,7 @@ def test_screenshots_of_each_tab_on_demo_data(qtbot, sqlite_db, tmp_path):
         for name, inner in (("summary", 0), ("events", 1)):
             window.summary_tabs.setCurrentIndex(inner)
             qtbot.wait(50)
-            assert window.grab().save(str(SHOTS / f"run_window_{name}_dark.png"))
+            assert window.grab().save(str(tmp_path / f"run_window_{name}_dark.png"))
     finally:
         app.setPalette(light)
     assert all((tmp_path / f"run_window_{name}.png").stat().st_size > 0 for name in shots)

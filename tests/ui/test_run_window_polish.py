@@ -3,7 +3,6 @@ and a size and place remembered between windows and launches."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import sqlalchemy as sa
 from PySide6.QtCore import QPointF, QRect
@@ -19,8 +18,6 @@ from tests.detail_data import build_run
 from .test_main_window import make_settings
 from .test_run_window import open_window
 
-SHOTS = Path("/tmp/shots")
-
 
 def run_enrolling_nobody(db) -> int:
     run_id = build_run(db).run_id
@@ -29,7 +26,7 @@ def run_enrolling_nobody(db) -> int:
     return run_id
 
 
-def test_a_stage_of_zero_draws_no_bar_across_its_text(qtbot, db, tmp_path):
+def test_a_stage_of_zero_draws_no_bar_across_its_text(qtbot, db, tmp_path, shots):
     window = open_window(qtbot, db, run_enrolling_nobody(db))
     window.show()
     qtbot.waitExposed(window)
@@ -44,8 +41,7 @@ def test_a_stage_of_zero_draws_no_bar_across_its_text(qtbot, db, tmp_path):
     middle = view.mapFromScene(QPointF(enrolled.track_rect.left() + 2, box.top() + 5))
     left = view.mapFromScene(QPointF(box.left() + 20, box.top() + 5))
     assert QColor(image.pixel(middle)) == QColor(image.pixel(left))
-    SHOTS.mkdir(exist_ok=True)
-    for folder in (tmp_path, SHOTS):
+    for folder in (tmp_path, shots):
         assert window.grab().save(str(folder / "run_window_funnel_zero.png"))
 
 

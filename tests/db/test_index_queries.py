@@ -12,7 +12,7 @@ from enroller_desktop.db import choice_queries, index_queries
 from enroller_desktop.db.enums import RunPurpose, RunStatus
 from enroller_desktop.db.index_queries import SORT_KEYS, RunFilter, RunSort
 
-from .runs_data import NOW, RUNS, add_customer, add_organizations, add_runs
+from tests.ui.runs_data import NOW, RUNS, add_customer, add_organizations, add_runs
 
 
 @pytest.fixture

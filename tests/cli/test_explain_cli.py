@@ -7,7 +7,7 @@ import subprocess
 
 from enroller_desktop.db import explain_queries as eq
 from tests.engine.builders import ENROLLER, campaign, customer, organization
-from tests.engine.test_engine_cli import assert_one_line_refusal
+from tests.cli.test_engine_cli import assert_one_line_refusal
 
 
 def enroller(db, *args) -> subprocess.CompletedProcess:
