@@ -82,18 +82,24 @@ def claim_next_due(db: Database) -> int | None:
 
 @dataclass(frozen=True)
 class Backlog:
-    """The scheduled runs waiting for a worker or a window to execute them."""
+    """The scheduled runs waiting for a worker or a window to execute them, and the
+    workers alive now (by name) that will: running or idle, heartbeating within
+    the minute (``worker_registry``)."""
 
     scheduled: int
     first_due: dt.datetime | None
+    live_workers: tuple[str, ...] = ()
 
 
 def backlog(db: Database) -> Backlog:
+    from enroller_desktop.engine.worker_registry import WorkerState, list_workers
+
     with db.read() as conn:
         count, first = conn.execute(
             sa.select(sa.func.count(), sa.func.min(RUNS.c.scheduled_for)).where(RUNS.c.status == RunStatus.SCHEDULED.value)
         ).one()
-    return Backlog(count, first)
+    alive = tuple(dict.fromkeys(w.name for w in list_workers(db) if w.state in (WorkerState.RUNNING, WorkerState.IDLE)))
+    return Backlog(count, first, alive)
 
 
 def run_worker(
