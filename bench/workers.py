@@ -10,14 +10,16 @@ each with its own home folders (as on separate machines). It measures:
   one's end (as the database recorded them);
 - exactly once: each run's id printed by exactly one worker, every run completed,
   no enrollment key twice;
-- connections: the most TCP connections to PostgreSQL each worker process (with
-  its children) held at once, sampled every 50 ms from /proc.
+- connections: the most connections each worker held at once, sampled every
+  50 ms twice: PostgreSQL's ``pg_stat_activity`` rows under the worker's
+  application_name (``enroller-desktop worker bench-N``), and the TCP sockets to
+  PostgreSQL the worker process (with its children) has open, from /proc.
 
 Then, with the largest count, one worker is killed (SIGKILL) in the middle of a run:
 that run must end ``error`` "interrupted" (recovered by the others a minute later,
 RULES §2), every other run completed exactly once, nothing enrolled twice.
 
-Usage: python bench/workers.py [--workers 1 2 4] [--runs 200] [--customers 2000]
+Usage: python bench/workers.py [--workers 1 2 4] [--runs 200] [--customers 300]
 Linux only (reads /proc).
 """
 
@@ -148,6 +150,14 @@ def start_workers(url: str, count: int, home: Path) -> list[subprocess.Popen]:
     return workers
 
 
+def pg_connections(db) -> collections.Counter:
+    """pg_stat_activity's rows by application_name (each sample a transaction of its own)."""
+    with db.read() as conn:
+        rows = conn.execute(sa.text("SELECT application_name, count(*) FROM pg_stat_activity "
+                                    "WHERE datname = current_database() GROUP BY application_name")).all()
+    return collections.Counter(dict(rows))
+
+
 def statuses(db, run_ids: list[int]) -> collections.Counter:
     with db.read() as conn:
         rows = conn.execute(sa.select(RUNS.c.status).where(RUNS.c.id.in_(run_ids))).scalars().all()
@@ -159,6 +169,7 @@ def trial(server: Server, template: str, count: int, runs: int, *, kill_one: boo
     db = open_database(url)
     run_ids = schedule(db, runs)
     peak = [0] * count
+    peak_pg = [0] * count
     killed_run = None
     with tempfile.TemporaryDirectory(prefix="bench-workers-") as home:
         workers = start_workers(url, count, Path(home))
@@ -166,9 +177,11 @@ def trial(server: Server, template: str, count: int, runs: int, *, kill_one: boo
         try:
             while time.monotonic() < deadline:
                 pg = _pg_sockets()
+                named = pg_connections(db)
                 for n, worker in enumerate(workers):
                     if worker.poll() is None:
                         peak[n] = max(peak[n], connections_of(worker.pid, pg))
+                        peak_pg[n] = max(peak_pg[n], named[f"enroller-desktop worker bench-{n}"])
                 done = statuses(db, run_ids)
                 finished = sum(v for k, v in done.items() if k not in (RunStatus.SCHEDULED.value, RunStatus.IN_PROGRESS.value))
                 if kill_one and killed_run is None and finished >= runs // 4:
@@ -202,7 +215,8 @@ def trial(server: Server, template: str, count: int, runs: int, *, kill_one: boo
         "executed exactly once": sorted(executed) == sorted(expected) and max(executed.values()) == 1,
         "interrupted": interrupted,
         "enrollment keys twice": len(doubled),
-        "peak connections per worker": peak,
+        "peak connections per worker (pg_stat_activity)": peak_pg,
+        "peak connections per worker (/proc sockets)": peak,
     }
 
 
@@ -226,17 +240,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--customers", type=int, default=2_000)
+    parser.add_argument("--customers", type=int, default=300)
     parser.add_argument("--limit", type=float, default=1800, metavar="SECONDS", help="give up a trial after this long")
     args = parser.parse_args()
     server = Server()
     try:
         started = time.perf_counter()
         template = load_template(server, args.customers)
+        print(f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, load {os.getloadavg()}", flush=True)
         print(f"loaded {args.customers:,} customers, {CAMPAIGNS} campaigns in {time.perf_counter() - started:.1f} s", flush=True)
         for count in args.workers:
             print(trial(server, template, count, args.runs, kill_one=False, limit_s=args.limit), flush=True)
+            print(f"load {os.getloadavg()}", flush=True)
         print(trial(server, template, max(args.workers), args.runs, kill_one=True, limit_s=args.limit), flush=True)
+        print(f"{dt.datetime.now(dt.timezone.utc):%H:%M} UTC, load {os.getloadavg()}", flush=True)
     finally:
         server.drop_all()
 

@@ -59,6 +59,10 @@ def _execute(args: argparse.Namespace) -> int:
     from enroller_desktop.db.engine import open_database
 
     command = _commands()[args.command]
+    if args.command == "worker":
+        from enroller_desktop.engine.worker import worker_database
+
+        return command(worker_database(resolve_db_url(args.db), args.name), args)
     return command(open_database(resolve_db_url(args.db)), args)
 
 

@@ -43,8 +43,16 @@ def normalize_url(url: str) -> URL:
     return parsed
 
 
+#: How our connections are named in PostgreSQL's ``pg_stat_activity``.
+APPLICATION_NAME = "enroller-desktop"
+
+
 def create_engine(url: str, **kw) -> Engine:
+    """``application_name`` names the connections on PostgreSQL (a worker gives its
+    own, so an administrator can tell its connections apart); ``pool_size`` and
+    ``max_overflow`` bound how many the engine holds."""
     parsed = normalize_url(url)
+    application_name = kw.pop("application_name", APPLICATION_NAME)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, **kw)
     try:
@@ -57,7 +65,8 @@ def create_engine(url: str, **kw) -> Engine:
                 # JIT compiles the funnel's wide statements for seconds and saves nothing.
                 "options": f"-c lock_timeout={LOCK_WAIT_SECONDS * 1000} -c jit=off",
                 "connect_timeout": 5,
-                "application_name": "enroller-desktop",
+                # PostgreSQL keeps 63 bytes of it.
+                "application_name": application_name.encode()[:63].decode(errors="ignore"),
             },
             **kw,
         )

@@ -253,8 +253,12 @@ def execute_run(
     return execute_claimed(db, run_id, progress=progress, cancel=cancel)
 
 
-def execute_claimed(db: Database, run_id: int, *, progress=None, cancel=None) -> RunOutcome:
-    return _Execution(db, run_id, progress, cancel or CancelToken()).execute()
+def execute_claimed(db: Database, run_id: int, *, progress=None, cancel=None,
+                    heartbeat: Heartbeat | None = None) -> RunOutcome:
+    """Execute the claimed run ``run_id``. Its heartbeat is given by ``heartbeat``,
+    the process's heartbeat thread when it has one (a worker's), else by a thread
+    of the run's own."""
+    return _Execution(db, run_id, progress, cancel or CancelToken(), heartbeat).execute()
 
 
 # -- helpers shared by the lifecycle ----------------------------------------------
@@ -307,19 +311,74 @@ class _Param:
     run_param_id: int | None = None
 
 
-class _Heartbeat(threading.Thread):
-    """Keeps ``heartbeat_at`` fresh and picks up a cancel asked by another process."""
+class Heartbeat(threading.Thread):
+    """The one thread of a process that keeps its heartbeats fresh: the run it
+    executes (:class:`RunBeat`) and, in a worker, the worker's own row
+    (``worker_registry.Registration``). One thread, so one connection at a time.
 
-    def __init__(self, db: Database, run_id: int, token: CancelToken) -> None:
-        super().__init__(name=f"heartbeat-{run_id}", daemon=True)
-        self._db, self._run_id, self._token = db, run_id, token
-        self._stop = threading.Event()
+    Every ``HEARTBEAT_INTERVAL_S`` it borrows a pooled connection, gives each beat
+    its own short write transaction on it, and gives it back. A worker's pool holds
+    one connection (``worker.worker_database``), shared by this thread and the
+    worker's short writes; the run's own connection (``engine.snapshot``) is the
+    other: two at most. The pooled one is free whenever a beat falls during the
+    run's long work, because that work runs on the run's connection: the candidate
+    INSERTs, the copy into the potentials, the funnel's counts, the enrollment. On
+    SQLite the long INSERTs write only the run's temporary tables (no lock on the
+    database) and the copy goes by 100,000 rows, so the beat's write gets the lock
+    between them, as before.
+    """
+
+    def __init__(self, db: Database, name: str = "heartbeat") -> None:
+        super().__init__(name=name, daemon=True)
+        self._db = db
+        self._beats: dict[str, Callable[[Connection], None]] = {}
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+
+    def add(self, name: str, beat: Callable[[Connection], None]) -> None:
+        """Beat ``beat`` (one short statement or two on the connection given) from now on."""
+        with self._lock:
+            self._beats[name] = beat
+
+    def remove(self, name: str) -> None:
+        with self._lock:
+            self._beats.pop(name, None)
 
     def run(self) -> None:
-        while not self._stop.wait(HEARTBEAT_INTERVAL_S):
+        while not self._stopping.wait(HEARTBEAT_INTERVAL_S):
             self.beat()
 
     def beat(self) -> None:
+        """One beat of each; a missed beat is not fatal, the next one may pass."""
+        with self._lock:
+            beats = list(self._beats.items())
+        if not beats:
+            return
+        try:
+            with self._db.engine.connect() as conn:
+                for name, beat in beats:
+                    try:
+                        with self._db.write_on(conn):
+                            beat(conn)
+                    except sa.exc.SQLAlchemyError as exc:
+                        log.warning("heartbeat of %s missed: %s", name, one_line(exc))
+                        if conn.invalidated:
+                            return
+        except sa.exc.SQLAlchemyError as exc:  # no connection to be had (the database away, the pool busy)
+            log.warning("heartbeat of %s missed: %s", ", ".join(name for name, _ in beats), one_line(exc))
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+
+class RunBeat:
+    """A run's beat: keeps ``heartbeat_at`` fresh and picks up a cancel asked by another process."""
+
+    def __init__(self, db: Database, run_id: int, token: CancelToken) -> None:
+        self._db, self._run_id, self._token = db, run_id, token
+        self.name = f"run {run_id}"
+
+    def __call__(self, conn: Connection) -> None:
         """Refresh ``heartbeat_at`` unless the run's row is locked.
 
         The run's own enrolling transaction holds that row (on PostgreSQL for
@@ -334,29 +393,29 @@ class _Heartbeat(threading.Thread):
             .with_for_update(skip_locked=True)
             .scalar_subquery()
         )
-        try:
-            with self._db.write() as conn:
-                requested = conn.execute(
-                    sa.update(RUNS)
-                    .where(RUNS.c.id == unlocked)
-                    .values(heartbeat_at=utcnow())
-                    .returning(RUNS.c.cancel_requested_at)
-                ).first()
-        except sa.exc.SQLAlchemyError as exc:  # a missed beat is not fatal; the next one may pass
-            log.warning("heartbeat of run %s missed: %s", self._run_id, one_line(exc))
-            return
+        requested = conn.execute(
+            sa.update(RUNS)
+            .where(RUNS.c.id == unlocked)
+            .values(heartbeat_at=utcnow())
+            .returning(RUNS.c.cancel_requested_at)
+        ).first()
         if requested is not None and requested.cancel_requested_at is not None:
             self._token.cancel()
 
-    def stop(self) -> None:
-        self._stop.set()
+    def beat(self) -> None:
+        """One beat now, as the heartbeat thread gives it."""
+        heartbeat = Heartbeat(self._db)
+        heartbeat.add(self.name, self)
+        heartbeat.beat()
 
 
 class _Execution:
     """One run being executed, stage by stage."""
 
-    def __init__(self, db: Database, run_id: int, progress: ProgressCallback | None, token: CancelToken) -> None:
+    def __init__(self, db: Database, run_id: int, progress: ProgressCallback | None, token: CancelToken,
+                 heartbeat: Heartbeat | None = None) -> None:
         self.db = db
+        self._heartbeat = heartbeat
         self.run_id = run_id
         self.token = token
         self._progress = progress
@@ -417,8 +476,11 @@ class _Execution:
     # -- the run
 
     def execute(self) -> RunOutcome:
-        heartbeat = _Heartbeat(self.db, self.run_id, self.token)
-        heartbeat.start()
+        beat = RunBeat(self.db, self.run_id, self.token)
+        heartbeat = self._heartbeat or Heartbeat(self.db, name=f"heartbeat-{self.run_id}")
+        heartbeat.add(beat.name, beat)
+        if heartbeat is not self._heartbeat:
+            heartbeat.start()
         try:
             self._execute()
         except _Canceled:
@@ -431,7 +493,9 @@ class _Execution:
             log.exception("run %s failed", self.run_id)
             self._end_in_error(self._words_for(exc), describe_error(exc, self.db.url))
         finally:
-            heartbeat.stop()
+            heartbeat.remove(beat.name)
+            if heartbeat is not self._heartbeat:
+                heartbeat.stop()
             if self.snapshot is not None:
                 self.snapshot.close()
         with self.db.read() as conn:
@@ -692,7 +756,9 @@ class _Execution:
             self.log_event(started, f"{counts['eligible']:,} eligible of {counts['query_param_customers']:,} candidates",
                            counts["eligible"], conn=conn)
             return counts
-        return self.write(work)
+        # On the run's own connection, as every long statement of the run: the
+        # pooled one stays free for the heartbeat (``Heartbeat``).
+        return self.snapshot.write(work)
 
     def _enroll(self, campaign, *, eligible: int, expire: bool) -> None:
         started = self.enter(RunStep.CAMPAIGN_CUSTOMERS, 0.9, "Enrolling")

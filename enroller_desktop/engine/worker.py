@@ -3,19 +3,27 @@
 none executes a run twice: on PostgreSQL the next run is picked with
 ``FOR UPDATE SKIP LOCKED``; everywhere the claim itself is a conditional update
 that only one client can win.
+
+A worker holds two database connections at most (``worker_database``): the run's
+own, which keeps its snapshot and runs its long statements (``engine.snapshot``),
+and one pooled connection shared by the worker's short writes and its one
+heartbeat thread (``runs.Heartbeat``: its registration's beat and its run's).
+A dealer group's PostgreSQL serves many workers and desktops: its
+``max_connections`` is what this keeps within reach.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from enroller_desktop.db.engine import Database, describe_error
+from enroller_desktop.db.engine import APPLICATION_NAME, Database, describe_error, open_database
 from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.engine.runs import (
     RUNS,
@@ -33,6 +41,19 @@ from enroller_desktop.engine.worker_registry import Registration
 log = logging.getLogger(__name__)
 
 POLL_INTERVAL_S = 5.0
+#: The worker's pool: one connection, besides the run's own (see the module's text).
+WORKER_POOL = {"pool_size": 1, "max_overflow": 0}
+
+
+def worker_name(name: str | None = None) -> str:
+    """The name a worker is listed by: the one given, else the host's."""
+    return name or socket.gethostname()
+
+
+def worker_database(url: str, name: str | None = None) -> Database:
+    """Open ``url`` as a worker does: a pool of one connection, named
+    ``enroller-desktop worker NAME`` in PostgreSQL's ``pg_stat_activity``."""
+    return open_database(url, application_name=f"{APPLICATION_NAME} worker {worker_name(name)}", **WORKER_POOL)
 
 
 def claim_next_due(db: Database) -> int | None:
@@ -61,18 +82,24 @@ def claim_next_due(db: Database) -> int | None:
 
 @dataclass(frozen=True)
 class Backlog:
-    """The scheduled runs waiting for a worker or a window to execute them."""
+    """The scheduled runs waiting for a worker or a window to execute them, and the
+    workers alive now (by name) that will: running or idle, heartbeating within
+    the minute (``worker_registry``)."""
 
     scheduled: int
     first_due: dt.datetime | None
+    live_workers: tuple[str, ...] = ()
 
 
 def backlog(db: Database) -> Backlog:
+    from enroller_desktop.engine.worker_registry import WorkerState, list_workers
+
     with db.read() as conn:
         count, first = conn.execute(
             sa.select(sa.func.count(), sa.func.min(RUNS.c.scheduled_for)).where(RUNS.c.status == RunStatus.SCHEDULED.value)
         ).one()
-    return Backlog(count, first)
+    alive = tuple(dict.fromkeys(w.name for w in list_workers(db) if w.state in (WorkerState.RUNNING, WorkerState.IDLE)))
+    return Backlog(count, first, alive)
 
 
 def run_worker(
@@ -96,7 +123,7 @@ def run_worker(
     ``stop`` is looked at between runs: a run once claimed is finished, never left
     half-done. ``cancel`` cancels the run in progress (it enrolls nobody).
     """
-    with Registration(db, name) as registration:
+    with Registration(db, worker_name(name)) as registration:
         return _serve(db, registration, once=once, stop=stop or threading.Event(), on_outcome=on_outcome, cancel=cancel)
 
 
@@ -110,7 +137,7 @@ def _serve(db: Database, registration: Registration, *, once: bool, stop: thread
             if run_id is not None:
                 log.info("worker executing run %s", run_id)
                 registration.running(run_id)
-                outcome = execute_claimed(db, run_id, cancel=cancel)
+                outcome = execute_claimed(db, run_id, cancel=cancel, heartbeat=registration.heartbeat)
                 registration.finished()
         except sa.exc.OperationalError as exc:
             if once:

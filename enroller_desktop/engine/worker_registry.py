@@ -23,7 +23,6 @@ import enum
 import logging
 import os
 import socket
-import threading
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -31,7 +30,7 @@ import sqlalchemy as sa
 from enroller_desktop import __version__
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.models import Worker
-from enroller_desktop.engine.runs import HEARTBEAT_INTERVAL_S, HEARTBEAT_TIMEOUT, utcnow
+from enroller_desktop.engine.runs import HEARTBEAT_TIMEOUT, Heartbeat, utcnow
 from enroller_desktop.errors import one_line
 
 log = logging.getLogger(__name__)
@@ -106,7 +105,9 @@ def list_workers(db: Database, *, now: dt.datetime | None = None) -> list[Worker
 
 
 class Registration:
-    """This process's row in ``workers``, with a thread that keeps its heartbeat fresh.
+    """This process's row in ``workers``, with the thread that keeps its heartbeat
+    fresh: ``heartbeat``, the worker's one heartbeat thread, which also beats the
+    run the worker executes (``runs.execute_claimed(heartbeat=...)``).
 
     Use as a context manager: entering registers, leaving marks the worker stopped.
     """
@@ -116,8 +117,7 @@ class Registration:
         self.host = socket.gethostname()
         self.name = name or self.host
         self.id: int | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat_until_stopped, name="worker heartbeat", daemon=True)
+        self.heartbeat = Heartbeat(db, name="worker heartbeat")
 
     def __enter__(self) -> Registration:
         now = utcnow()
@@ -131,13 +131,14 @@ class Registration:
                                           started_at=now, heartbeat_at=now, runs_done=0, runs_today=0)
                 .returning(w.id)
             ).scalar_one()
-        self._thread.start()
+        self.heartbeat.add(f"worker {self.name!r}", self._beat)
+        self.heartbeat.start()
         log.info("worker %r registered (id %s)", self.name, self.id)
         return self
 
     def __exit__(self, *_exc) -> None:
-        self._stop.set()
-        self._thread.join()
+        self.heartbeat.stop()
+        self.heartbeat.join()
         self._record(stopped_at=utcnow(), current_run_id=None)  # if the database is away, the row reads as lost
 
     def running(self, run_id: int) -> None:
@@ -165,6 +166,5 @@ class Registration:
         with self.db.write() as conn:
             conn.execute(sa.update(WORKERS).where(WORKERS.c.id == self.id).values(**values))
 
-    def _beat_until_stopped(self) -> None:
-        while not self._stop.wait(HEARTBEAT_INTERVAL_S):
-            self._record(heartbeat_at=utcnow())
+    def _beat(self, conn) -> None:
+        conn.execute(sa.update(WORKERS).where(WORKERS.c.id == self.id).values(heartbeat_at=utcnow()))

@@ -411,7 +411,7 @@ def _in_progress_run(db, campaign_id) -> int:
 
 def test_a_heartbeat_refreshes_the_run_it_keeps_alive(db, campaign_id):
     run_id = _in_progress_run(db, campaign_id)
-    runs._Heartbeat(db, run_id, CancelToken()).beat()
+    runs.RunBeat(db, run_id, CancelToken()).beat()
     assert run_row(db, run_id)["heartbeat_at"] > dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
 
@@ -422,7 +422,7 @@ def test_a_heartbeat_passes_over_a_run_row_its_enrollment_holds(pg_db, caplog):
     run_id = _in_progress_run(db, campaign(db, organization(db)))
     with db.write() as holder:
         holder.execute(RUNS.select().where(RUNS.c.id == run_id).with_for_update())
-        beat = threading.Thread(target=runs._Heartbeat(db, run_id, CancelToken()).beat)
+        beat = threading.Thread(target=runs.RunBeat(db, run_id, CancelToken()).beat)
         beat.start()
         beat.join(timeout=5)
         assert not beat.is_alive(), "the heartbeat waited for the row"

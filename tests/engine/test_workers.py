@@ -5,6 +5,8 @@ cancels it; ``workers`` lists them."""
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import datetime as dt
 import json
 import signal
@@ -15,9 +17,9 @@ import pytest
 import sqlalchemy as sa
 
 from enroller_desktop.db.enums import RunStatus, RunStep
-from enroller_desktop.engine import worker_registry
+from enroller_desktop.engine import runs
 from enroller_desktop.engine.runs import INTERRUPTED, create_run, utcnow
-from enroller_desktop.engine.worker import run_worker
+from enroller_desktop.engine.worker import run_worker, worker_database
 from enroller_desktop.engine.worker_registry import WORKERS, WorkerState, list_workers
 from tests.polling import wait_until
 from tests.engine.builders import (
@@ -58,7 +60,7 @@ def a_minute_passes(db) -> None:
 
 @pytest.fixture
 def quick_heartbeat(monkeypatch):
-    monkeypatch.setattr(worker_registry, "HEARTBEAT_INTERVAL_S", 0.05)
+    monkeypatch.setattr(runs, "HEARTBEAT_INTERVAL_S", 0.05)
 
 
 @pytest.fixture
@@ -233,3 +235,103 @@ def test_workers_prints_a_table_a_person_reads(db):
     assert header.split()[:4] == ["Name", "Host", "Pid", "State"]
     assert row.split()[0] == "north" and "Stopped" in row
     assert total == "1 worker(s)"
+
+
+# -- connections: two per worker at most ------------------------------------------------
+
+def _connections_of(db, application_name: str) -> int:
+    """PostgreSQL's own count (a transaction of its own: the view is read once per transaction)."""
+    with db.read() as conn:
+        return conn.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name"),
+                            {"name": application_name}).scalar_one()
+
+
+def test_a_worker_holds_two_postgresql_connections_at_most_while_it_executes_a_run(pg_db, monkeypatch):
+    """Counted in pg_stat_activity under the worker's own application_name, all
+    through a run, with its heartbeats (the worker's and the run's) beating all the
+    time so that they overlap every statement of the run."""
+    db = pg_db
+    monkeypatch.setattr(runs, "HEARTBEAT_INTERVAL_S", 0.01)
+    run_id = due_run(db, slow_campaign(db))
+    worker_db = worker_database(db.url, "counted")
+    application_name = "enroller-desktop worker counted"
+    counts, beats = [], set()
+    finished = threading.Event()
+
+    def sample() -> None:
+        while not finished.is_set():
+            counts.append(_connections_of(db, application_name))
+            row = run_row(db, run_id)
+            if row["status"] == RunStatus.IN_PROGRESS:
+                beats.add(row["heartbeat_at"])
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        [outcome] = run_worker(worker_db, once=True, name="counted")
+    finally:
+        finished.set()
+        sampler.join(60)
+        worker_db.dispose()
+    assert outcome.status == RunStatus.COMPLETED
+    assert len(beats) >= 3, "the run's heartbeat did not beat during the run"
+    assert max(counts) == 2, collections.Counter(counts)  # the run's own connection and the pooled one, never more
+    wait_for(lambda: _connections_of(db, application_name) == 0)  # a backend ends a moment after its client left
+
+
+@contextlib.contextmanager
+def _held_inside_the_candidates_insert(db, worker_db):
+    """Hold the worker's run inside its first candidate INSERT (a long statement) for
+    the block: on PostgreSQL it waits for a lock on customers; on SQLite a progress
+    handler stops it mid-statement."""
+    if db.is_sqlite:
+        inside, leave = threading.Event(), threading.Event()
+
+        @sa.event.listens_for(worker_db.engine, "before_cursor_execute")
+        def hold(conn, cursor, statement, *_):
+            if statement.lstrip().startswith("INSERT INTO run_snapshot_candidates") and not leave.is_set():
+                dbapi = conn.connection.dbapi_connection
+
+                def handler():
+                    inside.set()
+                    leave.wait(60)
+                    dbapi.set_progress_handler(None, 0)
+                    return 0
+                dbapi.set_progress_handler(handler, 1000)
+
+        yield inside.wait
+        leave.set()
+        return
+    with db.write() as holder:
+        holder.exec_driver_sql("LOCK TABLE customers IN ACCESS EXCLUSIVE MODE")
+
+        def waiting() -> bool:
+            with db.read() as conn:
+                return conn.exec_driver_sql(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND application_name = 'enroller-desktop worker held'").scalar() > 0
+        yield lambda timeout: wait_for(waiting, timeout)
+
+
+def test_a_worker_s_heartbeats_go_on_while_its_run_is_inside_a_long_statement(db, monkeypatch):
+    """The run's long statements hold the run's own connection; the worker's one
+    pooled connection stays free for the heartbeat thread, whose beats (the run's
+    and the worker's) get through meanwhile, on SQLite too (the statement writes
+    only the run's temporary table, so no lock keeps the beat out)."""
+    monkeypatch.setattr(runs, "HEARTBEAT_INTERVAL_S", 0.05)
+    run_id = due_run(db, slow_campaign(db))
+    worker_db = worker_database(db.url, "held")
+    thread = threading.Thread(target=run_worker, args=(worker_db,), kwargs={"once": True, "name": "held"})
+    try:
+        with _held_inside_the_candidates_insert(db, worker_db) as inside:
+            thread.start()
+            inside(60)
+            run_beat, worker_beat = run_row(db, run_id)["heartbeat_at"], the_worker(db, "held").heartbeat_at
+            wait_for(lambda: run_row(db, run_id)["heartbeat_at"] > run_beat
+                     and the_worker(db, "held").heartbeat_at > worker_beat, timeout=8)
+            assert run_row(db, run_id)["step"] == RunStep.CRITERIONS
+        thread.join(120)
+    finally:
+        thread.join(120)
+        worker_db.dispose()
+    assert run_row(db, run_id)["status"] == RunStatus.COMPLETED

@@ -9,9 +9,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 
 @contextmanager
-def answering(qtbot, button: QMessageBox.StandardButton, *, timeout_ms: int = 5_000):
+def answering(qtbot, button: QMessageBox.StandardButton, *, timeout_ms: int = 5_000, informative: list | None = None):
     """Answer the question the block asks with ``button``; fails when no question
-    came within the time. Yields what was asked: (text, default button's text)."""
+    came within the time. Yields what was asked: (text, default button's text);
+    ``informative`` receives each question's informative text."""
     asked: list[tuple[str, str]] = []
     deadline = QDeadlineTimer(timeout_ms)
 
@@ -20,6 +21,8 @@ def answering(qtbot, button: QMessageBox.StandardButton, *, timeout_ms: int = 5_
         if isinstance(box, QMessageBox):
             default = box.defaultButton()
             asked.append((box.text(), default.text() if default else ""))
+            if informative is not None:
+                informative.append(box.informativeText())
             box.button(button).click()
         elif not deadline.hasExpired():
             QTimer.singleShot(20, answer)

@@ -10,7 +10,7 @@ import os
 import pytest
 import sqlalchemy as sa
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.engine.worker_registry import WORKERS, Registration
@@ -19,6 +19,7 @@ from enroller_desktop.ui.run_window import RunWindow
 from enroller_desktop.ui.settings import Settings
 from enroller_desktop.ui.workers_view import WORKER_COLUMNS, RUN_COLUMN, STATE_COLUMN, WorkersModel
 
+from .answering import answering
 from .runs_data import add_organizations, add_run
 
 TITLES = [title for title, _ in WORKER_COLUMNS]
@@ -121,3 +122,48 @@ def test_the_dock_reads_again_while_shown_and_not_while_hidden(qtbot, window, db
 
 def test_the_model_answers_as_qt_expects(qtbot, qtmodeltester, window):
     qtmodeltester.check(show_workers(qtbot, window).model)
+
+
+# -- closing the window while a worker is alive -------------------------------------------
+
+def _window_executing_due_runs(qtbot, db, tmp_path) -> MainWindow:
+    settings = Settings(QSettings(str(tmp_path / "due.ini"), QSettings.Format.IniFormat))
+    settings.set("runs/execute_due", True)
+    window = MainWindow(db, settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def _close_with_one_run_waiting(qtbot, db, tmp_path, ids) -> tuple[list, list]:
+    add_run(db, ids, scheduled_for=dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1))
+    window = _window_executing_due_runs(qtbot, db, tmp_path)
+    qtbot.waitUntil(lambda: window.launcher.backlog is not None and window.launcher.backlog.scheduled == 1, timeout=10_000)
+    informative: list[str] = []
+    with answering(qtbot, QMessageBox.StandardButton.Yes, informative=informative) as asked:
+        window.close()
+    assert not window.isVisible()
+    return asked, informative
+
+
+def test_closing_with_runs_waiting_names_the_live_workers_that_will_execute_them(qtbot, db, workers, tmp_path):
+    """north (running) and south (idle) heartbeat; east is lost, west stopped: only
+    the live ones are named, and Close is the default (nothing waits on the window)."""
+    asked, informative = _close_with_one_run_waiting(qtbot, db, tmp_path, add_organizations(db))
+    [(question, default)] = asked
+    assert question.startswith("1 scheduled run is waiting, the first due")
+    assert default == "Close"
+    assert informative[0].startswith("The workers north and south will execute it as it falls due: "
+                                     "this window need not stay open")
+
+
+def test_closing_with_runs_waiting_and_only_a_lost_worker_asks_to_keep_the_window_open(qtbot, db, tmp_path):
+    with Registration(db, "east"):
+        pass
+    with db.write() as conn:  # east's process died a while ago
+        conn.execute(sa.update(WORKERS).values(stopped_at=None,
+                                               heartbeat_at=dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=2)))
+    asked, informative = _close_with_one_run_waiting(qtbot, db, tmp_path, add_organizations(db))
+    [(question, default)] = asked
+    assert question.startswith("1 scheduled run is waiting") and default == "Keep open"
+    assert "only if a worker (enroller-desktop worker) or another Enroller Desktop window is open" in informative[0]
