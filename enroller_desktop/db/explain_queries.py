@@ -163,11 +163,12 @@ def query_param_blockers(conn: Connection, run_id: int) -> list[QueryParamBlocke
 # Each potential's ten compared results are read as one integer, its *code*: a
 # base-3 digit per result (0 not applicable, 1 failed, 2 passed). Two potentials
 # of one identity differ exactly when their codes do, and the pair of codes says
-# every transition. So the counts are one keyed pass: B's potentials in index
-# order, each joined to A's of the same identity through the (customer_id,
-# run_id) index (SQLite) or a hash join (PostgreSQL), grouped by the pair of
-# codes (a few hundred pairs at most); entered and left are the runs' sizes less
-# the potentials in both (counted over the run_id index alone).
+# every transition. So the counts are keyed passes over one join: B's potentials
+# in index order, each joined to A's of the same identity through the
+# (customer_id, run_id) index (SQLite) or a hash join (PostgreSQL); the joined
+# rows counted, and those whose results differ grouped by the pair of codes (a
+# few hundred pairs at most); entered and left are the runs' sizes less the
+# potentials in both (counted over the run_id index alone).
 
 CHECK_COLUMNS = ("valid_email", "valid_phone", "valid_message", "deleted", "unique_event", "already_in_queue",
                  "casl", "opt_out_all", "marketing_exclusion")
@@ -285,24 +286,30 @@ class CodePairs:
         raise ValueError(f"unknown kind of change {kind!r}")
 
 
+def unchanged(a, b) -> ColumnElement[bool]:
+    """Potentials ``a`` and ``b`` have the same ten results (NULL the same as NULL)."""
+    return sa.and_(*(a.c[name].is_not_distinct_from(b.c[name]) for name in COMPARED))
+
+
 def code_pairs(conn: Connection, run_a: int, run_b: int) -> CodePairs:
-    """The one keyed pass over the two runs' potentials (see the section's comment)."""
+    """The two runs' potentials counted by identity (see the section's comment):
+    the potentials in both counted by the join alone, and those of them that
+    changed grouped by their pair of codes, the codes computed for those only
+    (grouping every joined row cost half as much again on SQLite)."""
     a, b = potentials.alias("a"), potentials.alias("b")
-    joined = (
+    joined = b.join(a, sa.and_(a.c.run_id == run_a, same_identity(a, b)))
+    both = conn.execute(sa.select(sa.func.count()).select_from(joined).where(b.c.run_id == run_b)).scalar_one()
+    changed = (
         sa.select(code(a).label("code_a"), code(b).label("code_b"))
-        .select_from(b.join(a, sa.and_(a.c.run_id == run_a, same_identity(a, b))))
-        .where(b.c.run_id == run_b)
-        .subquery("joined")
+        .select_from(joined)
+        .where(b.c.run_id == run_b, ~unchanged(a, b))
+        .subquery("changed")
     )
-    grouped = sa.select(joined.c.code_a, joined.c.code_b, sa.func.count()).group_by(joined.c.code_a, joined.c.code_b)
-    changed, both = {}, 0
-    for code_a, code_b, count in conn.execute(grouped):
-        both += count
-        if code_a != code_b:
-            changed[(code_a, code_b)] = count
+    grouped = sa.select(changed.c.code_a, changed.c.code_b, sa.func.count()).group_by(changed.c.code_a, changed.c.code_b)
+    pairs = {(code_a, code_b): count for code_a, code_b, count in conn.execute(grouped)}
     sizes = dict(conn.execute(sa.select(potentials.c.run_id, sa.func.count())
                               .where(potentials.c.run_id.in_([run_a, run_b])).group_by(potentials.c.run_id)).all())
-    return CodePairs(run_a, run_b, changed, both, sizes.get(run_a, 0), sizes.get(run_b, 0))
+    return CodePairs(run_a, run_b, pairs, both, sizes.get(run_a, 0), sizes.get(run_b, 0))
 
 
 def compare_runs(conn: Connection, run_a: int, run_b: int) -> Comparison:
@@ -362,7 +369,7 @@ def difference_arms(run_a: int, run_b: int, kind: str | None = None, *, vehicles
         for name in COMPARED:
             columns[f"a_{name}"] = result(a.c[name], name)
             columns[f"b_{name}"] = result(b.c[name], name)
-        any_change = code(a) != code(b)
+        any_change = ~unchanged(a, b)
         condition = {
             None: sa.or_(missing, any_change),
             "entered": missing,
