@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 
 from enroller_desktop.db import explain_queries
-from enroller_desktop.db.detail_queries import _LAST_TEXT, _check_key, _text_key, Listing, vehicles
+from enroller_desktop.db.detail_queries import Listing, _check_key, _text_key, vehicles
 
 
 def _vehicle_text(columns: dict[str, ColumnElement]) -> ColumnElement:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from enroller_desktop import explain, run_tables
+from enroller_desktop import explain, tables
 from enroller_desktop.db import explain_queries as eq
 from enroller_desktop.db.compare_listing import DifferenceListing
 from tests.engine.builders import ENROLLER
@@ -118,7 +118,7 @@ def _python_sort_key(sort: str, row) -> object:
     if sort in ("first_name", "last_name"):
         return (getattr(row, sort) or _LAST).translate(_FOLD)
     if sort == "vehicle":
-        return (run_tables.format_vehicle(row.year, row.make, row.model) if row.vehicle_id is not None else "").translate(_FOLD) or _LAST
+        return (tables.format_vehicle(row.year, row.make, row.model) if row.vehicle_id is not None else "").translate(_FOLD) or _LAST
     if sort == "change":
         return row.change
     if sort in ("a_is_valid", "b_is_valid"):
