@@ -149,8 +149,17 @@ def query_param_blockers(conn: Connection, run_id: int) -> list[QueryParamBlocke
 #
 # A potential is identified by (customer, vehicle or none); a run holds at most one
 # potential per identity (a candidate matching several params is credited once).
-# Run A is the older run. Every count is one set-based statement over the two runs'
-# potentials, joined on the identity through the (run_id, customer_id) index.
+# Run A is the older run.
+#
+# Each potential's ten compared results are read as one integer, its *code*: a
+# base-3 digit per result (0 not applicable, 1 failed, 2 passed). Two potentials
+# of one identity differ exactly when their codes do, and the pair of codes says
+# every transition. So the counts are keyed passes over one join: B's potentials
+# in index order, each joined to A's of the same identity through the
+# (customer_id, run_id) index (SQLite) or a hash join (PostgreSQL); the joined
+# rows counted, and those whose results differ grouped by the pair of codes (a
+# few hundred pairs at most); entered and left are the runs' sizes less the
+# potentials in both (counted over the run_id index alone).
 
 CHECK_COLUMNS = ("valid_email", "valid_phone", "valid_message", "deleted", "unique_event", "already_in_queue",
                  "casl", "opt_out_all", "marketing_exclusion")
@@ -159,6 +168,8 @@ COMPARED = (*CHECK_COLUMNS, "is_valid")
 #: A check result as a word: 1 passed, 0 failed, NULL not applicable.
 RESULT_WORDS = {1: "passed", 0: "failed", None: "na"}
 TRANSITIONS = tuple(f"{a}_to_{b}" for a in RESULT_WORDS.values() for b in RESULT_WORDS.values() if a != b)
+#: A code's digit back to its result.
+_DIGIT_RESULT = (None, 0, 1)
 
 
 class RunsNotComparable(UserError):
@@ -169,20 +180,35 @@ def _vehicle_key(column) -> ColumnElement:
     return sa.func.coalesce(column, sa.literal_column("0"))
 
 
-def _same_identity(a, b) -> ColumnElement[bool]:
+def same_identity(a, b) -> ColumnElement[bool]:
+    """Potentials ``a`` and ``b`` (aliases of the potentials) are of one customer and one vehicle (or none)."""
     return sa.and_(a.c.customer_id == b.c.customer_id, _vehicle_key(a.c.vehicle_id) == _vehicle_key(b.c.vehicle_id))
 
 
-def _result(column, name: str) -> ColumnElement:
+def result(column, name: str) -> ColumnElement:
     """A compared result as 1, 0 or NULL (Is Valid is a boolean)."""
     if name == "is_valid":
         return sa.case((column == sa.true(), 1), (column == sa.false(), 0), else_=sa.null())
     return column
 
 
-def _differs(a, b, name: str) -> ColumnElement[bool]:
-    left, right = _result(a.c[name], name), _result(b.c[name], name)
-    return sa.or_(sa.and_(left.is_(None), right.is_not(None)), sa.and_(left.is_not(None), right.is_(None)), left != right)
+def code(p) -> ColumnElement[int]:
+    """The potential's compared results as one integer (see the section's comment)."""
+    total = None
+    for index, name in enumerate(COMPARED):
+        value = sa.cast(p.c[name], sa.Integer) if name == "is_valid" else p.c[name]
+        digit = sa.func.coalesce(value + 1, 0) * (3 ** index)
+        total = digit if total is None else total + digit
+    return total
+
+
+def decode(value: int) -> tuple:
+    """The compared results (1, 0 or None, in :data:`COMPARED` order) of a :func:`code`."""
+    results = []
+    for _name in COMPARED:
+        value, digit = divmod(value, 3)
+        results.append(_DIGIT_RESULT[digit])
+    return tuple(results)
 
 
 def run_pair(conn: Connection, first: int, second: int) -> tuple[Row, Row]:
@@ -213,36 +239,83 @@ class Comparison:
                 "became_eligible": self.became_eligible, "lost_eligibility": self.lost_eligibility, "checks": self.checks}
 
 
-def compare_runs(conn: Connection, run_a: int, run_b: int) -> Comparison:
-    """What changed from run ``run_a`` (the older) to run ``run_b``.
+@dataclass(frozen=True)
+class CodePairs:
+    """The potentials of two runs counted by identity: ``changed`` maps each pair
+    of different codes (A's, B's) to how many potentials in both runs have it;
+    ``both`` counts every potential in both; ``size_a``/``size_b`` each run's."""
 
-    The potentials in both runs are grouped by their results in A and in B (a
-    few hundred combinations at most), and the transitions counted from the
-    groups: one pass over the join, cheaper than a CASE per transition per row."""
+    run_a: int
+    run_b: int
+    changed: dict[tuple[int, int], int]
+    both: int
+    size_a: int
+    size_b: int
+
+    def decoded(self) -> list[tuple[tuple, tuple, int]]:
+        return [(decode(a), decode(b), n) for (a, b), n in self.changed.items()]
+
+    def count(self, kind: str | None) -> int:
+        """How many potentials :func:`difference_arms` lists for ``kind``."""
+        if kind == "entered":
+            return self.size_b - self.both
+        if kind == "left":
+            return self.size_a - self.both
+        changed = self.decoded()
+        valid = COMPARED.index("is_valid")
+        if kind is None:
+            return self.size_a + self.size_b - 2 * self.both + sum(n for _a, _b, n in changed)
+        if kind == "checks_changed":
+            return sum(n for _a, _b, n in changed)
+        if kind == "became_eligible":
+            return sum(n for a, b, n in changed if a[valid] == 0 and b[valid] == 1)
+        if kind == "lost_eligibility":
+            return sum(n for a, b, n in changed if a[valid] == 1 and b[valid] == 0)
+        if kind.startswith("changed:") and kind.removeprefix("changed:") in COMPARED:
+            index = COMPARED.index(kind.removeprefix("changed:"))
+            return sum(n for a, b, n in changed if a[index] != b[index])
+        raise ValueError(f"unknown kind of change {kind!r}")
+
+
+def unchanged(a, b) -> ColumnElement[bool]:
+    """Potentials ``a`` and ``b`` have the same ten results (NULL the same as NULL)."""
+    return sa.and_(*(a.c[name].is_not_distinct_from(b.c[name]) for name in COMPARED))
+
+
+def code_pairs(conn: Connection, run_a: int, run_b: int) -> CodePairs:
+    """The two runs' potentials counted by identity (see the section's comment):
+    the potentials in both counted by the join alone, and those of them that
+    changed grouped by their pair of codes, the codes computed for those only
+    (grouping every joined row cost half as much again on SQLite)."""
     a, b = potentials.alias("a"), potentials.alias("b")
-    pairs = [column for name in COMPARED for column in (_result(a.c[name], name), _result(b.c[name], name))]
-    grouped = (
-        sa.select(*pairs, sa.func.count())
-        .select_from(b.join(a, sa.and_(a.c.run_id == run_a, _same_identity(a, b))))
-        .where(b.c.run_id == run_b)
-        .group_by(*pairs)
+    joined = b.join(a, sa.and_(a.c.run_id == run_a, same_identity(a, b)))
+    both = conn.execute(sa.select(sa.func.count()).select_from(joined).where(b.c.run_id == run_b)).scalar_one()
+    changed = (
+        sa.select(code(a).label("code_a"), code(b).label("code_b"))
+        .select_from(joined)
+        .where(b.c.run_id == run_b, ~unchanged(a, b))
+        .subquery("changed")
     )
+    grouped = sa.select(changed.c.code_a, changed.c.code_b, sa.func.count()).group_by(changed.c.code_a, changed.c.code_b)
+    pairs = {(code_a, code_b): count for code_a, code_b, count in conn.execute(grouped)}
+    sizes = dict(conn.execute(sa.select(potentials.c.run_id, sa.func.count())
+                              .where(potentials.c.run_id.in_([run_a, run_b])).group_by(potentials.c.run_id)).all())
+    return CodePairs(run_a, run_b, pairs, both, sizes.get(run_a, 0), sizes.get(run_b, 0))
+
+
+def compare_runs(conn: Connection, run_a: int, run_b: int) -> Comparison:
+    """What changed from run ``run_a`` (the older) to run ``run_b``."""
+    pairs = code_pairs(conn, run_a, run_b)
     checks = {name: {t: 0 for t in TRANSITIONS} for name in COMPARED}
-    became = lost = both = 0
-    for row in conn.execute(grouped):
-        count = row[-1]
-        both += count
-        for index, name in enumerate(COMPARED):
-            before, after = row[2 * index], row[2 * index + 1]
+    became = lost = 0
+    for before_all, after_all, count in pairs.decoded():
+        for name, before, after in zip(COMPARED, before_all, after_all):
             if before != after:
                 checks[name][f"{RESULT_WORDS[before]}_to_{RESULT_WORDS[after]}"] += count
                 if name == "is_valid" and before is not None and after is not None:
                     became += count if after else 0
                     lost += count if before else 0
-    # One potential per identity in a run: those not in both entered or left.
-    sizes = dict(conn.execute(sa.select(potentials.c.run_id, sa.func.count())
-                              .where(potentials.c.run_id.in_([run_a, run_b])).group_by(potentials.c.run_id)).all())
-    return Comparison(run_a=run_a, run_b=run_b, entered=sizes.get(run_b, 0) - both, left=sizes.get(run_a, 0) - both,
+    return Comparison(run_a=run_a, run_b=run_b, entered=pairs.count("entered"), left=pairs.count("left"),
                       became_eligible=became, lost_eligibility=lost, checks=checks)
 
 
@@ -250,57 +323,71 @@ def compare_runs(conn: Connection, run_a: int, run_b: int) -> Comparison:
 CHANGE_KINDS = ("entered", "left", "became_eligible", "lost_eligibility", "checks_changed")
 
 
-def differences(run_a: int, run_b: int, kind: str | None = None) -> sa.Subquery:
-    """One row per potential whose outcome differs between the runs: entered, left,
-    or in both with Is Valid or a check changed. ``kind`` is one of
-    :data:`CHANGE_KINDS`, or ``changed:CHECK`` (that check changed), or None.
+@dataclass(frozen=True)
+class Arm:
+    """One half of the differences: its columns by name, the tables they are read
+    from, its conditions, and the potential id that orders and pages it."""
+
+    columns: dict[str, ColumnElement]
+    from_: sa.FromClause
+    where: list[ColumnElement[bool]]
+    ident: ColumnElement
+
+
+def difference_arms(run_a: int, run_b: int, kind: str | None = None, *, vehicles: sa.Table) -> list[Arm]:
+    """The potentials whose outcome differs between the runs, as the arms of a
+    UNION ALL: B's potentials that entered or changed (B's first, so its typed
+    columns name the union's), and A's that left. ``kind`` is one of
+    :data:`CHANGE_KINDS`, or ``changed:CHECK`` (that compared result changed), or
+    None (any change).
 
     ``id`` is the potential's id in B (in A for one that left): ids are unique
     across runs, so it orders and pages the rows. Columns ``a_X``/``b_X`` hold each
-    compared result in A and in B (NULL on the side it is missing from)."""
+    compared result in A and in B (NULL on the side it is missing from);
+    ``changed_count`` how many of them changed (0 for one that entered or left)."""
     a, b = potentials.alias("a"), potentials.alias("b")
-    any_change = sa.or_(*(_differs(a, b, name) for name in COMPARED))
-
-    def side_columns(present, absent_in_a: bool):
-        columns = []
-        for name in COMPARED:
-            columns.append((sa.null() if absent_in_a else _result(a.c[name], name)).label(f"a_{name}"))
-            columns.append((_result(b.c[name], name) if present is b else sa.null()).label(f"b_{name}"))
-        return columns
-
-    in_b = sa.case((a.c.id.is_(None), "entered"),
-                   (sa.and_(a.c.is_valid == sa.false(), b.c.is_valid == sa.true()), "became_eligible"),
-                   (sa.and_(a.c.is_valid == sa.true(), b.c.is_valid == sa.false()), "lost_eligibility"),
-                   else_="checks_changed")
-    from_b = (
-        sa.select(b.c.id, b.c.customer_id, b.c.vehicle_id, b.c.first_name, b.c.last_name, in_b.label("change"),
-                  *side_columns(b, False))
-        .select_from(b.outerjoin(a, sa.and_(a.c.run_id == run_a, _same_identity(a, b))))
-        .where(b.c.run_id == run_b)
-    )
-    q = potentials.alias("q")
-    from_a = (
-        sa.select(a.c.id, a.c.customer_id, a.c.vehicle_id, a.c.first_name, a.c.last_name, sa.literal("left").label("change"),
-                  *(column for name in COMPARED for column in (_result(a.c[name], name).label(f"a_{name}"), sa.null().label(f"b_{name}"))))
-        .where(a.c.run_id == run_a, ~sa.exists().where(q.c.run_id == run_b, _same_identity(a, q)))
-    )
-    selects = []
-    if kind in (None, "left"):
-        selects.append(from_a)
+    arms = []
     if kind != "left":
-        if kind is None:
-            selects.append(from_b.where(sa.or_(a.c.id.is_(None), any_change)))
-        elif kind == "entered":
-            selects.append(from_b.where(a.c.id.is_(None)))
-        elif kind == "became_eligible":
-            selects.append(from_b.where(a.c.is_valid == sa.false(), b.c.is_valid == sa.true()))
-        elif kind == "lost_eligibility":
-            selects.append(from_b.where(a.c.is_valid == sa.true(), b.c.is_valid == sa.false()))
-        elif kind == "checks_changed":
-            selects.append(from_b.where(a.c.id.is_not(None), any_change))
-        elif kind.startswith("changed:") and kind.removeprefix("changed:") in COMPARED:
-            selects.append(from_b.where(a.c.id.is_not(None), _differs(a, b, kind.removeprefix("changed:"))))
-        else:
-            raise ValueError(f"unknown kind of change {kind!r}")
-    union = selects[0] if len(selects) == 1 else sa.union_all(*selects)
-    return union.subquery("differences")
+        missing = a.c.id.is_(None)
+        change = sa.case((missing, "entered"),
+                         (sa.and_(a.c.is_valid == sa.false(), b.c.is_valid == sa.true()), "became_eligible"),
+                         (sa.and_(a.c.is_valid == sa.true(), b.c.is_valid == sa.false()), "lost_eligibility"),
+                         else_="checks_changed")
+        changed_count = sa.case((missing, 0), else_=sum(
+            (sa.case((result(a.c[name], name).is_distinct_from(result(b.c[name], name)), 1), else_=0) for name in COMPARED[1:]),
+            sa.case((result(a.c[COMPARED[0]], COMPARED[0]).is_distinct_from(result(b.c[COMPARED[0]], COMPARED[0])), 1), else_=0)))
+        columns = _common(b, vehicles) | {"change": change, "changed_count": changed_count}
+        for name in COMPARED:
+            columns[f"a_{name}"] = result(a.c[name], name)
+            columns[f"b_{name}"] = result(b.c[name], name)
+        any_change = ~unchanged(a, b)
+        condition = {
+            None: sa.or_(missing, any_change),
+            "entered": missing,
+            "became_eligible": sa.and_(a.c.is_valid == sa.false(), b.c.is_valid == sa.true()),
+            "lost_eligibility": sa.and_(a.c.is_valid == sa.true(), b.c.is_valid == sa.false()),
+            "checks_changed": sa.and_(~missing, any_change),
+        }.get(kind)
+        if condition is None:
+            name = (kind or "").removeprefix("changed:")
+            if not (kind or "").startswith("changed:") or name not in COMPARED:
+                raise ValueError(f"unknown kind of change {kind!r}")
+            condition = sa.and_(~missing, result(a.c[name], name).is_distinct_from(result(b.c[name], name)))
+        from_ = b.outerjoin(a, sa.and_(a.c.run_id == run_a, same_identity(a, b))).outerjoin(vehicles, vehicles.c.id == b.c.vehicle_id)
+        arms.append(Arm(columns, from_, [b.c.run_id == run_b, condition], b.c.id))
+    if kind in (None, "left"):
+        q = potentials.alias("q")
+        columns = _common(a, vehicles) | {"change": sa.literal("left", sa.Text), "changed_count": sa.literal(0, sa.Integer)}
+        for name in COMPARED:
+            columns[f"a_{name}"] = result(a.c[name], name)
+            # Cast: PostgreSQL types a bare NULL of a limited subquery as text.
+            columns[f"b_{name}"] = sa.cast(sa.null(), sa.Integer if name == "is_valid" else potentials.c[name].type)
+        from_ = a.outerjoin(vehicles, vehicles.c.id == a.c.vehicle_id)
+        where = [a.c.run_id == run_a, ~sa.exists().where(q.c.run_id == run_b, same_identity(a, q))]
+        arms.append(Arm(columns, from_, where, a.c.id))
+    return arms
+
+
+def _common(p, vehicles: sa.Table) -> dict[str, ColumnElement]:
+    return {"id": p.c.id, "customer_id": p.c.customer_id, "vehicle_id": p.c.vehicle_id, "first_name": p.c.first_name,
+            "last_name": p.c.last_name, "year": vehicles.c.year, "make": vehicles.c.make, "model": vehicles.c.model}

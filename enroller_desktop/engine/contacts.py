@@ -33,7 +33,7 @@ from enroller_desktop.db.engine import Database
 from enroller_desktop.db.models import ContactVerdict, Customer
 from enroller_desktop.engine.contact_rules import EMAIL, MOBILE, PHONE, VALID, email_is_valid, judge_packed, phone_verdict
 
-__all__ = ["email_is_valid", "ensure_verdicts", "phone_verdict"]
+__all__ = ["email_is_valid", "ensure_verdicts", "phone_verdict", "store_verdicts"]
 
 #: Values judged per task: small enough that a cancel is honoured within a fraction
 #: of a second, large enough that handing work to a process costs little.
@@ -94,6 +94,7 @@ def ensure_verdicts(
     cancel: Cancellation | None = None,
     processes: int | None = None,
     values: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
+    store: Callable[[str, str, Sequence[str], bytes], int] | None = None,
 ) -> int:
     """Judge and store every email, phone and mobile of ``customer_ids`` not judged yet.
 
@@ -106,6 +107,10 @@ def ensure_verdicts(
     Each chunk's verdicts are committed as soon as they are known, so a cancel
     (polled between chunks) keeps them: they hold whatever the run. Returns how
     many verdicts were added (not counting values another process stored first).
+
+    ``store(kind, country, values, verdicts)`` stores a chunk's packed verdicts
+    instead of a committed transaction of its own (the preview stores them with
+    :func:`store_verdicts` in the transaction it rolls back).
     """
     # Tuples, not lists: a tuple of strings leaves the garbage collector's care
     # once it has been looked at, whereas every collection walks a list's items.
@@ -128,7 +133,7 @@ def ensure_verdicts(
     judged = _judged_in_pool(tasks, workers) if in_pool else ((task, judge_packed(*task)) for task in tasks)
     try:
         for (kind, task_country, values), verdicts in judged:
-            added += _store(db, kind, task_country, values, verdicts)
+            added += store(kind, task_country, values, verdicts) if store else _store(db, kind, task_country, values, verdicts)
             checked += len(values)
             if progress:
                 progress(checked / total, f"Checked {checked:,} of {total:,} new email and phone values")
@@ -136,7 +141,7 @@ def ensure_verdicts(
                 break
     finally:
         judged.close()
-    if added > ANALYZE_THRESHOLD and not db.is_sqlite:
+    if added > ANALYZE_THRESHOLD and not db.is_sqlite and store is None:
         with db.write() as conn:
             conn.exec_driver_sql(f"ANALYZE {_verdicts.name}")
     return added
@@ -177,13 +182,20 @@ def worker_processes_answer() -> bool:
 
 
 def _store(db: Database, kind: str, country: str, values: Sequence[str], verdicts: bytes) -> int:
-    """Insert the (packed) verdicts of ``values`` that no other writer stored first; how many."""
+    """Insert the (packed) verdicts of ``values`` that no other writer stored first,
+    in a transaction of their own; how many."""
+    with db.write() as conn:
+        return store_verdicts(conn, kind, country, values, verdicts)
+
+
+def store_verdicts(conn: sa.Connection, kind: str, country: str, values: Sequence[str], verdicts: bytes) -> int:
+    """Insert on ``conn`` the (packed) verdicts of ``values`` that no other writer
+    stored first; how many."""
     rows = [
         {"kind": kind, "country": country, "value": value, "valid": bool(bits & VALID), "mobile": bool(bits & MOBILE)}
         for value, bits in zip(values, verdicts)
     ]
-    insert = (postgresql.insert if db.dialect == "postgresql" else sqlite.insert)(_verdicts)
-    with db.write() as conn:
-        # rowcount, not RETURNING: returning ids halves PostgreSQL's insert speed.
-        statement = insert.on_conflict_do_nothing().execution_options(preserve_rowcount=True)
-        return conn.execute(statement, rows).rowcount
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(_verdicts)
+    # rowcount, not RETURNING: returning ids halves PostgreSQL's insert speed.
+    statement = insert.on_conflict_do_nothing().execution_options(preserve_rowcount=True)
+    return conn.execute(statement, rows).rowcount

@@ -3,9 +3,10 @@
 The campaign-simulation funnel of :mod:`enroller_desktop.engine.funnel`, run by the
 engine's own functions inside one transaction that is rolled back: the candidates
 are inserted under a run id no run has (the potentials table has no foreign key),
-the contact verdicts a run would compute are computed and stored in the same
-transaction, the stages and the sole blockers are counted, and everything is
-undone. No run row, no potential, no verdict, no enrollment remains.
+the contact verdicts a run would compute are judged by the engine's own path
+(:func:`contacts.ensure_verdicts`, in worker processes when there are many) and
+stored in the same transaction, the stages and the sole blockers are counted,
+and everything is undone. No run row, no potential, no verdict, no enrollment remains.
 
 Readings: the numbers are those of a Campaign Simulation at the same as-of time
 (Success is the eligible count, as for a simulation: nothing is enrolled). On
@@ -23,9 +24,9 @@ import sqlalchemy as sa
 from enroller_desktop.db import explain_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import RunPurpose
-from enroller_desktop.db.models import Campaign, CampaignExcludedTag, ContactVerdict, Organization, QueryParam
+from enroller_desktop.db.models import Campaign, CampaignExcludedTag, Organization, QueryParam
 from enroller_desktop.engine import contact_rules, contacts, criteria, funnel, snapshot
-from enroller_desktop.engine.runs import _not_applicable_reason, utcnow
+from enroller_desktop.engine.runs import not_applicable_reason, utcnow
 from enroller_desktop.errors import UserError
 
 PREVIEW_RUN_ID = -1  # no run has it; the rows under it never outlive the transaction
@@ -55,12 +56,12 @@ def preview_run(db: Database, campaign_id: int, *, as_of: dt.datetime | None = N
     with db.engine.connect() as conn:
         transaction = conn.begin()
         try:
-            return _compute(conn, campaign_id, as_of, report, cancel, db.dialect)
+            return _compute(conn, db, campaign_id, as_of, report, cancel)
         finally:
             transaction.rollback()
 
 
-def _compute(conn, campaign_id: int, as_of: dt.datetime, report, cancel, dialect: str) -> Preview:
+def _compute(conn, db: Database, campaign_id: int, as_of: dt.datetime, report, cancel) -> Preview:
     campaign = conn.execute(sa.select(Campaign.__table__).where(Campaign.id == campaign_id)).one_or_none()
     if campaign is None:
         raise UserError(f"No campaign with id {campaign_id}")
@@ -72,8 +73,8 @@ def _compute(conn, campaign_id: int, as_of: dt.datetime, report, cancel, dialect
         run_id=PREVIEW_RUN_ID, campaign_id=campaign_id, organization_id=campaign.organization_id,
         country=(country or "").upper(), as_of=as_of, customer_id=None, uses_email=bool(campaign.uses_email),
         uses_phone=bool(campaign.uses_phone), uses_sms=bool(campaign.uses_sms),
-        marketing_exclusion_days=campaign.marketing_exclusion_days, has_excluded_tags=bool(has_excluded), dialect=dialect)
-    reason = _not_applicable_reason(campaign, params, ctx.as_of_date, RunPurpose.CAMPAIGN_SIMULATION, None, None)
+        marketing_exclusion_days=campaign.marketing_exclusion_days, has_excluded_tags=bool(has_excluded), dialect=db.dialect)
+    reason = not_applicable_reason(campaign, params, ctx.as_of_date, RunPurpose.CAMPAIGN_SIMULATION, None, None)
     if reason:
         return Preview(campaign_id, as_of, {}, {}, not_applicable=reason)
     parsed = []
@@ -97,9 +98,10 @@ def _compute(conn, campaign_id: int, as_of: dt.datetime, report, cancel, dialect
                                      event_key_field=event_key, first=index == 0, validated_at=validated_at, ids=ids,
                                      into=candidates, carry=snapshot.CARRIED)
     _check(cancel)
-    report(0.85, "Validating contact details")
+    report(0.8, "Validating contact details")
     if ctx.uses_any_channel:
-        _judge_missing(conn, ctx, candidates)
+        _judge_missing(conn, db, ctx, candidates, report, cancel)
+        _check(cancel)
         funnel.repair_channel_checks(conn, ctx, validated_at, candidates)
     names = [c.name for c in funnel.POTENTIALS.c if c.name != "id"]
     conn.execute(funnel.POTENTIALS.insert().from_select(names, sa.select(*(candidates.c[n] for n in names))))
@@ -112,13 +114,14 @@ def _compute(conn, campaign_id: int, as_of: dt.datetime, report, cancel, dialect
     return Preview(campaign_id, as_of, counts, blockers)
 
 
-def _judge_missing(conn, ctx: funnel.FunnelContext, candidates: sa.Table) -> None:
-    """Store, in this transaction only, the verdicts a run would compute first."""
+def _judge_missing(conn, db: Database, ctx: funnel.FunnelContext, candidates: sa.Table, report, cancel) -> None:
+    """The verdicts a run would compute first, judged by the engine's own path
+    (:func:`contacts.ensure_verdicts`: in worker processes when there are many) and
+    stored in this transaction only."""
     emails, phones = funnel.values_awaiting_verdicts(ctx, candidates)
-    for kind, country, values_of in ((contact_rules.EMAIL, "", emails), (contact_rules.PHONE, ctx.country, phones)):
-        values = conn.execute(contacts.unjudged_among(kind, country, values_of)).scalars().all()
-        if values:
-            verdicts = contact_rules.judge(kind, country, values)
-            conn.execute(sa.insert(ContactVerdict.__table__), [
-                {"kind": kind, "country": country, "value": value, "valid": valid, "mobile": mobile}
-                for value, (valid, mobile) in zip(values, verdicts)])
+    values = (tuple(conn.scalars(contacts.unjudged_among(contact_rules.EMAIL, "", emails))),
+              tuple(conn.scalars(contacts.unjudged_among(contact_rules.PHONE, ctx.country, phones))))
+    contacts.ensure_verdicts(
+        db, country=ctx.country, values=values, cancel=cancel,
+        progress=lambda fraction, message: report(0.8 + 0.15 * fraction, message),
+        store=lambda kind, country, chunk, verdicts: contacts.store_verdicts(conn, kind, country, chunk, verdicts))

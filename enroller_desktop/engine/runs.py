@@ -570,7 +570,7 @@ class _Execution:
         )
         as_of_date = self.ctx.as_of_date
         ended = campaign.ends_on is not None and as_of_date > campaign.ends_on
-        reason = _not_applicable_reason(campaign, params, as_of_date, purpose, run.customer_id, customer_org)
+        reason = not_applicable_reason(campaign, params, as_of_date, purpose, run.customer_id, customer_org)
         if reason:
             def end_not_applicable(conn):
                 self.log_event(started, f"{NOT_APPLICABLE_BECAUSE}{reason}", conn=conn)
@@ -817,12 +817,17 @@ def foreseen_not_applicable(db: Database, campaign_id: int, purpose: RunPurpose,
         if customer_id is not None:
             customer_org = conn.execute(sa.select(Customer.organization_id).where(Customer.id == customer_id)).scalar()
     as_of_date = as_of.astimezone(dt.timezone.utc).date()
-    return _not_applicable_reason(campaign, params, as_of_date, RunPurpose(purpose), customer_id, customer_org)
+    return not_applicable_reason(campaign, params, as_of_date, RunPurpose(purpose), customer_id, customer_org)
 
 
-def _not_applicable_reason(campaign, params, as_of_date: dt.date, purpose: RunPurpose,
+def not_applicable_reason(campaign, params, as_of_date: dt.date, purpose: RunPurpose,
                            customer_id: int | None, customer_org: int | None) -> str | None:
-    """Why the run cannot apply, in the order RULES §2 lists the reasons; None if it applies."""
+    """Why a run of ``purpose`` of ``campaign`` (its row) as of ``as_of_date`` cannot
+    apply, in the order RULES §2 lists the reasons and in the words its event says
+    them; None if it applies. ``params`` are the campaign's active query params (only
+    whether there is one counts); ``customer_org`` is the organization of the
+    Customer Evaluation's ``customer_id``. The one rule for the engine, New Run's
+    warning (:func:`foreseen_not_applicable`) and the preview."""
     if not campaign.active:
         return f"the campaign '{campaign.name}' is inactive"
     if not params:

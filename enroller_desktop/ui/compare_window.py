@@ -4,12 +4,15 @@ Opened from the main window with two runs selected (Runs ▸ Compare Runs, the
 table's context menu, Ctrl+Shift+D). A small table counts the potentials that
 entered, left, became eligible or lost eligibility, and each check's changes;
 below it, a lazy list of the potentials whose outcome differs, each with the
-checks that changed in words, filterable by kind of change and exportable to CSV
-(Ctrl+E). Run A is the older of the two. Every query runs off the interface thread.
+checks that changed in words, filterable by kind of change, sortable by any
+column (a click on its header: sorted in SQL, read in keyset pages) and
+exportable to CSV (Ctrl+E) in the order shown. Run A is the older of the two.
+Every query runs off the interface thread.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -153,6 +156,10 @@ class CompareWindow(QMainWindow):
         self.view.setModel(self.model)
         for column, width in enumerate((110, 120, 170, 120, 95, 95)):
             self.view.setColumnWidth(column, width)
+        # Sorted in SQL by the column clicked (the model's sort); none at first: by potential.
+        header = self.view.horizontalHeader()
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.view.setSortingEnabled(True)
         self.loaded.emit()
 
     def _refuse(self, message: str) -> None:
@@ -166,8 +173,8 @@ class CompareWindow(QMainWindow):
     def _apply_kind(self, index: int) -> None:
         if self.model is None:
             return
-        listing = self.model.listing
-        self.model.set_listing(explain.difference_source(listing.run_a, listing.run_id, KIND_CHOICES[index][1]).listing)
+        # The sort stays: only the kind of change is replaced.
+        self.model.set_listing(dataclasses.replace(self.model.listing, kind=KIND_CHOICES[index][1]))
 
     def current_source(self) -> tables.TableSource:
         return tables.TableSource(explain.DIFFERENCES, listing=self.model.listing)

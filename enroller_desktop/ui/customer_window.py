@@ -13,7 +13,6 @@ Export (Ctrl+E) on each table.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -267,7 +266,8 @@ class CustomerWindow(QMainWindow):
             self.statusBar().showMessage("No run has considered this customer for that campaign", 5000)
             return None
         window = show_run_window(self.db, run_id, self.parent())
-        show_customer_in_run(window, self.customer_id)
+        story = self.story
+        show_customer_in_run(window, self.customer_id, " ".join(p for p in (story["first_name"], story["last_name"]) if p))
         return window
 
     def current_model(self) -> PagedTableModel | None:
@@ -293,12 +293,12 @@ class CustomerWindow(QMainWindow):
                                  model.table.title, path)
 
 
-def show_customer_in_run(window, customer_id: int) -> None:
-    """The run window's Potentials tab, filtered to one customer."""
-    model = window.potentials_model
-    model.set_listing(dataclasses.replace(model.listing, filter=dataclasses.replace(model.listing.filter, customer_id=customer_id)))
-    window.tabs.setCurrentWidget(window.potentials_tab)
-    window.statusBar().showMessage(f"Potentials of customer {customer_id}; Clear filters shows them all", 10_000)
+def show_customer_in_run(window, customer_id: int, name: str = "") -> None:
+    """The run window's Potentials tab, filtered to one customer (a filter the
+    window keeps while its other filters change)."""
+    window.show_customer(customer_id, name)
+    window.statusBar().showMessage(f"Potentials of {name or f'customer {customer_id}'}; the Customer button or Clear filters "
+                                   "shows every customer's", 10_000)
 
 
 def show_customer_window(db: Database, customer_id: int, parent: QWidget | None = None) -> CustomerWindow:

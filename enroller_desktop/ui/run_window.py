@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QStyledItemDelegate,
     QTableView,
     QTabWidget,
+    QToolButton,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -237,6 +238,16 @@ class PotentialsTab(PagedTableTab):
         self.search.returnPressed.connect(self.apply_filter)
         clear = QPushButton("Clear filters")
         clear.clicked.connect(self.clear_filters)
+        # One customer's potentials (opened from the customer window): kept while the
+        # other filters change, shown as a button that removes it.
+        self._customer: tuple[int, str] | None = None
+        self.customer_filter = QToolButton()
+        self.customer_filter.setIcon(theme.icon("cancel"))
+        self.customer_filter.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.customer_filter.setToolTip("Only this customer's potentials are shown: click to show every customer's")
+        self.customer_filter.clicked.connect(self.clear_customer_filter)
+        self.customer_filter.hide()
+        self.bar.addWidget(self.customer_filter)
         for label, widget in (("Status", self.status_filter), ("Check", self.check_filter), ("Funnel", self.funnel_filter)):
             # As wide as their longest choice when there is room; narrower (the open
             # list still shows every choice whole) rather than keep the window wide.
@@ -264,6 +275,7 @@ class PotentialsTab(PagedTableTab):
             failed_only=only,
             name=self.search.text().strip(),
             funnel=self._funnel_choices[max(self.funnel_filter.currentIndex(), 0)],
+            customer_id=None if self._customer is None else self._customer[0],
         )
 
     def apply_filter(self) -> None:
@@ -275,6 +287,22 @@ class PotentialsTab(PagedTableTab):
 
     def clear_filters(self) -> None:
         self.set_filters(self._funnel_choices[0])
+
+    def show_customer(self, customer_id: int, name: str = "") -> None:
+        """One customer's potentials under the other filters as they are; the
+        filter stays while they change, until its button or Clear filters removes it."""
+        self._set_customer(customer_id, name)
+        self.apply_filter()
+
+    def clear_customer_filter(self) -> None:
+        self._set_customer(None)
+        self.apply_filter()
+
+    def _set_customer(self, customer_id: int | None, name: str = "") -> None:
+        self._customer = None if customer_id is None else (customer_id, name)
+        if customer_id is not None:
+            self.customer_filter.setText(f"Customer: {name or customer_id}" + (f" ({customer_id})" if name else ""))
+        self.customer_filter.setVisible(customer_id is not None)
 
     def show_failed_only(self, condition: str) -> None:
         """Those that failed ``condition`` and no other."""
@@ -291,6 +319,7 @@ class PotentialsTab(PagedTableTab):
             self.check_filter.setCurrentIndex(0)
             self.funnel_filter.setCurrentIndex(self._funnel_choices.index(funnel))
             self.search.clear()
+        self._set_customer(None)
         self.apply_filter()
 
 
@@ -567,6 +596,12 @@ class RunWindow(QMainWindow):
     def show_failed_only(self, condition: str) -> None:
         """The Potentials tab, showing those that failed ``condition`` and no other."""
         self.potentials_tab.show_failed_only(condition)
+        self.tabs.setCurrentWidget(self.potentials_tab)
+
+    def show_customer(self, customer_id: int, name: str = "") -> None:
+        """The Potentials tab, showing one customer's potentials (kept while the
+        other filters change)."""
+        self.potentials_tab.show_customer(customer_id, name)
         self.tabs.setCurrentWidget(self.potentials_tab)
 
     # -- export ---------------------------------------------------------------------

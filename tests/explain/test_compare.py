@@ -5,6 +5,7 @@ potentials among them), on both databases; runs of two campaigns are refused."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import itertools
 import json
 import subprocess
@@ -14,8 +15,9 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from enroller_desktop import explain
+from enroller_desktop import explain, tables
 from enroller_desktop.db import explain_queries as eq
+from enroller_desktop.db.compare_listing import DifferenceListing
 from tests.engine.builders import ENROLLER
 from tests.cli.test_engine_cli import assert_one_line_refusal
 from tests.explain.conftest import potentials_of
@@ -105,6 +107,53 @@ def test_the_differences_list_holds_every_potential_whose_outcome_differs(demo_d
         allowed = {"checks_changed", "became_eligible", "lost_eligibility"} if kind == "checks_changed" else {kind}
         with demo_db.read() as conn:
             assert {r.change for r in kind_listing.page_after(conn, None, 100_000)} <= allowed
+
+
+_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_LAST = "\U0010ffff"
+
+
+def _python_sort_key(sort: str, row) -> object:
+    """What the list sorts by, computed in Python from a row (compare_listing's readings)."""
+    if sort in ("first_name", "last_name"):
+        return (getattr(row, sort) or _LAST).translate(_FOLD)
+    if sort == "vehicle":
+        return (tables.format_vehicle(row.year, row.make, row.model) if row.vehicle_id is not None else "").translate(_FOLD) or _LAST
+    if sort == "change":
+        return row.change
+    if sort in ("a_is_valid", "b_is_valid"):
+        value = getattr(row, sort)
+        return 2 if value is None else value
+    if sort == "checks_changed":
+        if row.change in ("entered", "left"):
+            return 0
+        return sum(getattr(row, f"a_{n}") != getattr(row, f"b_{n}") for n in eq.COMPARED)
+    raise AssertionError(sort)
+
+
+@pytest.mark.parametrize("descending", [False, True])
+def test_the_differences_list_sorts_by_each_column_in_keyset_pages(demo_db, descending):
+    """Every sortable column, both ways: pages walked forward, one page read
+    backwards and one read by position all follow the order Python finds."""
+    with demo_db.read() as conn:
+        pairs = [eq.run_pair(conn, *pair) for runs in runs_by_campaign(demo_db).values() for pair in itertools.combinations(runs, 2)]
+        listings = [explain.difference_source(a.id, b.id).listing for a, b in pairs]
+        every = {listing: listing.page_after(conn, None, 100_000) for listing in listings}
+    # The pair with most kinds of change, then most rows.
+    listing, rows = max(every.items(), key=lambda item: (len({r.change for r in item[1]}), len(item[1])))
+    assert len(rows) > 20 and len({r.change for r in rows}) >= 3
+    for sort in DifferenceListing.SORT_KEYS:
+        ordered = dataclasses.replace(listing, sort=sort, descending=descending)
+        expected = [r.id for r in sorted(rows, key=lambda r: (_python_sort_key(sort, r), r.id), reverse=descending)]
+        pages = []
+        with demo_db.read() as conn:
+            page = ordered.page_after(conn, None, 7)
+            while page:
+                pages.append(page)
+                page = ordered.page_after(conn, ordered.key_of(page[-1]), 7)
+            assert [r.id for page in pages for r in page] == expected, sort
+            assert [r.id for r in ordered.page_before(conn, ordered.key_of(pages[2][0]), 7)] == [r.id for r in pages[1]], sort
+            assert [r.id for r in ordered.page_at(conn, 10, 5)] == expected[10:15], sort
 
 
 def test_changed_checks_are_said_in_words():

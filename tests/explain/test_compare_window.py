@@ -106,3 +106,61 @@ def test_runs_of_two_campaigns_are_refused_in_words(qtbot, demo_db):
         pass
     assert "different campaigns" in refused.args[0]
     assert "different campaigns" in compare.header.text()
+
+
+def _shown(qtbot, model, column: int) -> list[str]:
+    qtbot.waitUntil(lambda: model.total is not None and not model.busy, timeout=10_000)
+    qtbot.waitUntil(lambda: all(model.index(r, column).data() is not None for r in range(model.rowCount())), timeout=10_000)
+    return [model.index(r, column).data() for r in range(model.rowCount())]
+
+
+def test_a_click_on_a_header_sorts_the_list_and_the_sort_stays_through_the_filter_and_the_export(qtbot, demo_db, tmp_path):
+    from tests.explain.test_compare import _FOLD
+    from tests.ui.test_main_window import click_header
+
+    window = _open_main(qtbot, demo_db, tmp_path)
+    first, second = _two_rows_of_one_campaign(window)
+    compare = CompareWindow(demo_db, window.model.run_at(first).id, window.model.run_at(second).id)
+    qtbot.addWidget(compare)
+    compare.resize(1100, 720)
+    compare.show()
+    with qtbot.waitSignal(compare.loaded, timeout=10_000):
+        pass
+    model = compare.model
+    last_name = explain.DIFFERENCES.column_index("last_name")
+    unsorted = _shown(qtbot, model, last_name)
+    assert model.listing.sort is None
+    click_header(qtbot, compare, last_name)
+    qtbot.waitUntil(lambda: model.listing.sort == "last_name", timeout=5_000)
+    ascending = _shown(qtbot, model, last_name)
+    assert sorted(ascending) == sorted(unsorted)
+    folded = [name.translate(_FOLD) or "\U0010ffff" for name in ascending]
+    assert folded == sorted(folded)
+    click_header(qtbot, compare, last_name)
+    qtbot.waitUntil(lambda: model.listing.descending, timeout=5_000)
+    descending = _shown(qtbot, model, last_name)
+    folded = [name.translate(_FOLD) or "\U0010ffff" for name in descending]
+    assert folded == sorted(folded, reverse=True)
+    assert compare.view.horizontalHeader().sortIndicatorSection() == last_name
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    compare.grab().save(str(SHOTS / f"compare-sorted-{demo_db.engine.dialect.name}.png"))
+
+    # Another column, then a filter: the filter keeps the sort.
+    change = explain.DIFFERENCES.column_index("change")
+    click_header(qtbot, compare, change)
+    qtbot.waitUntil(lambda: model.listing.sort == "change" and not model.listing.descending, timeout=5_000)
+    changes = _shown(qtbot, model, change)
+    assert changes == sorted(changes)
+    kinds = [k for _t, k in KIND_CHOICES]
+    compare.kind_filter.setCurrentIndex(kinds.index("checks_changed"))
+    qtbot.waitUntil(lambda: model.listing.kind == "checks_changed", timeout=5_000)
+    assert model.listing.sort == "change"
+    shown = _shown(qtbot, model, change)
+    assert shown == sorted(shown) and set(shown) <= {"Checks changed", "Became eligible", "Lost eligibility"}
+    out = tmp_path / "sorted.csv"
+    with qtbot.waitSignal(compare.export_finished, timeout=20_000):
+        compare.start_export(str(out))
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    assert [row[change] for row in rows[1:]] == shown
+    window.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QPushButton
 
 from enroller_desktop import explain
 from enroller_desktop.ui.customer_window import CustomerSearch, CustomerWindow
@@ -51,3 +51,65 @@ def test_ctrl_f_type_and_read_why_not_enrolled(qtbot, demo_db, tmp_path, shots):
     run_window.close()
     customer.close()
     window.close()
+
+
+def test_the_run_windows_customer_filter_stays_while_other_filters_change_until_cleared(qtbot, demo_db, tmp_path):
+    """Opened from the customer window, the run's Potentials show that customer's
+    only; a status or name filter changes the rows without losing the customer;
+    the Customer button, then Clear filters, show every customer's again."""
+    from PySide6.QtCore import Qt
+
+    from enroller_desktop.ui.customer_window import show_customer_window
+
+    person = _considered_customer(demo_db)
+    customer = show_customer_window(demo_db, person.id)
+    qtbot.addWidget(customer)
+    qtbot.waitUntil(lambda: customer.story is not None, timeout=10_000)
+    row = next(i for i, c in enumerate(customer.story["campaigns"]) if c["last_run_id"])
+    run_window = customer.open_last_run(row)
+    qtbot.addWidget(run_window)
+    model = run_window.potentials_model
+
+    def settled():
+        qtbot.waitUntil(lambda: model.total is not None and not model.busy, timeout=10_000)
+        return model.total
+
+    with demo_db.read() as conn:
+        run_id = model.listing.run_id
+        everyone = conn.execute(sa.text("SELECT count(*) FROM enroller_run_customers WHERE run_id = :r"), {"r": run_id}).scalar_one()
+        theirs = conn.execute(sa.text("SELECT status, count(*) FROM enroller_run_customers WHERE run_id = :r AND customer_id = :c "
+                                      "GROUP BY status"), {"r": run_id, "c": person.id}).all()
+    assert settled() == sum(n for _s, n in theirs)
+    button = run_window.potentials_tab.customer_filter
+    assert button.isVisible() and person.last_name in button.text()
+    # Another filter: a status, by the keyboard on its box.
+    status, count = theirs[0]
+    run_window.potentials_tab.status_filter.setFocus()
+    while run_window.potentials_tab.status_filter.currentData() != status:
+        qtbot.keyClick(run_window.potentials_tab.status_filter, Qt.Key.Key_Down)
+    assert settled() == count
+    assert model.listing.filter.customer_id == person.id and model.listing.filter.status == status
+    assert button.isVisible()
+    # A name typed that is not theirs: none of their potentials, the customer kept.
+    qtbot.keyClicks(run_window.potentials_tab.search, "zzzz")
+    qtbot.keyClick(run_window.potentials_tab.search, Qt.Key.Key_Return)
+    assert settled() == 0 and model.listing.filter.customer_id == person.id
+    run_window.potentials_tab.search.clear()
+    qtbot.keyClick(run_window.potentials_tab.search, Qt.Key.Key_Return)
+    assert settled() == count
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    run_window.resize(1300, 720)
+    run_window.grab().save(str(SHOTS / f"run-customer-filter-{demo_db.engine.dialect.name}.png"))
+    # The Customer button removes it alone; the status stays.
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    with demo_db.read() as conn:
+        with_status = conn.execute(sa.text("SELECT count(*) FROM enroller_run_customers WHERE run_id = :r AND status = :s"),
+                                   {"r": run_id, "s": status.value if hasattr(status, "value") else status}).scalar_one()
+    assert settled() == with_status
+    assert model.listing.filter.customer_id is None and not button.isVisible()
+    # Clear filters removes it too.
+    run_window.show_customer(person.id, f"{person.first_name} {person.last_name}")
+    assert settled() == count and button.isVisible()
+    qtbot.mouseClick(next(b for b in run_window.potentials_tab.findChildren(QPushButton) if b.text() == "Clear filters"),
+                     Qt.MouseButton.LeftButton)
+    assert settled() == everyone and not button.isVisible()

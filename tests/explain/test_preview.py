@@ -47,6 +47,27 @@ def test_preview_equals_a_campaign_simulation_and_writes_nothing(demo_data):
             assert preview.sole_blockers == eq.sole_blockers(conn, run_id).alone
 
 
+def test_a_preview_judges_in_worker_processes_as_a_run_does_and_writes_nothing(demo_data, monkeypatch):
+    """The preview takes the engine's own path to the contact verdicts: past the
+    pool threshold (lowered here so 300 customers pass it) they are judged in
+    worker processes, and still none is stored."""
+    from enroller_desktop.engine import contacts
+
+    monkeypatch.setattr(contacts, "POOL_THRESHOLD", 0)
+    monkeypatch.setattr(contacts, "CHUNK_SIZE", 50)
+    db = demo_data
+    with db.read() as conn:
+        campaign_id = conn.execute(sa.text(
+            "SELECT id FROM campaigns WHERE active AND (uses_email OR uses_phone OR uses_sms) ORDER BY id")).scalars().first()
+    before = every_row(db)
+    messages = []
+    preview = preview_run(db, campaign_id, as_of=AS_OF, progress=lambda fraction, message: messages.append(message))
+    assert every_row(db) == before
+    assert any("processes" in message for message in messages), messages
+    outcome = execute_run(db, create_run(db, campaign_id=campaign_id, purpose=RunPurpose.CAMPAIGN_SIMULATION, as_of=AS_OF))
+    assert preview.counts == {k: outcome.counts[k] for k in preview.counts}
+
+
 def test_a_canceled_preview_writes_nothing(demo_data):
     class Cancel:
         cancelled = True
