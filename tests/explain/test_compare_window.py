@@ -114,7 +114,7 @@ def _shown(qtbot, model, column: int) -> list[str]:
     return [model.index(r, column).data() for r in range(model.rowCount())]
 
 
-def test_a_click_on_a_header_sorts_the_list_and_the_sort_stays_through_the_filter_and_the_export(qtbot, demo_db, tmp_path):
+def test_a_click_on_a_header_sorts_the_list_and_the_sort_stays_through_the_filter_and_the_export(qtbot, demo_db, tmp_path, shots):
     from tests.explain.test_compare import _FOLD
     from tests.ui.test_main_window import click_header
 
@@ -142,8 +142,7 @@ def test_a_click_on_a_header_sorts_the_list_and_the_sort_stays_through_the_filte
     folded = [name.translate(_FOLD) or "\U0010ffff" for name in descending]
     assert folded == sorted(folded, reverse=True)
     assert compare.view.horizontalHeader().sortIndicatorSection() == last_name
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    compare.grab().save(str(SHOTS / f"compare-sorted-{demo_db.engine.dialect.name}.png"))
+    compare.grab().save(str(shots / f"compare-sorted-{demo_db.engine.dialect.name}.png"))
 
     # Another column, then a filter: the filter keeps the sort.
     change = explain.DIFFERENCES.column_index("change")

@@ -53,7 +53,7 @@ def test_ctrl_f_type_and_read_why_not_enrolled(qtbot, demo_db, tmp_path, shots):
     window.close()
 
 
-def test_the_run_windows_customer_filter_stays_while_other_filters_change_until_cleared(qtbot, demo_db, tmp_path):
+def test_the_run_windows_customer_filter_stays_while_other_filters_change_until_cleared(qtbot, demo_db, tmp_path, shots):
     """Opened from the customer window, the run's Potentials show that customer's
     only; a status or name filter changes the rows without losing the customer;
     the Customer button, then Clear filters, show every customer's again."""
@@ -97,9 +97,8 @@ def test_the_run_windows_customer_filter_stays_while_other_filters_change_until_
     run_window.potentials_tab.search.clear()
     qtbot.keyClick(run_window.potentials_tab.search, Qt.Key.Key_Return)
     assert settled() == count
-    SHOTS.mkdir(parents=True, exist_ok=True)
     run_window.resize(1300, 720)
-    run_window.grab().save(str(SHOTS / f"run-customer-filter-{demo_db.engine.dialect.name}.png"))
+    run_window.grab().save(str(shots / f"run-customer-filter-{demo_db.engine.dialect.name}.png"))
     # The Customer button removes it alone; the status stays.
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     with demo_db.read() as conn:
