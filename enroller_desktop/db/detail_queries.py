@@ -298,11 +298,7 @@ class Listing:
         not the keys it is ordered by), those of ``pack`` that take few values
         read as one (see :class:`Packing`)."""
         query = self.query(dialect)
-        columns = [column for column in query.selected_columns if column.key in fields]
-        packing = Packing.of([column for column in columns if column.key in pack])
-        if packing is not None:
-            columns = [column for column in columns if column.key not in packing.fields] + [packing.column]
-        return query.with_only_columns(*columns), packing
+        return packed(query.with_only_columns(*(column for column in query.selected_columns if column.key in fields)), pack)
 
     @contextlib.contextmanager
     def driver_rows(self, conn: Connection, batch_size: int, fields: Collection[str], pack: Collection[str] = (),
@@ -524,6 +520,16 @@ class Packing:
 
 #: The field of an export's rows that holds the packed ones (see :class:`Packing`).
 PACKED = "packed"
+
+
+def packed(query: sa.Select, pack: Collection[str]) -> tuple[sa.Select, Packing | None]:
+    """``query`` with those of its columns named in ``pack`` that take few values
+    read as one integer (see :class:`Packing`), and that packing (None: as it was)."""
+    columns = list(query.selected_columns)
+    packing = Packing.of([column for column in columns if column.key in pack])
+    if packing is None:
+        return query, None
+    return query.with_only_columns(*(column for column in columns if column.key not in packing.fields), packing.column), packing
 _CHECK_FIELDS = frozenset(check.value for check in Check)
 
 
