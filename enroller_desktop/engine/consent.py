@@ -118,6 +118,29 @@ class Standing:
         }
 
 
+    def recorded_columns(self) -> dict[str, ColumnElement]:
+        """What a run's candidate INSERT records: ``consent_basis`` and
+        ``consent_evidence_at`` (:meth:`basis_columns`'), ``consent_lapses_on``
+        left to :func:`lapses_on` when the candidates are copied into the
+        potentials. On SQLite every CASE re-evaluates the exact time conditions
+        row by row (SQLite computes a shared expression once per use); the lapse
+        date is a function of the two recorded values, so it is worked out from
+        them, once, where they are plain columns."""
+        columns = self.basis_columns()
+        return {**columns, "consent_lapses_on": sa.null()}
+
+
+def lapses_on(basis, evidence, dialect: str) -> ColumnElement[dt.date]:
+    """``consent_lapses_on`` from a recorded basis and its evidence (SQL): the
+    purchase's UTC date + 731 days, the inquiry's + 184 days, NULL otherwise —
+    what :meth:`Standing.basis_columns` gives for the same row."""
+    return sa.case(
+        (basis == ConsentBasis.IMPLIED_PURCHASE.value, utc_date_plus(evidence, CASL_PURCHASE_DAYS + 1, dialect)),
+        (basis == ConsentBasis.IMPLIED_INQUIRY.value, utc_date_plus(evidence, CASL_INQUIRY_DAYS + 1, dialect)),
+        else_=sa.null(),
+    )
+
+
 NOT_APPLICABLE = {"consent_basis": sa.null(), "consent_evidence_at": sa.null(), "consent_lapses_on": sa.null()}
 
 

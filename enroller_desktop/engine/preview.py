@@ -101,8 +101,8 @@ def _compute(conn, campaign_id: int, as_of: dt.datetime, report, cancel, dialect
     if ctx.uses_any_channel:
         _judge_missing(conn, ctx, candidates)
         funnel.repair_channel_checks(conn, ctx, validated_at, candidates)
-    names = [c.name for c in funnel.POTENTIALS.c if c.name != "id"]
-    conn.execute(funnel.POTENTIALS.insert().from_select(names, sa.select(*(candidates.c[n] for n in names))))
+    columns = snapshot.published_columns(candidates, ctx.dialect)
+    conn.execute(funnel.POTENTIALS.insert().from_select(list(columns), sa.select(*columns.values())))
     _check(cancel)
     report(0.95, "Counting the funnel")
     counts = funnel.count_stages(conn, PREVIEW_RUN_ID)
