@@ -254,7 +254,7 @@ def insert_candidates(
         **checks,
         "validated_at": _time(validated_at),
         # Decided by the same conditions as the CASL check (engine/consent.py);
-        # the lapse date is worked out from these when the candidates are published.
+        # what it records becomes the three columns when the candidates are published.
         **(_consent(ctx, c).recorded_columns() if ctx.casl_applies else consent.NOT_APPLICABLE),
     }
     columns.update({name: c.c[name] for name in carry})

@@ -94,11 +94,11 @@ def candidate_tables() -> tuple[sa.Table, sa.Table]:
 
 def published_columns(candidates: sa.Table, dialect: str) -> dict[str, sa.ColumnElement]:
     """The potentials' columns (all but the id) as copied from ``candidates``: each
-    as it is, but ``consent_lapses_on``, worked out from the recorded basis and
-    evidence (``consent.Standing.recorded_columns``)."""
+    as it is, but the consent columns, worked out from what the candidate
+    recorded (``consent.Standing.recorded_columns``, ``consent.published``)."""
     t = candidates.c
     columns = {c.name: t[c.name] for c in funnel.POTENTIALS.c if c.name != "id"}
-    columns["consent_lapses_on"] = consent.lapses_on(t.consent_basis, t.consent_evidence_at, dialect)
+    columns.update(consent.published(t.consent_basis, t.consent_evidence_at, dialect))
     return columns
 
 
