@@ -147,10 +147,10 @@ class _LineWriter:
 def _cell_segment(cell: tables.Cell) -> Callable[[Sequence, list], Iterable[str]]:
     guarded = cell.column.free_text
     values = cell.values
-    if cell.text is run_tables.plain_count:
+    if cell.text is tables.plain_count:
         # Plain digits (an id, a count): never quoted nor guarded, and mostly each
         # row's own, so worked out as they come rather than kept.
-        return lambda batch, combinations: map(run_tables.plain_count, map(values, batch))
+        return lambda batch, combinations: map(tables.plain_count, map(values, batch))
     if cell.derived:
         encode = _KeptTexts(lambda value: _field(cell.text(value), guarded)).__getitem__
     else:
