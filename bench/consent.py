@@ -8,7 +8,9 @@ purchases and inquiries spread over 2020–2026).
 
 - recording: warm Default runs (verdicts stored by a first run), alternately
   with the consent columns written and with them left NULL (the expressions
-  replaced by NULLs in the same process), the enrollments and potentials of each
+  replaced by NULLs in the same process: what the candidate INSERT records,
+  and the columns worked out from it when the candidates are published), the
+  enrollments and potentials of each
   run removed before the next, so every run starts from the same state; the
   medians are compared;
 - forecast: ``consent_outlook.forecast`` for the organization, 90 days (median of 5);
@@ -58,18 +60,22 @@ def default_run(db, *, keep: bool = False) -> float:
 def recording(db, runs: int) -> dict:
     from enroller_desktop.engine import consent
 
-    recorded = consent.Standing.basis_columns
+    recorded, published = consent.Standing.recorded_columns, consent.published
 
     def without(self):
+        return dict(consent.NOT_APPLICABLE)
+
+    def as_recorded(basis, evidence, dialect):
         return dict(consent.NOT_APPLICABLE)
 
     default_run(db)  # cold: stores the verdicts
     timings: dict[str, list[float]] = {"with": [], "without": []}
     for _ in range(runs):
         for mode in ("without", "with"):
-            consent.Standing.basis_columns = recorded if mode == "with" else without
+            consent.Standing.recorded_columns = recorded if mode == "with" else without
+            consent.published = published if mode == "with" else as_recorded
             timings[mode].append(default_run(db))
-    consent.Standing.basis_columns = recorded
+    consent.Standing.recorded_columns, consent.published = recorded, published
     with_s, without_s = statistics.median(timings["with"]), statistics.median(timings["without"])
     return {"with_s": round(with_s, 2), "without_s": round(without_s, 2),
             "overhead_pct": round(100 * (with_s - without_s) / without_s, 1),

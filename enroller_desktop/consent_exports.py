@@ -81,14 +81,16 @@ def export_audit(db: Database, campaign_id: int, path: str | os.PathLike, *, fir
     )
 
 
-def export_audit_of_run(db: Database, run_id: int, path: str | os.PathLike, *, progress: export.ProgressCallback | None = None,
+def export_audit_of_run(db: Database, run_id: int, path: str | os.PathLike, *, first_day: dt.date | None = None,
+                        last_day: dt.date | None = None, progress: export.ProgressCallback | None = None,
                         cancel=None) -> int:
-    """The consent audit of the campaign of run ``run_id`` (the window's runs table)."""
+    """The consent audit of the campaign of run ``run_id`` (the window's runs table),
+    for the enrollments between the two UTC dates (inclusive, each optional)."""
     with db.read() as conn:
         campaign_id = consent_queries.run_campaign(conn, run_id)
     if campaign_id is None:
         raise UserError(f"No enroller run with id {run_id}")
-    return export_audit(db, campaign_id, path, progress=progress, cancel=cancel)
+    return export_audit(db, campaign_id, path, first_day=first_day, last_day=last_day, progress=progress, cancel=cancel)
 
 
 def format_yes(value: bool | None) -> str:

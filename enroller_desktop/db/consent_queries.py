@@ -48,7 +48,6 @@ def audit_query(campaign_id: int, first_day: dt.date | None = None, last_day: dt
     )
     return (
         sa.select(
-            cc.id,
             cc.customer_id,
             p.first_name,
             p.last_name,

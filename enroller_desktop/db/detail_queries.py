@@ -39,7 +39,7 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 
 from enroller_desktop.db import explain_queries, folding
-from enroller_desktop.db.export_rows import DriverRows, Packing, driver_rows
+from enroller_desktop.db.export_rows import DriverRows, Packing, driver_rows, packed
 from enroller_desktop.db.folding import ascii_case_key
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose
 from enroller_desktop.db.models import (
@@ -291,11 +291,7 @@ class Listing:
         not the keys it is ordered by), those of ``pack`` that take few values
         read as one (see :class:`Packing`)."""
         query = self.query(dialect)
-        columns = [column for column in query.selected_columns if column.key in fields]
-        packing = Packing.of([column for column in columns if column.key in pack])
-        if packing is not None:
-            columns = [column for column in columns if column.key not in packing.fields] + [packing.column]
-        return query.with_only_columns(*columns), packing
+        return packed(query.with_only_columns(*(column for column in query.selected_columns if column.key in fields)), pack)
 
     @contextlib.contextmanager
     def driver_rows(self, conn: Connection, batch_size: int, fields: Collection[str], pack: Collection[str] = (),

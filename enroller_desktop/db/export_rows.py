@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +87,17 @@ class Packing:
 
 #: The field of an export's rows that holds the packed ones (see :class:`Packing`).
 PACKED = "packed"
+
+
+def packed(query: sa.Select, pack: Collection[str]) -> tuple[sa.Select, Packing | None]:
+    """``query`` with those of its columns named in ``pack`` that take few values
+    read as one integer (see :class:`Packing`), and that packing (None: as it was)."""
+    columns = list(query.selected_columns)
+    packing = Packing.of([column for column in columns if column.key in pack])
+    if packing is None:
+        return query, None
+    return query.with_only_columns(*(column for column in columns if column.key not in packing.fields), packing.column), packing
+
 _CHECK_FIELDS = frozenset(check.value for check in Check)
 
 

@@ -92,6 +92,7 @@ class Standing:
     inquiry: ColumnElement[bool]
     purchase_lapses_on: ColumnElement
     inquiry_lapses_on: ColumnElement
+    dialect: str = ""
 
     def check(self) -> ColumnElement[int]:
         """The CASL check's result (1 passed, 0 failed)."""
@@ -100,7 +101,7 @@ class Standing:
     def basis_columns(self) -> dict[str, ColumnElement]:
         """``consent_basis``, ``consent_evidence_at`` and ``consent_lapses_on`` as expressions."""
         c = self.c.c
-        purchase_lasts = sa.and_(self.purchase, sa.or_(~self.inquiry, self.purchase_lapses_on >= self.inquiry_lapses_on))
+        purchase_lasts = self._purchase_lasts()
         cases = (
             (self.withdrawn, ConsentBasis.WITHDRAWN, c.casl_withdrawn_at, None),
             (self.express, ConsentBasis.EXPRESS, c.casl_express_consent_at, None),
@@ -116,6 +117,73 @@ class Standing:
             "consent_evidence_at": pick([(when, evidence) for when, _, evidence, _ in cases], sa.null()),
             "consent_lapses_on": pick([(when, sa.null() if lapse is None else lapse) for when, _, _, lapse in cases], sa.null()),
         }
+
+
+    def recorded_columns(self) -> dict[str, ColumnElement]:
+        """What a run's candidate INSERT records, for :func:`published` to turn
+        into the potentials' three columns when the candidates are copied there.
+
+        SQLite computes an expression once per use: every CASE over the
+        conditions re-evaluates their exact time comparisons row by row, and the
+        three columns of :meth:`basis_columns` cost three times the CASL check.
+        So on SQLite the basis and its evidence are one CASE, recorded as one
+        text (``express|2024-11-27 00:00:00.000000``: a basis word, ``|``, the
+        evidence's stored text), split when published; on PostgreSQL, whose
+        comparisons are native, the two CASEs. Either way the lapse date is
+        worked out when published, from the basis and evidence alone."""
+        if self.dialect != "sqlite":
+            return {**self.basis_columns(), "consent_lapses_on": sa.null()}
+        c = self.c.c
+        cases = (
+            (self.withdrawn, ConsentBasis.WITHDRAWN, c.casl_withdrawn_at),
+            (self.express, ConsentBasis.EXPRESS, c.casl_express_consent_at),
+            (self._purchase_lasts(), ConsentBasis.IMPLIED_PURCHASE, c.last_purchase_at),
+            (self.inquiry, ConsentBasis.IMPLIED_INQUIRY, c.last_inquiry_at),
+        )
+        joined = sa.case(*((when, sa.literal(basis.value + SEPARATOR, sa.Text).op("||", return_type=sa.Text)(evidence))
+                           for when, basis, evidence in cases),
+                         else_=sa.literal(ConsentBasis.NONE.value, sa.Text))
+        return {"consent_basis": joined, "consent_evidence_at": sa.null(), "consent_lapses_on": sa.null()}
+
+    def _purchase_lasts(self) -> ColumnElement[bool]:
+        """The purchase gives implied consent and lasts at least as long as the inquiry's."""
+        return sa.and_(self.purchase, sa.or_(~self.inquiry, self.purchase_lapses_on >= self.inquiry_lapses_on))
+
+
+#: Between a basis word and its evidence in what a candidate records on SQLite.
+SEPARATOR = "|"
+
+
+def published(basis, evidence, dialect: str) -> dict[str, ColumnElement]:
+    """The potentials' ``consent_basis``, ``consent_evidence_at`` and
+    ``consent_lapses_on`` from a candidate's recorded ``basis`` and ``evidence``
+    columns (:meth:`Standing.recorded_columns`): on SQLite the basis word and the
+    evidence's text split apart; the lapse date the purchase's UTC date + 731 days,
+    the inquiry's + 184 days, NULL otherwise — what :meth:`Standing.basis_columns`
+    gives for the same row."""
+    def lapses(word, date_of_evidence) -> ColumnElement[dt.date]:
+        return sa.case(
+            (word(ConsentBasis.IMPLIED_PURCHASE), utc_date_plus(date_of_evidence(ConsentBasis.IMPLIED_PURCHASE), CASL_PURCHASE_DAYS + 1, dialect)),
+            (word(ConsentBasis.IMPLIED_INQUIRY), utc_date_plus(date_of_evidence(ConsentBasis.IMPLIED_INQUIRY), CASL_INQUIRY_DAYS + 1, dialect)),
+            else_=sa.null(),
+        )
+
+    if dialect != "sqlite":
+        return {"consent_basis": basis, "consent_evidence_at": evidence,
+                "consent_lapses_on": lapses(lambda b: basis == b.value, lambda b: evidence)}
+    at = sa.func.instr(basis, SEPARATOR)
+
+    def prefixed(b: ConsentBasis) -> ColumnElement[bool]:
+        return sa.func.substr(basis, 1, len(b.value) + 1, type_=sa.Text) == b.value + SEPARATOR
+
+    def text_after(b: ConsentBasis):
+        return sa.func.substr(basis, len(b.value) + 2, type_=sa.Text)
+
+    return {
+        "consent_basis": sa.case((at > 0, sa.func.substr(basis, 1, at - 1, type_=sa.Text)), else_=basis),
+        "consent_evidence_at": sa.case((at > 0, sa.func.substr(basis, at + 1, type_=sa.Text)), else_=sa.null()),
+        "consent_lapses_on": lapses(prefixed, text_after),
+    }
 
 
 NOT_APPLICABLE = {"consent_basis": sa.null(), "consent_evidence_at": sa.null(), "consent_lapses_on": sa.null()}
@@ -144,4 +212,5 @@ def standing(c, as_of: dt.datetime, dialect: str, compare: Compare) -> Standing:
         inquiry=within(c.c.last_inquiry_at, CASL_INQUIRY_DAYS),
         purchase_lapses_on=utc_date_plus(c.c.last_purchase_at, CASL_PURCHASE_DAYS + 1, dialect),
         inquiry_lapses_on=utc_date_plus(c.c.last_inquiry_at, CASL_INQUIRY_DAYS + 1, dialect),
+        dialect=dialect,
     )

@@ -213,8 +213,9 @@ def insert_candidates(
         "is_valid": sa.func.coalesce(eligible(checks), sa.false()),
         **checks,
         "validated_at": _time(validated_at),
-        # Decided by the same conditions as the CASL check (engine/consent.py).
-        **(_consent(ctx, c).basis_columns() if ctx.casl_applies else consent.NOT_APPLICABLE),
+        # Decided by the same conditions as the CASL check (engine/consent.py);
+        # what it records becomes the three columns when the candidates are published.
+        **(_consent(ctx, c).recorded_columns() if ctx.casl_applies else consent.NOT_APPLICABLE),
     }
     columns.update({name: c.c[name] for name in carry})
     select = sa.select(*[expr.label(name) for name, expr in columns.items()]).select_from(joined).where(where, condition)

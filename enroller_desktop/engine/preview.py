@@ -103,8 +103,8 @@ def _compute(conn, db: Database, campaign_id: int, as_of: dt.datetime, report, c
         _judge_missing(conn, db, ctx, candidates, report, cancel)
         _check(cancel)
         funnel.repair_channel_checks(conn, ctx, validated_at, candidates)
-    names = [c.name for c in funnel.POTENTIALS.c if c.name != "id"]
-    conn.execute(funnel.POTENTIALS.insert().from_select(names, sa.select(*(candidates.c[n] for n in names))))
+    columns = snapshot.published_columns(candidates, ctx.dialect)
+    conn.execute(funnel.POTENTIALS.insert().from_select(list(columns), sa.select(*columns.values())))
     _check(cancel)
     report(0.95, "Counting the funnel")
     counts = funnel.count_stages(conn, PREVIEW_RUN_ID)

@@ -48,6 +48,7 @@ Memory stays as it was: the temporary tables live in SQLite's temp file
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable
 from typing import TypeVar
@@ -57,7 +58,7 @@ from sqlalchemy.engine import Connection
 
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import CampaignCustomerStatus
-from enroller_desktop.engine import contacts, funnel
+from enroller_desktop.engine import consent, contacts, funnel
 from enroller_desktop.engine.contact_rules import EMAIL, PHONE
 from enroller_desktop.engine.retry import with_retries
 from enroller_desktop.errors import one_line
@@ -73,6 +74,7 @@ CARRIED = ("email", "phone", "mobile", "email_opt_out", "do_not_call", "sms_opt_
 SQLITE_COPY_BATCH = 100_000
 
 
+@functools.lru_cache(maxsize=1)
 def candidate_tables() -> tuple[sa.Table, sa.Table]:
     """The temporary tables of one run: its candidates, and the enrollments that
     were active at its snapshot. Built from the potentials' columns at run time,
@@ -88,6 +90,16 @@ def candidate_tables() -> tuple[sa.Table, sa.Table]:
                                      autoincrement=False),
                            prefixes=["TEMPORARY"])
     return candidates, enrollments
+
+
+def published_columns(candidates: sa.Table, dialect: str) -> dict[str, sa.ColumnElement]:
+    """The potentials' columns (all but the id) as copied from ``candidates``: each
+    as it is, but the consent columns, worked out from what the candidate
+    recorded (``consent.Standing.recorded_columns``, ``consent.published``)."""
+    t = candidates.c
+    columns = {c.name: t[c.name] for c in funnel.POTENTIALS.c if c.name != "id"}
+    columns.update(consent.published(t.consent_basis, t.consent_evidence_at, dialect))
+    return columns
 
 
 def describe_moment(moment: dt.datetime) -> str:
@@ -196,7 +208,7 @@ class Snapshot:
         """Copy the candidates into the potentials, in their order, in short write
         transactions (``between`` is called before each but the first); how many."""
         t = self.candidates
-        names = [c.name for c in funnel.POTENTIALS.c if c.name != "id"]
+        columns = published_columns(t, self.db.dialect)
         low, high = self.local(lambda conn: conn.execute(sa.select(sa.func.min(t.c.id), sa.func.max(t.c.id))).one())
         if low is None:
             return 0
@@ -205,8 +217,8 @@ class Snapshot:
         for start in range(low, high + 1, step):
             if start != low:
                 between()
-            rows = sa.select(*(t.c[name] for name in names)).where(t.c.id.between(start, start + step - 1)).order_by(t.c.id)
-            statement = funnel.POTENTIALS.insert().from_select(names, rows).execution_options(preserve_rowcount=True)
+            rows = sa.select(*columns.values()).where(t.c.id.between(start, start + step - 1)).order_by(t.c.id)
+            statement = funnel.POTENTIALS.insert().from_select(list(columns), rows).execution_options(preserve_rowcount=True)
             copied += self.write(lambda conn, statement=statement: conn.execute(statement).rowcount)
         self.write(lambda conn: funnel.analyze_potentials(conn, self.ctx))
         return copied

@@ -14,11 +14,16 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QDate, QTimer, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -48,17 +53,97 @@ def _epoch(day: dt.date) -> float:
     return dt.datetime.combine(day, dt.time(), dt.timezone.utc).timestamp()
 
 
+class AuditRangeDialog(QDialog):
+    """Which enrollments the consent audit holds: those enrolled From / To two UTC
+    dates, both included, each bound optional (the command line's ``--from`` and
+    ``--to``). UTC, said on the dialog: the enrollments' dates are stored in UTC and
+    the audit is the same file whoever exports it, whatever zone their window shows."""
+
+    def __init__(self, run_id: int, parent: QWidget | None = None, *, today: dt.date | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export Consent Audit")
+        self.setMinimumWidth(460)
+        today = today or dt.datetime.now(dt.timezone.utc).date()
+        self.from_check, self.from_date = QCheckBox("From (UTC date)"), self._date_edit(today.replace(day=1))
+        self.to_check, self.to_date = QCheckBox("To (UTC date)"), self._date_edit(today)
+        form = QFormLayout()
+        form.addRow(self.from_check, self.from_date)
+        form.addRow(self.to_check, self.to_date)
+        intro = QLabel(f"The enrollments of the campaign of run {run_id}, with the consent each run relied on. "
+                       "Dates are UTC, both included; leave a bound unticked for no bound.")
+        intro.setWordWrap(True)
+        self.problem = QLabel()
+        self.problem.setStyleSheet("color: #b42318")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Export…")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.buttons)
+        for check, edit in ((self.from_check, self.from_date), (self.to_check, self.to_date)):
+            check.toggled.connect(edit.setEnabled)
+            check.toggled.connect(self._check_range)
+            edit.dateChanged.connect(self._check_range)
+            edit.setEnabled(False)
+        self._check_range()
+
+    @staticmethod
+    def _date_edit(day: dt.date) -> QDateEdit:
+        edit = QDateEdit(QDate(day.year, day.month, day.day))
+        edit.setCalendarPopup(True)
+        edit.setDisplayFormat("yyyy-MM-dd")
+        return edit
+
+    @staticmethod
+    def _day(check: QCheckBox, edit: QDateEdit) -> dt.date | None:
+        if not check.isChecked():
+            return None
+        day = edit.date()
+        return dt.date(day.year(), day.month(), day.day())
+
+    @property
+    def first_day(self) -> dt.date | None:
+        return self._day(self.from_check, self.from_date)
+
+    @property
+    def last_day(self) -> dt.date | None:
+        return self._day(self.to_check, self.to_date)
+
+    def _check_range(self, *_args) -> None:
+        first, last = self.first_day, self.last_day
+        wrong = first is not None and last is not None and last < first
+        self.problem.setText(f"The range ends ({last}) before it starts ({first})." if wrong else "")
+        self.problem.setVisible(wrong)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not wrong)
+
+
 def export_consent_audit(window, run_id: int) -> None:
-    """The runs table's Export Consent Audit: the whole audit of the run's campaign,
-    written on the window's export status bar (RULES §8)."""
+    """The runs table's Export Consent Audit: the audit of the run's campaign, for
+    the enrollments between the UTC dates the dialog asks (each optional), written
+    on the window's export status bar (RULES §8)."""
     if window.export_status.refused():
         return
-    path = choose_export_path(window, Path.home() / f"consent-audit-campaign-of-run-{run_id}.csv")
+    dialog = AuditRangeDialog(run_id, window)
+    window.consent_audit_dialog = dialog  # for the tests: the dialog a person answers
+    dialog.accepted.connect(lambda: _export_audit_in(window, run_id, dialog.first_day, dialog.last_day))
+    dialog.finished.connect(dialog.deleteLater)
+    dialog.open()
+
+
+def _export_audit_in(window, run_id: int, first_day: dt.date | None, last_day: dt.date | None) -> None:
+    if window.export_status.refused():
+        return
+    span = "".join(f"-{label}-{day}" for label, day in (("from", first_day), ("to", last_day)) if day is not None)
+    path = choose_export_path(window, Path.home() / f"consent-audit-campaign-of-run-{run_id}{span}.csv")
     if not path:
         return
     db = window.db
     window.export_status.start(
-        lambda state: consent_exports.export_audit_of_run(db, run_id, path, progress=state.progress, cancel=state),
+        lambda state: consent_exports.export_audit_of_run(db, run_id, path, first_day=first_day, last_day=last_day,
+                                                          progress=state.progress, cancel=state),
         "the consent audit",
         path,
     )

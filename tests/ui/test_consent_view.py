@@ -7,11 +7,12 @@ import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QMenu
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMenu
 
 from enroller_desktop.ui import consent_view
 from enroller_desktop.ui.consent_view import ConsentForecastWindow
-from tests.engine.builders import campaign, customer, enrollment, execute, organization
+from tests.engine.builders import AS_OF, campaign, customer, enrollment, execute, organization
 
 from .test_main_window import make_settings, open_window
 
@@ -79,10 +80,76 @@ def test_the_runs_table_exports_the_consent_audit_of_a_runs_campaign(qtbot, db, 
         action.trigger()
 
     QTimer.singleShot(200, choose_audit)
+    window._table_menu(rect.center())
+    dialog = window.consent_audit_dialog
+    assert dialog.isVisible() and dialog.first_day is None and dialog.last_day is None  # the whole audit unless a bound is ticked
     with qtbot.waitSignal(window.export_status.finished, timeout=20_000) as finished:
-        window._table_menu(rect.center())
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     assert finished.args == [1]  # only "Express": at the run's as-of (2024) the others' purchases lie in the future
     assert read(out)[0]["Consent"] == "Express"
+    window.close()
+
+
+def _open_audit_dialog(qtbot, window):
+    rect = window.view.visualRect(window.model.index(0, 1))
+
+    def choose_audit() -> None:
+        menu = QApplication.activePopupWidget()
+        (action,) = [a for a in menu.actions() if a.text().startswith("Export Consent &Audit")]
+        menu.close()
+        action.trigger()
+
+    QTimer.singleShot(200, choose_audit)
+    window._table_menu(rect.center())
+    qtbot.waitUntil(lambda: getattr(window, "consent_audit_dialog", None) is not None and window.consent_audit_dialog.isVisible())
+    return window.consent_audit_dialog
+
+
+def test_the_consent_audit_of_the_window_takes_a_from_and_to_utc_date(qtbot, db, tmp_path, monkeypatch, shots):
+    org = organization(db, "CA", name="Maple Motors")
+    campaign_id = campaign(db, org)
+    first_run_at = AS_OF - dt.timedelta(days=10)
+    customer(db, org, first_name="Early")
+    execute(db, campaign_id, as_of=first_run_at)  # enrolls Early on first_run_at's date
+    customer(db, org, first_name="Late")
+    execute(db, campaign_id, as_of=AS_OF)  # enrolls Late (Early is already in the queue)
+    window = open_window(qtbot, db, make_settings(tmp_path))
+    out = tmp_path / "audit.csv"
+    suggested = []
+    monkeypatch.setattr(consent_view, "choose_export_path", lambda parent, name: suggested.append(name) or str(out))
+
+    def export(dialog) -> list[dict]:
+        with qtbot.waitSignal(window.export_status.finished, timeout=20_000):
+            dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+        return read(out)
+
+    def qdate(day: dt.date) -> QDate:
+        return QDate(day.year, day.month, day.day)
+
+    dialog = _open_audit_dialog(qtbot, window)
+    assert "UTC" in dialog.from_check.text() and "UTC" in dialog.to_check.text()
+    dialog.from_check.setChecked(True)
+    dialog.from_date.setDate(qdate(AS_OF.date()))
+    dialog.grab().save(str(shots / "audit-range.png"))
+    assert [row["First Name"] for row in export(dialog)] == ["Late"]
+    assert str(suggested[-1]).endswith(f"-from-{AS_OF.date()}.csv")
+
+    dialog = _open_audit_dialog(qtbot, window)
+    dialog.to_check.setChecked(True)
+    dialog.to_date.setDate(qdate(first_run_at.date()))  # inclusive: that whole UTC day
+    assert [row["First Name"] for row in export(dialog)] == ["Early"]
+
+    dialog = _open_audit_dialog(qtbot, window)
+    dialog.from_check.setChecked(True)
+    dialog.to_check.setChecked(True)
+    dialog.from_date.setDate(qdate(AS_OF.date()))
+    dialog.to_date.setDate(qdate(first_run_at.date()))
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert not ok.isEnabled() and "before it starts" in dialog.problem.text()
+    dialog.to_date.setDate(qdate(AS_OF.date()))
+    assert ok.isEnabled()
+    dialog.from_check.setChecked(False)  # no lower bound: both
+    assert sorted(row["First Name"] for row in export(dialog)) == ["Early", "Late"]
     window.close()
 
 
