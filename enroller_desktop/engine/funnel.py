@@ -133,8 +133,8 @@ def _time_expr(value) -> ColumnElement:
 
 def _exact_parts(value) -> tuple[ColumnElement, ColumnElement]:
     """:func:`sqlite_time.exact_parts` of a timestamp; those of a Python time are
-    computed here, from the text SQLite is given for it (the same parts, in a
-    statement a tenth the size)."""
+    computed here, from the text SQLite is given for it (the same parts, and a
+    quarter less SQL to compile and prepare in the candidate INSERT)."""
     if isinstance(value, RunTime):
         whole, micro = exact_parts_of(value.value)
         return sa.func.julianday(_bind(f"{value.name}_whole", whole, sa.Text)), _bind(f"{value.name}_micro", micro, sa.Text)
