@@ -189,27 +189,48 @@ def published(basis, evidence, dialect: str) -> dict[str, ColumnElement]:
 NOT_APPLICABLE = {"consent_basis": sa.null(), "consent_evidence_at": sa.null(), "consent_lapses_on": sa.null()}
 
 
-def standing(c, as_of: dt.datetime, dialect: str, compare: Compare) -> Standing:
-    """The CASL conditions of customers ``c`` for a run at ``as_of`` (RULES §3's boundaries)."""
+def implied_since(as_of: dt.datetime, days: int) -> dt.datetime:
+    """The earliest purchase or inquiry time that counts for a run at ``as_of``
+    (the start of the UTC day ``days`` before the as-of date)."""
+    as_of_date = as_of.astimezone(dt.timezone.utc).date()
+    return dt.datetime.combine(as_of_date - dt.timedelta(days=days), dt.time.min, tzinfo=dt.timezone.utc)
+
+
+#: The times :func:`standing` compares with, by the names it gives ``bind``.
+TIMES = {"as_of": lambda as_of: as_of,
+         "casl_purchase_since": lambda as_of: implied_since(as_of, CASL_PURCHASE_DAYS),
+         "casl_inquiry_since": lambda as_of: implied_since(as_of, CASL_INQUIRY_DAYS)}
+
+
+def standing(c, as_of: dt.datetime, dialect: str, compare: Compare,
+             bind: Callable[[str, dt.datetime], object] | None = None) -> Standing:
+    """The CASL conditions of customers ``c`` for a run at ``as_of`` (RULES §3's boundaries).
+
+    ``bind(name, time)``, when given, is what ``compare`` receives for each time of
+    :data:`TIMES` instead of the Python time (the funnel binds them by name, so
+    that its statements are kept from run to run)."""
+    def time(name: str):
+        value = TIMES[name](as_of)
+        return bind(name, value) if bind is not None else value
+
+    at = time("as_of")
     express_at, withdrawn_at = c.c.casl_express_consent_at, c.c.casl_withdrawn_at
-    express = sa.and_(express_at.is_not(None), compare(express_at, operator.le, as_of))
+    express = sa.and_(express_at.is_not(None), compare(express_at, operator.le, at))
     withdrawn = sa.and_(
         withdrawn_at.is_not(None),
-        compare(withdrawn_at, operator.le, as_of),
+        compare(withdrawn_at, operator.le, at),
         ~sa.and_(express, compare(express_at, operator.gt, withdrawn_at)),
     )
-    as_of_date = as_of.astimezone(dt.timezone.utc).date()
 
-    def within(column, days: int) -> ColumnElement[bool]:
-        since = dt.datetime.combine(as_of_date - dt.timedelta(days=days), dt.time.min, tzinfo=dt.timezone.utc)
-        return sa.and_(column.is_not(None), compare(column, operator.ge, since), compare(column, operator.le, as_of))
+    def within(column, since: str) -> ColumnElement[bool]:
+        return sa.and_(column.is_not(None), compare(column, operator.ge, time(since)), compare(column, operator.le, at))
 
     return Standing(
         c,
         express=express,
         withdrawn=withdrawn,
-        purchase=within(c.c.last_purchase_at, CASL_PURCHASE_DAYS),
-        inquiry=within(c.c.last_inquiry_at, CASL_INQUIRY_DAYS),
+        purchase=within(c.c.last_purchase_at, "casl_purchase_since"),
+        inquiry=within(c.c.last_inquiry_at, "casl_inquiry_since"),
         purchase_lapses_on=utc_date_plus(c.c.last_purchase_at, CASL_PURCHASE_DAYS + 1, dialect),
         inquiry_lapses_on=utc_date_plus(c.c.last_inquiry_at, CASL_INQUIRY_DAYS + 1, dialect),
         dialect=dialect,

@@ -449,18 +449,49 @@ class _SqlCriterion:
         return self.days(subject, op, value)
 
     def days(self, subject: ColumnElement, op: Op, days: int) -> ColumnElement[bool]:
-        as_of = sa.literal(self.as_of, sa.Date)
+        as_of = _day_param(0, self.as_of)
         if op is Op.WITHIN_LAST_DAYS:
             low = _shift(self.as_of, -days)
-            return subject <= as_of if low is None else subject.between(sa.literal(low, sa.Date), as_of)
+            return subject <= as_of if low is None else subject.between(_day_param(-days, low), as_of)
         if op is Op.WITHIN_NEXT_DAYS:
             high = _shift(self.as_of, days)
-            return subject >= as_of if high is None else subject.between(as_of, sa.literal(high, sa.Date))
+            return subject >= as_of if high is None else subject.between(as_of, _day_param(days, high))
         bound = _shift(self.as_of, -days)
         if bound is None:
             # No date is older than the calendar; an empty field stays unknown.
             return sa.case((subject.is_(None), sa.null()), else_=sa.false())
-        return subject < sa.literal(bound, sa.Date)
+        return subject < _day_param(-days, bound)
+
+
+def _day_name(offset: int) -> str:
+    return "criterion_as_of" if offset == 0 else f"criterion_as_of_{'minus' if offset < 0 else 'plus'}_{abs(offset)}"
+
+
+def _day_param(offset: int, day: dt.date) -> ColumnElement:
+    """``day`` (the as-of date moved by ``offset`` days) as a bind parameter named
+    by its offset, so that a statement compiled for one as-of date is executed for
+    another with :func:`day_params` (the funnel keeps its statements)."""
+    return sa.bindparam(_day_name(offset), day, type_=sa.Date)
+
+
+def day_params(node: Node, as_of: dt.date) -> dict[str, dt.date]:
+    """The values of the relative-day bounds :func:`compile_criterion` names in
+    ``node`` for ``as_of``. A bound outside the calendar has none (its SQL has no
+    bound), so equal key sets mean equal SQL."""
+    params: dict[str, dt.date] = {}
+    if isinstance(node, (All, Any)):
+        for child in node.children:
+            params.update(day_params(child, as_of))
+    elif isinstance(node, Not):
+        params.update(day_params(node.child, as_of))
+    elif node.op in DAY_OPS:
+        if node.op is not Op.OLDER_THAN_DAYS:
+            params[_day_name(0)] = as_of
+        offset = node.value if node.op is Op.WITHIN_NEXT_DAYS else -node.value
+        bound = _shift(as_of, offset)
+        if bound is not None:
+            params[_day_name(offset)] = bound
+    return params
 
 
 def _param(field: Field, value: Scalar) -> ColumnElement:

@@ -94,7 +94,7 @@ def _compute(conn, db: Database, campaign_id: int, as_of: dt.datetime, report, c
         for done, ids in enumerate(id_ranges):
             _check(cancel)
             report(0.8 * (index + done / len(id_ranges)) / len(parsed), f"Query param {index + 1} of {len(parsed)}: {row.name}")
-            funnel.insert_candidates(conn, ctx, query_param_id=row.id, condition=funnel.compile_param(ctx, node),
+            funnel.insert_candidates(conn, ctx, query_param_id=row.id, node=node,
                                      event_key_field=event_key, first=index == 0, validated_at=validated_at, ids=ids,
                                      into=candidates, carry=snapshot.CARRIED)
     _check(cancel)

@@ -707,7 +707,7 @@ class _Execution:
 
             def insert(conn, ids, param=param, first=first):
                 return funnel.insert_candidates(
-                    conn, ctx, query_param_id=param.id, condition=funnel.compile_param(ctx, param.node),
+                    conn, ctx, query_param_id=param.id, node=param.node,
                     event_key_field=param.event_key, first=first, validated_at=validated_at, ids=ids,
                     into=table, carry=CARRIED)
 

@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from enroller_desktop.db.types import UTCDateTime
-from enroller_desktop.engine.sqlite_time import exact_parts
+from enroller_desktop.engine.sqlite_time import exact_parts, exact_parts_of
 
 if TYPE_CHECKING:
     from enroller_desktop.engine.funnel import FunnelContext
 
-__all__ = ["compare_moments", "moment", "start_of_day", "time_literal"]
+__all__ = ["RunTime", "bind", "compare_moments", "moment", "start_of_day", "time_expr", "time_literal"]
 
 
 def time_literal(value: dt.datetime) -> ColumnElement:
@@ -30,14 +31,51 @@ def time_literal(value: dt.datetime) -> ColumnElement:
     return sa.literal(value, UTCDateTime())
 
 
+@dataclass(frozen=True)
+class RunTime:
+    """A time of the run (its as-of time, a bound counted from it) bound in SQL by
+    ``name``: a statement built for one run executes for another given
+    :func:`~enroller_desktop.engine.funnel.run_params`, which derives every such
+    time from the run's context."""
+
+    name: str
+    value: dt.datetime
+
+
+def bind(name: str, value, type_=None) -> BindParameter:
+    """A value of the run bound by ``name``; untyped, it takes the type of what it
+    is compared with, as a plain Python value would."""
+    return sa.bindparam(name, value, type_=type_ if type_ is not None else sa.types.NULLTYPE)
+
+
+def time_expr(value) -> ColumnElement:
+    """A Python time, a :class:`RunTime` or a column, as an expression."""
+    if isinstance(value, RunTime):
+        return bind(value.name, value.value, UTCDateTime())
+    return time_literal(value) if isinstance(value, dt.datetime) else value
+
+
+def _exact_parts(value) -> tuple[ColumnElement, ColumnElement]:
+    """:func:`~enroller_desktop.engine.sqlite_time.exact_parts` of a timestamp;
+    those of a Python time are computed here, from the text SQLite is given for it
+    (the same parts, and a quarter less SQL to compile in the candidate INSERT)."""
+    if isinstance(value, RunTime):
+        whole, micro = exact_parts_of(value.value)
+        return sa.func.julianday(bind(f"{value.name}_whole", whole, sa.Text)), bind(f"{value.name}_micro", micro, sa.Text)
+    if isinstance(value, dt.datetime):
+        whole, micro = exact_parts_of(value)
+        return sa.func.julianday(sa.literal(whole, sa.Text)), sa.literal(micro, sa.Text)
+    return exact_parts(value)
+
+
 def moment(ctx: "FunnelContext", value) -> ColumnElement:
-    """A timestamp (a column or a Python time) in a form that compares as time.
+    """A timestamp (a column, a Python time or a :class:`RunTime`) in a form that compares as time.
 
     On SQLite a timestamp is text, and other systems may write it without
     fractional seconds, with a 'T', or with an offset; text comparison would then
     be wrong at the boundaries the spec draws. ``julianday`` reads all of these.
     """
-    expr = time_literal(value) if isinstance(value, dt.datetime) else value
+    expr = time_expr(value)
     return sa.func.julianday(expr) if ctx.dialect == "sqlite" else expr
 
 
@@ -45,7 +83,7 @@ _STRICT = {operator.le: operator.lt, operator.ge: operator.gt, operator.gt: oper
 
 
 def compare_moments(ctx: "FunnelContext", left, op, right) -> ColumnElement[bool]:
-    """``left op right`` between timestamps (columns or Python times), to the microsecond.
+    """``left op right`` between timestamps (columns, Python times or :class:`RunTime`), to the microsecond.
 
     On SQLite, ``julianday`` rounds to the millisecond: alone, it let a consent
     1 µs after the as-of time count. Its order is right whenever it tells two
@@ -57,8 +95,7 @@ def compare_moments(ctx: "FunnelContext", left, op, right) -> ColumnElement[bool
     a, b = moment(ctx, left), moment(ctx, right)
     if ctx.dialect != "sqlite":
         return op(a, b)
-    text_a, text_b = (time_literal(v) if isinstance(v, dt.datetime) else v for v in (left, right))
-    (whole_a, micro_a), (whole_b, micro_b) = exact_parts(text_a), exact_parts(text_b)
+    (whole_a, micro_a), (whole_b, micro_b) = _exact_parts(left), _exact_parts(right)
     exact = sa.or_(_STRICT[op](whole_a, whole_b), sa.and_(whole_a == whole_b, op(micro_a, micro_b)))
     return sa.or_(_STRICT[op](a, b), sa.and_(a == b, exact))
 

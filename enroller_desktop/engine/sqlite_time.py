@@ -10,10 +10,12 @@ as time. These helpers split a timestamp's text into parts that are exact.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-__all__ = ["exact_parts", "whole_seconds"]
+__all__ = ["exact_parts", "exact_parts_of", "whole_seconds"]
 
 
 def _split(text) -> tuple[ColumnElement[bool], ColumnElement[int]]:
@@ -46,3 +48,14 @@ def exact_parts(text) -> tuple[ColumnElement, ColumnElement[str]]:
     has_fraction, digits = _split(text)
     micro = sa.case((has_fraction, sa.func.substr(sa.cast(digits, sa.Text) + "000000", 2, 6, type_=sa.Text)), else_="000000")
     return sa.func.julianday(whole_seconds(text)), micro
+
+
+def exact_parts_of(value: dt.datetime) -> tuple[str, str]:
+    """What :func:`exact_parts` computes from the text a Python time is bound as
+    (SQLAlchemy writes an aware time in UTC as 'YYYY-MM-DD HH:MM:SS.ffffff', the
+    ``UTCDateTime`` of ``db.types``), computed in Python: the whole seconds' text
+    (for ``julianday``) and the six microsecond digits."""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    whole = f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}:{value.second:02d}"
+    return whole, f"{value.microsecond:06d}"
