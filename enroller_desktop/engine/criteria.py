@@ -510,7 +510,8 @@ def event_key_sql(field: str | None, *, customer, vehicle, dialect: str) -> Colu
         # to_char, not a cast: a cast's output follows the session's DateStyle.
         text = sa.func.to_char(column, "YYYY-MM-DD")
     elif spec.kind is Kind.TIMESTAMP:
-        text = sa.func.date(column)
+        # Its UTC date to the microsecond: date() alone rounds 23:59:59.9997 up to the next day.
+        text = sa.func.date(whole_seconds(column))
     else:
         text = column
     return sa.func.coalesce(text, "", type_=sa.Text)
