@@ -417,6 +417,12 @@ class _SqlCriterion:
         if isinstance(node, All):
             return sa.and_(*(self.expression(child) for child in node.children))
         if isinstance(node, Any):
+            tags = [child.value for child in node.children if _is_has_tag(child)]
+            others = [self.expression(child) for child in node.children if not _is_has_tag(child)]
+            if len(tags) > 1:
+                # One probe of the customer's tags for all of them, not one a tag:
+                # has_tag is never unknown, so the OR of the probes is this one.
+                return sa.or_(self.has_any_tag(tags), *others)
             return sa.or_(*(self.expression(child) for child in node.children))
         if isinstance(node, Not):
             return sa.not_(self.expression(node.child))
@@ -443,8 +449,7 @@ class _SqlCriterion:
     def condition(self, node: Condition) -> ColumnElement[bool]:
         field, op, value = node.field, node.op, node.value
         if op is Op.HAS_TAG:
-            tags = self.customer_tags.alias()
-            return sa.exists().where(tags.c.customer_id == self.customer.c.id, tags.c.tag == sa.literal(value, sa.Text))
+            return self.has_any_tag([value])
         if op is Op.IS_NULL:
             return self.column(field).is_(None)
         if op is Op.NOT_NULL:
@@ -460,6 +465,13 @@ class _SqlCriterion:
             return subject.in_(items) if op is Op.IN else subject.not_in(items)
         return self.days(subject, op, value)
 
+    def has_any_tag(self, tags: list[str]) -> ColumnElement[bool]:
+        """The customer has one of ``tags`` (exactly, with case)."""
+        t = self.customer_tags.alias()
+        values = [sa.literal(tag, sa.Text) for tag in dict.fromkeys(tags)]
+        match = t.c.tag == values[0] if len(values) == 1 else t.c.tag.in_(values)
+        return sa.exists().where(t.c.customer_id == self.customer.c.id, match)
+
     def days(self, subject: ColumnElement, op: Op, days: int) -> ColumnElement[bool]:
         as_of = sa.literal(self.as_of, sa.Date)
         if op is Op.WITHIN_LAST_DAYS:
@@ -473,6 +485,10 @@ class _SqlCriterion:
             # No date is older than the calendar; an empty field stays unknown.
             return sa.case((subject.is_(None), sa.null()), else_=sa.false())
         return subject < sa.literal(bound, sa.Date)
+
+
+def _is_has_tag(node: Node) -> bool:
+    return isinstance(node, Condition) and node.op is Op.HAS_TAG
 
 
 def _param(field: Field, value: Scalar) -> ColumnElement:
