@@ -16,8 +16,7 @@ from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QWidget
 
 from enroller_desktop import export
-from enroller_desktop.ui.jobs import Job, JobState, start
-from enroller_desktop.ui.run_models import keep_until_finished
+from enroller_desktop.ui.jobs import Job, JobState, keep_until_finished, start
 
 
 DONE_SHOWN_MS = 30_000

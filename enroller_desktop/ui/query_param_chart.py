@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from enroller_desktop.run_tables import duration_axis
+from enroller_desktop.tables import duration_axis
 
 
 class QueryParamChart(QWidget):

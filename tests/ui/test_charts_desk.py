@@ -15,7 +15,7 @@ from enroller_desktop.ui.query_param_chart import QueryParamChart
 from enroller_desktop.ui.trends import bar_tooltip
 
 from .runs_data import add_organizations, add_runs
-from .test_runs_columns_fit import open_at
+from .test_index_columns_fit import open_at
 
 
 @pytest.fixture
