@@ -15,6 +15,12 @@ own):
   stored, then one INSERT ... SELECT of the enrollments. No bookkeeping, no
   events, no counts: the floor a set-based engine can approach.
 
+With ``--shapes`` (issue 15) it measures instead one campaign per criterion shape
+(``SHAPES``: the issue's three params, nested all/any/not, text, lists, tags,
+between, timestamps) on data whose times are written in every form other systems
+write, each warm run beside its own hand-written floor (``shape_floor``), and
+checks that the two wrote the same potentials.
+
 Usage: python bench/engine.py [--sizes 100000 1000000] [--backends sqlite postgresql]
        python bench/engine.py --shapes [--shape issue text ...] [--repeat N] [--sizes ...] [--backends ...]
          (issue 15: each criterion shape against its own hand-written floor)
