@@ -407,6 +407,12 @@ class _SqlCriterion:
         if isinstance(node, All):
             return sa.and_(*(self.expression(child) for child in node.children))
         if isinstance(node, Any):
+            tags = [child.value for child in node.children if _is_has_tag(child)]
+            others = [self.expression(child) for child in node.children if not _is_has_tag(child)]
+            if len(tags) > 1:
+                # One probe of the customer's tags for all of them, not one a tag:
+                # has_tag is never unknown, so the OR of the probes is this one.
+                return sa.or_(self.has_any_tag(tags), *others)
             return sa.or_(*(self.expression(child) for child in node.children))
         if isinstance(node, Not):
             return sa.not_(self.expression(node.child))
@@ -431,8 +437,7 @@ class _SqlCriterion:
     def condition(self, node: Condition) -> ColumnElement[bool]:
         field, op, value = node.field, node.op, node.value
         if op is Op.HAS_TAG:
-            tags = self.customer_tags.alias()
-            return sa.exists().where(tags.c.customer_id == self.customer.c.id, tags.c.tag == sa.literal(value, sa.Text))
+            return self.has_any_tag([value])
         if op is Op.IS_NULL:
             return self.column(field).is_(None)
         if op is Op.NOT_NULL:
@@ -447,6 +452,13 @@ class _SqlCriterion:
             items = [_param(field, item) for item in value]
             return subject.in_(items) if op is Op.IN else subject.not_in(items)
         return self.days(subject, op, value)
+
+    def has_any_tag(self, tags: list[str]) -> ColumnElement[bool]:
+        """The customer has one of ``tags`` (exactly, with case)."""
+        t = self.customer_tags.alias()
+        values = [sa.literal(tag, sa.Text) for tag in dict.fromkeys(tags)]
+        match = t.c.tag == values[0] if len(values) == 1 else t.c.tag.in_(values)
+        return sa.exists().where(t.c.customer_id == self.customer.c.id, match)
 
     def days(self, subject: ColumnElement, op: Op, days: int) -> ColumnElement[bool]:
         as_of = _day_param(0, self.as_of)
@@ -494,6 +506,10 @@ def day_params(node: Node, as_of: dt.date) -> dict[str, dt.date]:
     return params
 
 
+def _is_has_tag(node: Node) -> bool:
+    return isinstance(node, Condition) and node.op is Op.HAS_TAG
+
+
 def _param(field: Field, value: Scalar) -> ColumnElement:
     """A bind parameter typed for ``field``, so that each database compares it as
     the field's kind, and text already folded like the column."""
@@ -529,7 +545,8 @@ def event_key_sql(field: str | None, *, customer, vehicle, dialect: str) -> Colu
         # to_char, not a cast: a cast's output follows the session's DateStyle.
         text = sa.func.to_char(column, "YYYY-MM-DD")
     elif spec.kind is Kind.TIMESTAMP:
-        text = sa.func.date(column)
+        # Its UTC date to the microsecond: date() alone rounds 23:59:59.9997 up to the next day.
+        text = sa.func.date(whole_seconds(column))
     else:
         text = column
     return sa.func.coalesce(text, "", type_=sa.Text)

@@ -208,3 +208,19 @@ def test_every_parsed_criterion_compiles_evaluates_and_describes(text):
         assert str(compile_criterion(node, dialect=dialect.name, **tables).compile(dialect=dialect))
     assert evaluate(node, CUSTOMERS[1], None, set(), BASE) in (True, False, None)
     assert describe(node)
+
+
+# --- several tags in one any (compiled to one probe of the customer's tags) ------------
+
+has_tags = st.sampled_from([*TAGS, "FLEET", "x"]).map(lambda tag: {"field": "customer.tags", "op": "has_tag", "value": tag})
+tag_anys = st.lists(has_tags | conditions(), min_size=2, max_size=5).filter(
+    lambda items: sum(item["field"] == "customer.tags" for item in items) >= 2).map(lambda items: {"any": items})
+tag_criteria = tag_anys | tag_anys.map(lambda node: {"not": node}) | st.tuples(tag_anys, conditions()).map(
+    lambda pair: {"all": [pair[0], {"not": pair[1]}]})
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(criterion=tag_criteria, as_of=as_of_dates)
+def test_an_any_of_several_tags_selects_exactly_the_candidates_the_reference_matches(crowd, criterion, as_of):
+    node = parse(json.dumps(criterion))
+    assert selected_candidates(crowd, node, as_of) == expected_candidates(node, as_of)

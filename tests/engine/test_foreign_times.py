@@ -128,6 +128,24 @@ def test_a_criterion_takes_the_date_of_a_time_a_fraction_before_midnight_exactly
     assert potential(db, outcome.id, person.id) is not None
 
 
+
+def test_the_event_key_of_a_timestamp_is_its_utc_date_to_the_microsecond(db):
+    """The event key is the timestamp's UTC date (RULES §4): date() alone rounds
+    23:59:59.9997 up to the next day (found by bench/engine.py --shapes)."""
+    org = organization(db, "CA")
+    day = AS_OF_DATE - dt.timedelta(days=40)
+    campaign_id = campaign(db, org, criterion={"field": "customer.last_purchase_at", "op": "not_null"},
+                           event_key="customer.last_purchase_at")
+    forms = [f"{day} 23:59:59.9997", f"{day}T23:59:59.999999", f"{day} 23:59"]
+    if db.is_sqlite:
+        forms += [f"{day + dt.timedelta(days=1)} 04:59:59.999700+05:00", f"{day} 18:59:59.9999-05:00"]
+    people = [customer(db, org) for _ in forms]
+    for person, form in zip(people, forms):
+        _write_text(db, CUSTOMERS, person.id, "last_purchase_at", form)
+    outcome = execute(db, campaign_id)
+    keys = {form: potential(db, outcome.id, person.id)["event_key"] for person, form in zip(people, forms)}
+    assert keys == dict.fromkeys(forms, day.isoformat())
+
 # -- the comparison itself, as a property --------------------------------------------
 
 BASE = dt.datetime(2024, 11, 27)
