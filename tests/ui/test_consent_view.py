@@ -9,10 +9,10 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMenu
 
-from enroller_desktop.ui import consent_view
 from enroller_desktop.ui.consent_view import ConsentForecastWindow
 from tests.engine.builders import campaign, customer, enrollment, execute, organization
 
+from .answering import saving
 from .test_main_window import make_settings, open_window
 
 UTC = dt.timezone.utc
@@ -38,7 +38,7 @@ def canadian_world(db) -> tuple[int, int]:
     return org, campaign_id
 
 
-def test_the_forecast_window_charts_and_lists_the_customers_about_to_lapse(qtbot, db, tmp_path, monkeypatch):
+def test_the_forecast_window_charts_and_lists_the_customers_about_to_lapse(qtbot, db, tmp_path):
     canadian_world(db)
     window = ConsentForecastWindow(db, now=NOW)
     qtbot.addWidget(window)
@@ -57,20 +57,18 @@ def test_the_forecast_window_charts_and_lists_the_customers_about_to_lapse(qtbot
     assert window.forecast.customers == 2
 
     out = tmp_path / "forecast.csv"
-    monkeypatch.setattr(consent_view, "choose_export_path", lambda parent, suggested: str(out))
-    with qtbot.waitSignal(window.export_status.finished, timeout=20_000):
+    with qtbot.waitSignal(window.export_status.finished, timeout=20_000), saving(qtbot, out):
         window.export_button.click()
     rows = read(out)
     assert [row["First Name"] for row in rows] == ["Lapsing 0", "Lapsing 1"]
     assert [row["Active Enrollment"] for row in rows] == ["Yes", "No"]
 
 
-def test_the_runs_table_exports_the_consent_audit_of_a_runs_campaign(qtbot, db, tmp_path, monkeypatch):
+def test_the_runs_table_exports_the_consent_audit_of_a_runs_campaign(qtbot, db, tmp_path):
     _, campaign_id = canadian_world(db)
     execute(db, campaign_id)
     window = open_window(qtbot, db, make_settings(tmp_path))
     out = tmp_path / "audit.csv"
-    monkeypatch.setattr(consent_view, "choose_export_path", lambda parent, suggested: str(out))
     rect = window.view.visualRect(window.model.index(0, 1))
 
     def choose_audit() -> None:
@@ -81,7 +79,7 @@ def test_the_runs_table_exports_the_consent_audit_of_a_runs_campaign(qtbot, db, 
         action.trigger()
 
     QTimer.singleShot(200, choose_audit)
-    with qtbot.waitSignal(window.export_status.finished, timeout=20_000) as finished:
+    with qtbot.waitSignal(window.export_status.finished, timeout=20_000) as finished, saving(qtbot, out, timeout_ms=10_000):
         window._table_menu(rect.center())
     assert finished.args == [1]  # only "Express": at the run's as-of (2024) the others' purchases lie in the future
     assert read(out)[0]["Consent"] == "Express"

@@ -17,12 +17,13 @@ from enroller_desktop.db import detail_queries
 from enroller_desktop.db import models as m
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose, RunStatus, RunStep
 from enroller_desktop.engine import criteria
-from enroller_desktop.ui import run_window as run_window_module
 from enroller_desktop.ui import theme
 from enroller_desktop.ui.query_param_chart import QueryParamChart
 from enroller_desktop.ui.run_models import PAGE_SIZE, EventTreeModel, PagedTableModel, RowsTableModel
 from enroller_desktop.ui.run_window import RunWindow, show_run_window
 from tests.detail_data import CHECK_FIELDS, build_run, engine_run
+
+from .answering import saving
 
 PURPOSES = list(RunPurpose)
 SHOTS = Path("/tmp/shots")
@@ -394,16 +395,15 @@ def test_the_window_follows_a_run_in_progress_until_it_ends(qtbot, db):
 # -- export ---------------------------------------------------------------------------
 
 
-def test_ctrl_e_exports_the_potentials_of_the_current_filter(qtbot, db, tmp_path, monkeypatch):
+def test_ctrl_e_exports_the_potentials_of_the_current_filter(qtbot, db, tmp_path):
     window = open_window(qtbot, db, build_run(db).run_id)
     window.show()
     qtbot.waitExposed(window)
     out = tmp_path / "chosen.csv"
-    monkeypatch.setattr(run_window_module, "choose_export_path", lambda parent, suggested: str(out))
     window.tabs.setCurrentWidget(window.potentials_tab)
     window.check_filter.setCurrentIndex(window.check_filter.findData(Check.CASL))
     loaded(qtbot, window.potentials_model)
-    with qtbot.waitSignal(window.export_finished, timeout=10_000) as finished:
+    with qtbot.waitSignal(window.export_finished, timeout=10_000) as finished, saving(qtbot, out):
         qtbot.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     assert finished.args == [2]
     with open(out, encoding="utf-8-sig", newline="") as handle:
@@ -420,12 +420,11 @@ def test_ctrl_e_exports_the_potentials_of_the_current_filter(qtbot, db, tmp_path
     assert rows == [[in_csv(row, col) for col in range(model.columnCount())] for row in range(model.rowCount())]
 
 
-def test_the_export_button_of_the_events_tab_exports_the_events(qtbot, db, tmp_path, monkeypatch):
+def test_the_export_button_of_the_events_tab_exports_the_events(qtbot, db, tmp_path):
     window = open_window(qtbot, db, build_run(db).run_id)
     out = tmp_path / "events.csv"
-    monkeypatch.setattr(run_window_module, "choose_export_path", lambda parent, suggested: str(out))
     window.summary_tabs.setCurrentWidget(window.event_view)
-    with qtbot.waitSignal(window.export_finished, timeout=10_000):
+    with qtbot.waitSignal(window.export_finished, timeout=10_000), saving(qtbot, out):
         qtbot.mouseClick(window._export_buttons[0], Qt.MouseButton.LeftButton)
     with open(out, encoding="utf-8-sig", newline="") as handle:
         assert next(csv.reader(handle)) == run_tables.EVENTS.titles
@@ -437,9 +436,8 @@ def test_cancel_stops_the_export_and_leaves_no_file(qtbot, db, tmp_path, monkeyp
     window.tabs.setCurrentWidget(window.potentials_tab)
     out = tmp_path / "exports" / "potentials.csv"
     out.parent.mkdir()
-    monkeypatch.setattr(run_window_module, "choose_export_path", lambda parent, suggested: str(out))
     window.export_progress.valueChanged.connect(lambda value: window.export_cancel.click())
-    with qtbot.waitSignal(window.export_finished, timeout=10_000) as finished:
+    with qtbot.waitSignal(window.export_finished, timeout=10_000) as finished, saving(qtbot, out):
         window.export_current_tab()
     assert finished.args == [None]
     assert list(out.parent.iterdir()) == []
@@ -448,9 +446,8 @@ def test_cancel_stops_the_export_and_leaves_no_file(qtbot, db, tmp_path, monkeyp
 
 def test_an_export_to_a_vanished_folder_says_so(qtbot, db, tmp_path, monkeypatch):
     window = open_window(qtbot, db, build_run(db).run_id)
-    monkeypatch.setattr(run_window_module, "choose_export_path", lambda parent, suggested: str(tmp_path / "gone" / "x.csv"))
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: None)  # no modal box in a test
-    with qtbot.waitSignal(window.export_failed, timeout=10_000) as failed:
+    with qtbot.waitSignal(window.export_failed, timeout=10_000) as failed, saving(qtbot, tmp_path / "gone" / "x.csv"):
         window.export_current_tab()
     assert "does not exist" in failed.args[0]
 
