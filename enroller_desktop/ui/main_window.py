@@ -310,6 +310,7 @@ class MainWindow(QMainWindow):
             (self.reset_filters_action, "filter"),
             (self.filters_toggle, "filter"),
             (self.trends_toggle, "trends"),
+            (self.find_customer_action, "find-customer"),
             (self.definitions_action, "definitions"),
             (self.about_action, "about"),
         ):
