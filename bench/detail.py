@@ -152,14 +152,14 @@ def measure_export(url: str, folder: Path, db_path: Path) -> dict:
     CPU seconds are given too: on a shared machine they move less than wall time."""
     import csv
 
-    from enroller_desktop import export, run_tables
+    from enroller_desktop import export, run_detail
     from enroller_desktop.db import detail_queries
     from enroller_desktop.db.engine import open_database
 
     db = open_database(url)
     with db.read() as conn:
         summary = detail_queries.run_summary(conn, 1)
-    source = run_tables.run_tab_source(summary, "potentials")
+    source = run_detail.run_tab_source(summary, "potentials")
     query, _ = source.listing.export_query("sqlite", source.table.fields)  # the fields as stored, none packed
     sql = str(query.compile(db.engine, compile_kwargs={"literal_binds": True}))
 

@@ -115,7 +115,7 @@ def child_window(db_path: str, t0: float) -> dict:
 
     from enroller_desktop.db.engine import open_database
     from enroller_desktop.db.enums import RunStatus
-    from enroller_desktop.db.run_queries import RunFilter
+    from enroller_desktop.db.index_queries import RunFilter
     from enroller_desktop.ui.app import make_application
     from enroller_desktop.ui.main_window import MainWindow
     from enroller_desktop.ui.settings import Settings
@@ -189,10 +189,10 @@ def child_baseline(db_path: str, t0: float) -> dict:
     from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
     from PySide6.QtWidgets import QTableView
 
-    from enroller_desktop.db import run_queries
+    from enroller_desktop.db import index_queries
     from enroller_desktop.db.engine import open_database
     from enroller_desktop.db.enums import RunStatus
-    from enroller_desktop.db.run_queries import RunFilter, RunSort
+    from enroller_desktop.db.index_queries import RunFilter, RunSort
     from enroller_desktop.ui.app import make_application
 
     class AllRows(QAbstractTableModel):
@@ -203,7 +203,7 @@ def child_baseline(db_path: str, t0: float) -> dict:
         def load(self, run_filter):
             self.beginResetModel()
             with self.db.read() as conn:
-                runs = run_queries.page(conn, run_filter, RunSort(), limit=10_000_000)
+                runs = index_queries.page(conn, run_filter, RunSort(), limit=10_000_000)
             self.rows = [
                 (r.id, r.created_at, r.organization, r.campaign, r.purpose.label, r.status.label, r.query_param_customers,
                  r.potential_customers, r.potential_events, r.eligible, r.success, r.in_progress_at, r.completed_at, r.duration)

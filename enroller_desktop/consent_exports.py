@@ -25,15 +25,8 @@ from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import Check
 from enroller_desktop.engine import consent_outlook
 from enroller_desktop.errors import UserError
-from enroller_desktop.run_tables import (
-    Column,
-    check_column,
-    RunTable,
-    csv_time,
-    format_consent,
-    format_date,
-    plain_count,
-)
+from enroller_desktop.run_detail import check_column
+from enroller_desktop.tables import Column, Table, csv_time, format_consent, format_date, plain_count
 from enroller_desktop.times import ShownTimes, TimeFormat
 
 CHANNEL_NAMES = (("valid_email", "email"), ("valid_phone", "phone"), ("valid_message", "SMS"))
@@ -44,7 +37,7 @@ def format_channels(email: int | None, phone: int | None, message: int | None) -
     return "; ".join(name for (_, name), result in zip(CHANNEL_NAMES, (email, phone, message)) if result == 1)
 
 
-AUDIT = RunTable(
+AUDIT = Table(
     "consent-audit",
     "Consent Audit",
     (
@@ -109,7 +102,7 @@ def format_yes(value: bool | None) -> str:
 
 
 #: The customers of a consent forecast (Trends ▸ Consent's list).
-LAPSING = RunTable(
+LAPSING = Table(
     "consent-forecast",
     "Implied Consent Lapsing",
     (

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from enroller_desktop import run_tables
+from enroller_desktop import run_detail, tables
 from enroller_desktop.db import customer_queries, detail_queries, explain_queries
 from enroller_desktop.db.compare_listing import DifferenceListing
 from enroller_desktop.db.engine import Database
@@ -112,16 +112,16 @@ def changed_checks(change: str, *results) -> str:
     return "; ".join(words)
 
 
-def _difference_table() -> run_tables.RunTable:
+def _difference_table() -> tables.Table:
     results = tuple(f"{side}_{name}" for name in explain_queries.COMPARED for side in ("a", "b"))
-    return run_tables.RunTable("differences", "Differences", (
-        run_tables.Column("first_name", "First Name", ("first_name",), free_text=True),
-        run_tables.Column("last_name", "Last Name", ("last_name",), free_text=True),
-        run_tables.Column("vehicle", "Vehicle", ("year", "make", "model"), run_tables.format_vehicle, free_text=True),
-        run_tables.Column("change", "Change", ("change",), CHANGE_TITLES.__getitem__, kind="status", categorical=True),
-        run_tables.Column("a_is_valid", "Is Valid in A", ("a_is_valid",), _VALID_TEXT.__getitem__, kind="status", categorical=True),
-        run_tables.Column("b_is_valid", "Is Valid in B", ("b_is_valid",), _VALID_TEXT.__getitem__, kind="status", categorical=True),
-        run_tables.Column("checks_changed", "Checks Changed", ("change", *results), changed_checks, categorical=True),
+    return tables.Table("differences", "Differences", (
+        tables.Column("first_name", "First Name", ("first_name",), free_text=True),
+        tables.Column("last_name", "Last Name", ("last_name",), free_text=True),
+        tables.Column("vehicle", "Vehicle", ("year", "make", "model"), tables.format_vehicle, free_text=True),
+        tables.Column("change", "Change", ("change",), CHANGE_TITLES.__getitem__, kind="status", categorical=True),
+        tables.Column("a_is_valid", "Is Valid in A", ("a_is_valid",), _VALID_TEXT.__getitem__, kind="status", categorical=True),
+        tables.Column("b_is_valid", "Is Valid in B", ("b_is_valid",), _VALID_TEXT.__getitem__, kind="status", categorical=True),
+        tables.Column("checks_changed", "Checks Changed", ("change", *results), changed_checks, categorical=True),
     ))
 
 
@@ -136,9 +136,9 @@ def comparison(db: Database, first: int, second: int) -> explain_queries.Compari
         return explain_queries.compare_runs(conn, run_a.id, run_b.id)
 
 
-def difference_source(run_a: int, run_b: int, kind: str | None = None) -> run_tables.TableSource:
+def difference_source(run_a: int, run_b: int, kind: str | None = None) -> tables.TableSource:
     """The potentials whose outcome differs, as a table to show or export."""
-    return run_tables.TableSource(DIFFERENCES, listing=DifferenceListing(run_id=run_b, run_a=run_a, kind=kind))
+    return tables.TableSource(DIFFERENCES, listing=DifferenceListing(run_id=run_b, run_a=run_a, kind=kind))
 
 
 def format_comparison(compared: explain_queries.Comparison) -> str:
@@ -203,7 +203,7 @@ def contact_verdicts(customer) -> dict[str, str]:
 
 
 def _vehicle_words(row) -> str:
-    return run_tables.format_vehicle(row.year, row.make, row.model) or ("no vehicle" if row.vehicle_id is None else f"vehicle {row.vehicle_id}")
+    return tables.format_vehicle(row.year, row.make, row.model) or ("no vehicle" if row.vehicle_id is None else f"vehicle {row.vehicle_id}")
 
 
 def _outcome(potentials) -> str:
@@ -240,7 +240,7 @@ def customer_story(db: Database, customer_id: int, now: dt.datetime | None = Non
             "last_outcome": _outcome(potentials) if run else None,
             "reasons": [
                 {"vehicle": _vehicle_words(p),
-                 "reason": run_tables.why_not_enrolled(p.status, tuple(p._mapping[c.value] for c in Check), simulation, run.status.finished)}
+                 "reason": run_detail.why_not_enrolled(p.status, tuple(p._mapping[c.value] for c in Check), simulation, run.status.finished)}
                 for p in potentials],
         })
     return {

@@ -29,8 +29,8 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TextIO
 
-from enroller_desktop import lifeline, run_index, run_tables
-from enroller_desktop.db import detail_queries, run_queries
+from enroller_desktop import lifeline, run_detail, run_index, tables
+from enroller_desktop.db import detail_queries, index_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.errors import UserError, one_line
 from enroller_desktop.times import TimeFormat
@@ -79,7 +79,7 @@ def _field(text: str, guarded: bool) -> str:
 
 
 def _plain_field(value: str | None) -> str:
-    """A cell whose text is its value (not :attr:`~run_tables.Cell.derived`)."""
+    """A cell whose text is its value (not :attr:`~tables.Cell.derived`)."""
     return "" if value is None else csv_field(value)
 
 
@@ -117,10 +117,10 @@ class _LineWriter:
     free-text columns: a closed set of shown values never starts with a formula
     character."""
 
-    def __init__(self, reader: run_tables.TableReader) -> None:
+    def __init__(self, reader: tables.TableReader) -> None:
         table = reader.table
         cells = {cell.index: cell for cell in reader.cells}
-        runs: list[list[run_tables.Column]] = []
+        runs: list[list[tables.Column]] = []
         self.segments: list[Callable[[Sequence, list], Iterable[str]]] = []
         for index, column in enumerate(table.columns):
             if not column.categorical:
@@ -143,7 +143,7 @@ class _LineWriter:
         return "\r\n".join(map(",".join, zip(*(segment(batch, combinations) for segment in self.segments)))) + "\r\n"
 
 
-def _cell_segment(cell: run_tables.Cell) -> Callable[[Sequence, list], Iterable[str]]:
+def _cell_segment(cell: tables.Cell) -> Callable[[Sequence, list], Iterable[str]]:
     guarded = cell.column.free_text
     if cell.derived:
         encode = _KeptTexts(lambda value: _field(cell.text(value), guarded)).__getitem__
@@ -158,7 +158,7 @@ def _run_segment(run: int) -> Callable[[Sequence, list], Iterable[str]]:
     return lambda batch, combinations: map(texts, combinations)
 
 
-def _csv_batches(table: run_tables.RunTable, rows: detail_queries.DriverRows) -> Iterator[tuple[int, str]]:
+def _csv_batches(table: tables.Table, rows: detail_queries.DriverRows) -> Iterator[tuple[int, str]]:
     """Each batch of ``rows`` as its count and its CSV lines."""
     writer = None
     for batch in rows.batches:
@@ -244,7 +244,7 @@ def _unwritable(target: Path, exc: OSError) -> UserError:
 
 def export_source(
     db: Database,
-    source: run_tables.TableSource,
+    source: tables.TableSource,
     path: str | os.PathLike,
     *,
     progress: ProgressCallback | None = None,
@@ -268,7 +268,7 @@ def export_source(
 
 def export_query(
     db: Database,
-    table: run_tables.RunTable,
+    table: tables.Table,
     query,
     path: str | os.PathLike,
     *,
@@ -302,7 +302,7 @@ def export_query(
 SPLIT_ROWS = 200_000
 
 
-def _splittable(db: Database, conn, source: run_tables.TableSource, total: int | None) -> bool:
+def _splittable(db: Database, conn, source: tables.TableSource, total: int | None) -> bool:
     if source.listing is None or source.tab is None or total is None or total < SPLIT_ROWS:
         return False
     if (os.cpu_count() or 1) < 2 or (db.is_sqlite and db.engine.url.database in (None, "", ":memory:")):
@@ -311,7 +311,7 @@ def _splittable(db: Database, conn, source: run_tables.TableSource, total: int |
     return status.finished
 
 
-def _write_split(db: Database, conn, source: run_tables.TableSource, out: TextIO, target: Path, total: int,
+def _write_split(db: Database, conn, source: tables.TableSource, out: TextIO, target: Path, total: int,
                  *, progress: ProgressCallback | None, cancel) -> int:
     """Write ``source``'s rows to ``out``: the first half from here, the second half
     by a spawned process into a part file beside ``target``, appended at the end."""
@@ -379,7 +379,7 @@ def _write_part(parent_pid: int, url: str, tab: str, listing: detail_queries.Lis
         db = open_database(url, upgrade=False)
         with db.read() as conn:
             summary = detail_queries.run_summary(conn, listing.run_id)
-            table = run_tables.run_tab_source(summary, tab, times=times).table
+            table = run_detail.run_tab_source(summary, tab, times=times).table
             if tuple(table.titles) != titles:
                 raise UserError("the run's columns changed during the export")
             with listing.driver_rows(conn, BATCH_SIZE, table.fields, pack=table.category_fields, offset=offset, limit=limit) as rows, \
@@ -399,18 +399,18 @@ def _write_part(parent_pid: int, url: str, tab: str, listing: detail_queries.Lis
 def export_run_tab(db: Database, run_id: int, tab: str, out: str | os.PathLike, *, progress: ProgressCallback | None = None, cancel=None) -> int:
     """The command line's ``export``: one whole tab of a run, unfiltered, in the
     window's default order. A missing run raises :class:`UserError`."""
-    if tab not in run_tables.TAB_NAMES:
-        raise UserError(f"Unknown tab {tab!r}: one of {', '.join(run_tables.TAB_NAMES)}")
+    if tab not in run_detail.TAB_NAMES:
+        raise UserError(f"Unknown tab {tab!r}: one of {', '.join(run_detail.TAB_NAMES)}")
     with db.read() as conn:
         summary = detail_queries.run_summary(conn, run_id)
-    return export_source(db, run_tables.run_tab_source(summary, tab), out, progress=progress, cancel=cancel)
+    return export_source(db, run_detail.run_tab_source(summary, tab), out, progress=progress, cancel=cancel)
 
 
 def export_runs(
     db: Database,
-    run_filter: run_queries.RunFilter,
-    run_sort: run_queries.RunSort,
-    columns: Sequence[run_index.Column],
+    run_filter: index_queries.RunFilter,
+    run_sort: index_queries.RunSort,
+    columns: Sequence[run_index.IndexColumn],
     path: str | os.PathLike,
     *,
     progress: ProgressCallback | None = None,
@@ -426,8 +426,8 @@ def export_runs(
     cannot be written and :class:`ExportCanceled`; either way no file appears."""
     columns = tuple(columns)
     with _whole_file(path) as (target, out), db.read() as conn:
-        watermark = run_queries.max_run_id(conn)
-        total = run_queries.count_runs(conn, run_filter, watermark=watermark)
+        watermark = index_queries.max_run_id(conn)
+        total = index_queries.count_runs(conn, run_filter, watermark=watermark)
         batches = _run_batches(conn, run_filter, run_sort, columns, watermark, times)
         written = write_csv(out, [column.title for column in columns], batches, total=total, progress=progress, cancel=cancel)
     if progress is not None:
@@ -435,14 +435,14 @@ def export_runs(
     return written
 
 
-def _run_batches(conn, run_filter: run_queries.RunFilter, run_sort: run_queries.RunSort, columns: tuple[run_index.Column, ...], watermark: int,
+def _run_batches(conn, run_filter: index_queries.RunFilter, run_sort: index_queries.RunSort, columns: tuple[run_index.IndexColumn, ...], watermark: int,
                  times: TimeFormat | None) -> Iterator[tuple[int, str]]:
     guarded = [column.free_text for column in columns]
     texts = run_index.csv_texts(columns, times)
     after = None
     while True:
         size = BATCH_SIZE
-        runs = run_queries.page(conn, run_filter, run_sort, limit=size, after=after, watermark=watermark)
+        runs = index_queries.page(conn, run_filter, run_sort, limit=size, after=after, watermark=watermark)
         if runs:
             lines = (",".join(map(_field, texts(run), guarded)) for run in runs)
             yield len(runs), "\r\n".join(lines) + "\r\n"

@@ -13,7 +13,7 @@ Readings:
 - Counts have thousands separators on screen (``12,345``) and plain digits in a
   CSV (RULES §8: a spreadsheet in any locale reads them as numbers).
 - A duration is written by the one rule of
-  :func:`enroller_desktop.run_tables.format_seconds`, as in the run window.
+  :func:`enroller_desktop.tables.format_seconds`, as in the run window.
 - The view icon's column has no title and no value: it is a link, not data, so
   an export leaves it out.
 """
@@ -25,21 +25,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from enroller_desktop import run_tables
+from enroller_desktop import tables
 from enroller_desktop.db.enums import RunStatus
-from enroller_desktop.db.run_queries import RunRow
-from enroller_desktop.run_tables import format_count, plain_count
+from enroller_desktop.db.index_queries import IndexRow
+from enroller_desktop.tables import format_count, plain_count
 from enroller_desktop.times import TimeFormat, iso_utc
 
 
 def format_duration(value: dt.timedelta | None) -> str | None:
     """A run's duration by the application's one rule (None for an empty cell)."""
-    return None if value is None else run_tables.format_seconds(max(0.0, value.total_seconds()))
+    return None if value is None else tables.format_seconds(max(0.0, value.total_seconds()))
 
 
 @dataclass(frozen=True)
-class Column:
-    """One column: ``key`` is its :data:`~enroller_desktop.db.run_queries.SORT_KEYS`
+class IndexColumn:
+    """One column: ``key`` is its :data:`~enroller_desktop.db.index_queries.SORT_KEYS`
     value; ``display`` gives the shown text of what is neither a time nor a count
     (None for an empty cell) and ``raw`` the value as read. ``kind`` says how the
     value is written: "time" and "count" are written by :meth:`shown` and
@@ -50,8 +50,8 @@ class Column:
     key: str
     title: str
     definition: str  # the header's tooltip: the old help page's words
-    display: Callable[[RunRow], Any]
-    raw: Callable[[RunRow], Any]
+    display: Callable[[IndexRow], Any]
+    raw: Callable[[IndexRow], Any]
     numeric: bool = False
     free_text: bool = False
     kind: str = "text"  # text, time, count, duration
@@ -60,7 +60,7 @@ class Column:
     def exported(self) -> bool:
         return bool(self.title)
 
-    def shown(self, times: TimeFormat) -> Callable[[RunRow], str | None]:
+    def shown(self, times: TimeFormat) -> Callable[[IndexRow], str | None]:
         """The cell's text on screen, times as ``times`` says."""
         raw = self.raw
         if self.kind == "time":
@@ -69,14 +69,14 @@ class Column:
             return lambda row: format_count(raw(row)) or None
         return self.display
 
-    def tooltip(self, times: TimeFormat) -> Callable[[RunRow], str | None] | None:
+    def tooltip(self, times: TimeFormat) -> Callable[[IndexRow], str | None] | None:
         """A time's exact UTC value (and a fallback zone's reason); None for other columns."""
         if self.kind != "time":
             return None
         raw = self.raw
         return lambda row: times.tooltip(value, row.organization_timezone) if (value := raw(row)) is not None else None
 
-    def csv(self, times: TimeFormat | None = None) -> Callable[[RunRow], str]:
+    def csv(self, times: TimeFormat | None = None) -> Callable[[IndexRow], str]:
         """The cell's text in a CSV: times in ISO 8601 UTC, or as ``times`` shows
         them when given; counts in plain digits."""
         raw = self.raw
@@ -90,40 +90,40 @@ class Column:
         return lambda row: "" if (text := display(row)) is None else text
 
 
-def _count_column(key: str, title: str, definition: str) -> Column:
-    def raw(row: RunRow):
+def _count_column(key: str, title: str, definition: str) -> IndexColumn:
+    def raw(row: IndexRow):
         return getattr(row, key)
 
-    return Column(key, title, definition, lambda row: format_count(raw(row)) or None, raw, numeric=True, kind="count")
+    return IndexColumn(key, title, definition, lambda row: format_count(raw(row)) or None, raw, numeric=True, kind="count")
 
 
-def _time_column(key: str, title: str, definition: str) -> Column:
-    def raw(row: RunRow):
+def _time_column(key: str, title: str, definition: str) -> IndexColumn:
+    def raw(row: IndexRow):
         return getattr(row, key)
 
-    return Column(key, title, definition, lambda row: iso_utc(raw(row)) or None, raw, kind="time")
+    return IndexColumn(key, title, definition, lambda row: iso_utc(raw(row)) or None, raw, kind="time")
 
 
 # The seed's columns in its order; each definition is quoted from its index page.
-COLUMNS: tuple[Column, ...] = (
-    Column("id", "", "Link to expand enroller run details", lambda row: None, lambda row: row.id),
+COLUMNS: tuple[IndexColumn, ...] = (
+    IndexColumn("id", "", "Link to expand enroller run details", lambda row: None, lambda row: row.id),
     _time_column("created_at", "Created", "Created: date/time stamp of enrollment activity"),
     # The seed names these two without defining them: the definitions are the product's words (RULES §1).
-    Column("organization", "Organization",
+    IndexColumn("organization", "Organization",
            "Organization: the dealership or dealer group that ran the campaign; it owns the customers and the campaigns",
            lambda row: row.organization, lambda row: row.organization, free_text=True),
-    Column("campaign", "Campaign",
+    IndexColumn("campaign", "Campaign",
            "Campaign: the named outreach of the organization the run evaluated (service due, lease maturity, "
            "warranty expiry…), by email, phone calls and text messages as it is set up",
            lambda row: row.campaign, lambda row: row.campaign, free_text=True),
-    Column(
+    IndexColumn(
         "purpose",
         "Purpose",
         "Purpose: campaign evaluation and expire, campaign simulation, criterion stats, customer evaluation, default",
         lambda row: row.purpose.label,
         lambda row: row.purpose,
     ),
-    Column(
+    IndexColumn(
         "status",
         "Status",
         "Status: canceled, completed, error, in progress, not applicable, scheduled",
@@ -156,7 +156,7 @@ COLUMNS: tuple[Column, ...] = (
     _count_column("success", "Success", "Success: count of customers who were enrolled successfully into the campaign"),
     _time_column("in_progress_at", "In Progress At", "In Progress At: date/time stamp of when enroller run began"),
     _time_column("completed_at", "Completed At", "Completed At: date/time stamp of when enroller run finished"),
-    Column(
+    IndexColumn(
         "duration",
         "Duration",
         "Duration: time from enroller run start to enroller run finish",
@@ -167,7 +167,7 @@ COLUMNS: tuple[Column, ...] = (
     ),
     # Beyond the old help page's columns, hidden until chosen: the id dialogs and the
     # command line name a run by, and when a scheduled run falls due.
-    Column("run_id", "Run", "Run: the run's id, as dialogs and the command line name it", lambda row: str(row.id),
+    IndexColumn("run_id", "Run", "Run: the run's id, as dialogs and the command line name it", lambda row: str(row.id),
            lambda row: row.id, numeric=True),
     _time_column("scheduled_for", "Scheduled For",
                  "Scheduled For: when the run was to be executed; a scheduled run past it is overdue"),
@@ -175,7 +175,7 @@ COLUMNS: tuple[Column, ...] = (
 HIDDEN_AT_FIRST = ("run_id", "scheduled_for")
 
 
-def overdue_since(row: RunRow, now: dt.datetime) -> dt.datetime | None:
+def overdue_since(row: IndexRow, now: dt.datetime) -> dt.datetime | None:
     """When a run still scheduled fell due, if it has; None for any other run."""
     if row.status is RunStatus.SCHEDULED and row.scheduled_for is not None and row.scheduled_for < now:
         return row.scheduled_for
@@ -186,7 +186,7 @@ STATUS_COLUMN = next(i for i, c in enumerate(COLUMNS) if c.key == "status")
 COLUMN_OF_KEY = {c.key: i for i, c in enumerate(COLUMNS)}
 
 
-def csv_texts(columns: tuple[Column, ...], times: TimeFormat | None = None) -> Callable[[RunRow], list[str]]:
-    """The CSV texts of a row in ``columns`` (see :meth:`Column.csv`)."""
+def csv_texts(columns: tuple[IndexColumn, ...], times: TimeFormat | None = None) -> Callable[[IndexRow], list[str]]:
+    """The CSV texts of a row in ``columns`` (see :meth:`IndexColumn.csv`)."""
     writers = [column.csv(times) for column in columns]
     return lambda row: [write(row) for write in writers]

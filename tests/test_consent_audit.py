@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from enroller_desktop import cli, consent_exports
 from enroller_desktop.db.models import Customer
-from enroller_desktop.run_tables import CHECK_TEXT, format_consent, csv_time, format_date
+from enroller_desktop.tables import CHECK_TEXT, csv_time, format_consent, format_date
 from tests.engine.builders import AS_OF, campaign, customer, enrollments, execute, organization, potentials
 
 UTC = dt.timezone.utc

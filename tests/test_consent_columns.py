@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 
-from enroller_desktop import export, run_tables
+from enroller_desktop import export, run_detail
 from enroller_desktop.db import detail_queries
 from tests.engine.builders import AS_OF, campaign, customer, execute, organization
 
@@ -28,7 +28,7 @@ def test_a_canadian_run_exports_each_potentials_consent_after_its_casl_check(db,
     customer(db, org, first_name="Withdrawn", casl_withdrawn_at=AS_OF - dt.timedelta(days=1))
     run_id = execute(db, campaign_id).id
     with db.read() as conn:
-        table = run_tables.run_potentials_table(detail_queries.run_summary(conn, run_id))
+        table = run_detail.run_potentials_table(detail_queries.run_summary(conn, run_id))
     casl = table.titles.index("CASL")
     assert table.titles[casl + 1 : casl + 4] == CONSENT_TITLES
     rows = {row["First Name"]: row for row in _export(db, tmp_path, run_id)}

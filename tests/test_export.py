@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from enroller_desktop import export, run_tables
+from enroller_desktop import export, run_detail, tables
 from enroller_desktop.db import detail_queries
 from enroller_desktop.db.detail_queries import PotentialFilter
 from enroller_desktop.db.enums import Check, RunPurpose
@@ -24,7 +24,7 @@ from enroller_desktop.errors import UserError
 from enroller_desktop.db.models import EnrollerRunCustomer
 from tests.detail_data import T0, build_run
 
-TABS = run_tables.TAB_NAMES
+TABS = run_detail.TAB_NAMES
 #: Exports of :func:`pinned_run` as they were written before the export read raw
 #: driver rows: whatever makes the export faster must not change a byte of them.
 PINNED = Path(__file__).parent / "export_pinned"
@@ -40,7 +40,7 @@ def summary_of(db, run_id):
         return detail_queries.run_summary(conn, run_id)
 
 
-def shown_rows(db, source: run_tables.TableSource) -> list[list[str]]:
+def shown_rows(db, source: tables.TableSource) -> list[list[str]]:
     """The rows a window shows for ``source``, read page by page as the window does."""
     with db.read() as conn:
         if source.listing is None:
@@ -81,7 +81,7 @@ def test_each_tab_exports_the_pinned_bytes(db, tmp_path, tab):
 
 def test_sorted_potentials_export_the_pinned_bytes(db, tmp_path):
     run_id = pinned_run(db)
-    source = run_tables.run_tab_source(summary_of(db, run_id), "potentials", sort="validated_at", descending=True)
+    source = run_detail.run_tab_source(summary_of(db, run_id), "potentials", sort="validated_at", descending=True)
     out = tmp_path / "potentials-by-validation.csv"
     export.export_source(db, source, out)
     assert out.read_bytes() == (PINNED / "potentials-by-validation.csv").read_bytes()
@@ -92,7 +92,7 @@ def test_each_tab_reads_back_as_its_titles_and_shown_rows(db, tmp_path, tab):
     built = build_run(db, purpose=RunPurpose.CAMPAIGN_EVALUATION_AND_EXPIRE)
     out = tmp_path / f"{tab}.csv"
     count = export.export_run_tab(db, built.run_id, tab, out)
-    source = run_tables.run_tab_source(summary_of(db, built.run_id), tab)
+    source = run_detail.run_tab_source(summary_of(db, built.run_id), tab)
     header, *rows = read_csv(out)
     assert header == source.table.titles
     assert [[unguarded(cell) for cell in row] for row in rows] == shown_rows(db, source)
@@ -103,7 +103,7 @@ def test_filtered_and_sorted_potentials_export_exactly_that_filter_in_that_order
     monkeypatch.setattr(export, "BATCH_SIZE", 1)  # several batches, not only what one page holds
     built = build_run(db)
     summary = summary_of(db, built.run_id)
-    source = run_tables.run_tab_source(
+    source = run_detail.run_tab_source(
         summary, "potentials", filter=PotentialFilter(funnel=FunnelSlice(FunnelBox.POTENTIAL_EVENTS, fell_out=True)), sort="last_name", descending=True
     )
     out = tmp_path / "fell-out.csv"
@@ -204,7 +204,7 @@ def test_a_missing_run_is_a_user_error(db, tmp_path):
 
 def test_failed_check_filter_exports_only_those_that_failed_it(db, tmp_path):
     built = build_run(db)
-    source = run_tables.run_tab_source(summary_of(db, built.run_id), "potentials", filter=PotentialFilter(failed_check=Check.CASL))
+    source = run_detail.run_tab_source(summary_of(db, built.run_id), "potentials", filter=PotentialFilter(failed_check=Check.CASL))
     out = tmp_path / "casl.csv"
     export.export_source(db, source, out)
     rows = read_csv(out)[1:]
@@ -225,7 +225,7 @@ def test_command_line_export_writes_each_tab(db_url, db, tmp_path, tab):
     assert done.returncode == 0, done.stderr
     rows = read_csv(out)
     assert done.stdout.strip() == f"Wrote {len(rows) - 1} rows to {out}"
-    assert rows[0] == run_tables.run_tab_source(summary_of(db, built.run_id), tab).table.titles
+    assert rows[0] == run_detail.run_tab_source(summary_of(db, built.run_id), tab).table.titles
 
 
 def test_command_line_export_of_a_missing_run_exits_2_with_one_line(db_url, db, tmp_path):
@@ -312,7 +312,7 @@ def test_a_large_export_of_a_finished_run_split_between_two_processes_writes_the
 def test_a_split_export_keeps_the_window_s_sort(db, exports, monkeypatch):
     monkeypatch.setattr(export, "SPLIT_ROWS", 2)
     run_id = pinned_run(db)
-    source = run_tables.run_tab_source(summary_of(db, run_id), "potentials", sort="validated_at", descending=True)
+    source = run_detail.run_tab_source(summary_of(db, run_id), "potentials", sort="validated_at", descending=True)
     out = exports / "potentials-by-validation.csv"
     export.export_source(db, source, out)
     assert out.read_bytes() == (PINNED / "potentials-by-validation.csv").read_bytes()
@@ -328,7 +328,7 @@ def test_a_run_still_in_progress_is_exported_by_one_process(db, exports, monkeyp
     seen = []
     export.export_run_tab(db, built.run_id, "potentials", exports / "p.csv", progress=lambda f, m: seen.extend(_helpers()))
     assert seen == []
-    source = run_tables.run_tab_source(summary_of(db, built.run_id), "potentials")
+    source = run_detail.run_tab_source(summary_of(db, built.run_id), "potentials")
     assert [[unguarded(c) for c in row] for row in read_csv(exports / "p.csv")[1:]] == shown_rows(db, source)
 
 

@@ -11,7 +11,7 @@ import datetime as dt
 from enroller_desktop import __version__
 from enroller_desktop.db.enums import RunPurpose, RunStatus
 from enroller_desktop.errors import UserError
-from enroller_desktop.run_tables import TAB_NAMES
+from enroller_desktop.run_detail import TAB_NAMES
 
 
 class _Parser(argparse.ArgumentParser):

@@ -8,7 +8,7 @@ import signal
 import threading
 
 from enroller_desktop.cli.output import count, format_outcome, plain, print_json, print_outcome, progress_printer
-from enroller_desktop.db import run_queries
+from enroller_desktop.db import index_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import RunPurpose, RunStatus, RunStep
 from enroller_desktop.engine.runs import (
@@ -68,14 +68,14 @@ def cancel(db: Database, args) -> int:
     return EXIT_OK
 
 
-def _listed(db: Database, run_filter: run_queries.RunFilter):
+def _listed(db: Database, run_filter: index_queries.RunFilter):
     """Every run of the filter, newest first, read by keyset pages of the index's
     own query (the window's and the command line's lists cannot disagree)."""
     with db.read() as conn:
-        watermark = run_queries.max_run_id(conn)
+        watermark = index_queries.max_run_id(conn)
         after = None
         while True:
-            rows = run_queries.page(conn, run_filter, run_queries.NEWEST_FIRST, limit=_PAGE, after=after,
+            rows = index_queries.page(conn, run_filter, index_queries.NEWEST_FIRST, limit=_PAGE, after=after,
                                     watermark=watermark)
             yield from rows
             if len(rows) < _PAGE:
@@ -85,7 +85,7 @@ def _listed(db: Database, run_filter: run_queries.RunFilter):
 
 def runs(db: Database, args) -> int:
     recover_interrupted(db)
-    run_filter = run_queries.RunFilter(
+    run_filter = index_queries.RunFilter(
         campaign_id=args.campaign,
         purposes=frozenset({RunPurpose(args.purpose)}) if args.purpose else None,
         statuses=frozenset({RunStatus(args.status)}) if args.status else None,

@@ -150,13 +150,13 @@ def cannot_open(url: str | None, exc: Exception) -> None:
 
 def _ensure_a_run(db) -> None:
     """The smoke test opens a run's window: execute one if the database has none."""
-    from enroller_desktop.db import run_queries
+    from enroller_desktop.db import choice_queries, index_queries
     from enroller_desktop.engine import runs
 
     with db.read() as conn:
-        if run_queries.count_runs(conn, run_queries.RunFilter()):
+        if index_queries.count_runs(conn, index_queries.RunFilter()):
             return
-        campaigns = run_queries.campaign_choices(conn)
+        campaigns = choice_queries.campaign_choices(conn)
     if campaigns:
         runs.execute_run(db, runs.create_run(db, campaign_id=campaigns[0].id))
 

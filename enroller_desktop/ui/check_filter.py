@@ -18,8 +18,7 @@ from enroller_desktop.db import detail_queries
 from enroller_desktop.db.detail_queries import PotentialListing
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import Check
-from enroller_desktop.ui.jobs import Job, start
-from enroller_desktop.ui.run_models import keep_until_finished
+from enroller_desktop.ui.jobs import Job, keep_until_finished, start
 
 
 class CheckFilter(QComboBox):

@@ -29,13 +29,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from enroller_desktop import explain, export, run_tables
+from enroller_desktop import explain, export, tables
 from enroller_desktop.db import explain_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.ui import theme
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.exporting import ExportProgress, add_export_and_close_shortcuts, choose_export_path
-from enroller_desktop.ui.run_models import PagedTableModel
+from enroller_desktop.ui.table_models import PagedTableModel
 from enroller_desktop.ui.time_format import without_organization
 
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -169,8 +169,8 @@ class CompareWindow(QMainWindow):
         listing = self.model.listing
         self.model.set_listing(explain.difference_source(listing.run_a, listing.run_id, KIND_CHOICES[index][1]).listing)
 
-    def current_source(self) -> run_tables.TableSource:
-        return run_tables.TableSource(explain.DIFFERENCES, listing=self.model.listing)
+    def current_source(self) -> tables.TableSource:
+        return tables.TableSource(explain.DIFFERENCES, listing=self.model.listing)
 
     def export_list(self) -> None:
         if self.model is None or self.export_status.refused():

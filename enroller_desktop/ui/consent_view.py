@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from PySide6.QtCore import Qt
 
 from enroller_desktop import consent_exports
-from enroller_desktop.db import consent_queries, run_queries
+from enroller_desktop.db import choice_queries, consent_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.engine import consent_outlook
 from enroller_desktop.times import ShownTimes
@@ -86,7 +86,7 @@ class ConsentForecastWindow(QMainWindow):
         self._tasks = Tasks(self, threads=1)
         self._serial = 0
         self.forecast: consent_outlook.Forecast | None = None
-        self._campaigns: list[run_queries.CampaignChoice] = []
+        self._campaigns: list[choice_queries.CampaignChoice] = []
 
         self.organization = QComboBox()
         self.campaign = QComboBox()
@@ -164,8 +164,8 @@ class ConsentForecastWindow(QMainWindow):
 
         def read(_state):
             with db.read() as conn:
-                return (consent_queries.canadian_organizations(conn), run_queries.campaign_choices(conn),
-                        run_queries.organization_timezones(conn))
+                return (consent_queries.canadian_organizations(conn), choice_queries.campaign_choices(conn),
+                        choice_queries.organization_timezones(conn))
 
         self._tasks.run(read, self._choices_read, self._failed, name="consent choices")
 

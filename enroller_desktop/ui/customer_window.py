@@ -41,15 +41,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from enroller_desktop import explain, export, run_tables
+from enroller_desktop import explain, export, run_detail, tables
 from enroller_desktop.db import customer_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.times import ShownTimes
 from enroller_desktop.ui import time_format
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.exporting import ExportProgress, add_export_and_close_shortcuts, choose_export_path
-from enroller_desktop.ui.run_models import PagedTableModel
 from enroller_desktop.ui.settings import Settings
+from enroller_desktop.ui.table_models import PagedTableModel
 
 SEARCH_DELAY_MS = 120
 
@@ -147,37 +147,37 @@ class CustomerSearch(QDialog):
 
 
 def _history_tables():
-    def column(key, title, fields=None, show=run_tables.format_text, **kw):
-        return run_tables.Column(key, title, (key,) if fields is None else fields, show, **kw)
+    def column(key, title, fields=None, show=tables.format_text, **kw):
+        return tables.Column(key, title, (key,) if fields is None else fields, show, **kw)
 
-    vehicle = column("vehicle", "Vehicle", ("year", "make", "model"), run_tables.format_vehicle, free_text=True)
-    checks = [column(c.value, title, show=run_tables.CHECK_TEXT.__getitem__, kind="check", categorical=True)
-              for c, title in zip(run_tables.Check, ("Valid Email", "Valid Phone", "Valid Message", "Deleted", "Unique Event",
+    vehicle = column("vehicle", "Vehicle", ("year", "make", "model"), tables.format_vehicle, free_text=True)
+    checks = [column(c.value, title, show=tables.CHECK_TEXT.__getitem__, kind="check", categorical=True)
+              for c, title in zip(run_detail.Check, ("Valid Email", "Valid Phone", "Valid Message", "Deleted", "Unique Event",
                                                      "Already in Queue", "CASL", "Opt Out All", "Marketing Exclusion"))]
-    potentials = run_tables.RunTable("customer-potentials", "Potentials", (
-        column("run_id", "Run", show=run_tables.plain_count, kind="number"),
-        column("run_created_at", "Run Created At", show=run_tables.csv_time, kind="time"),
+    potentials = tables.Table("customer-potentials", "Potentials", (
+        column("run_id", "Run", show=tables.plain_count, kind="number"),
+        column("run_created_at", "Run Created At", show=tables.csv_time, kind="time"),
         column("campaign_name", "Campaign", free_text=True),
-        column("run_purpose", "Purpose", show=run_tables.format_label, categorical=True),
+        column("run_purpose", "Purpose", show=tables.format_label, categorical=True),
         vehicle,
         column("event_key", "Event Key", free_text=True),
-        column("status", "Status", show=run_tables.format_label, kind="status", categorical=True),
-        column("is_valid", "Is Valid", show=run_tables.VALID_TEXT.__getitem__, kind="status", categorical=True),
+        column("status", "Status", show=tables.format_label, kind="status", categorical=True),
+        column("is_valid", "Is Valid", show=tables.VALID_TEXT.__getitem__, kind="status", categorical=True),
         *checks,
     ))
-    enrollments = run_tables.RunTable("customer-campaign-customers", "Campaign Customers", (
+    enrollments = tables.Table("customer-campaign-customers", "Campaign Customers", (
         column("campaign_name", "Campaign", free_text=True),
         vehicle,
         column("event_key", "Event Key", free_text=True),
-        column("run_id", "Run", show=run_tables.plain_count, kind="number"),
-        column("purpose", "Purpose", show=run_tables.format_label, kind="status", categorical=True),
-        column("status", "Status", show=run_tables.format_label, kind="status", categorical=True),
-        column("enrolled_at", "Enrolled At", show=run_tables.csv_time, kind="time"),
-        column("expiration", "Expiration", show=run_tables.format_label, kind="status", categorical=True),
-        column("expired_at", "Expired At", show=run_tables.csv_time, kind="time"),
-        column("last_attempt_at", "Last Attempt Time", show=run_tables.csv_time, kind="time"),
+        column("run_id", "Run", show=tables.plain_count, kind="number"),
+        column("purpose", "Purpose", show=tables.format_label, kind="status", categorical=True),
+        column("status", "Status", show=tables.format_label, kind="status", categorical=True),
+        column("enrolled_at", "Enrolled At", show=tables.csv_time, kind="time"),
+        column("expiration", "Expiration", show=tables.format_label, kind="status", categorical=True),
+        column("expired_at", "Expired At", show=tables.csv_time, kind="time"),
+        column("last_attempt_at", "Last Attempt Time", show=tables.csv_time, kind="time"),
         column("last_attempt_disposition", "Last Attempt Disposition", free_text=True),
-        column("appointment_at", "Appointment", show=run_tables.csv_time, kind="time"),
+        column("appointment_at", "Appointment", show=tables.csv_time, kind="time"),
     ))
     return potentials, enrollments
 
@@ -342,7 +342,7 @@ class CustomerWindow(QMainWindow):
         # The CSV's table, not the screen's: plain digits, and ISO UTC times unless asked (RULES §8).
         table = POTENTIAL_HISTORY if model is self.potentials_model else ENROLLMENT_HISTORY
         table = table.for_csv(self.times if times_as_shown else None)
-        db, source = self.db, run_tables.TableSource(table, listing=model.listing)
+        db, source = self.db, tables.TableSource(table, listing=model.listing)
         self.export_status.start(lambda state: export.export_source(db, source, path, progress=state.progress, cancel=state),
                                  model.table.title, path)
 

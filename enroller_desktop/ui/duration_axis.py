@@ -1,7 +1,7 @@
 """A chart axis of durations that reads as the tables do.
 
 Every duration of the application is written by one rule,
-:func:`enroller_desktop.run_tables.format_seconds` (``850 ms``, ``12.3 s``,
+:func:`enroller_desktop.tables.format_seconds` (``850 ms``, ``12.3 s``,
 ``4 min 05 s``, ``2 h 03 min``). This axis holds seconds and labels its ticks by
 that rule, at steps a person counts in (1, 2 or 5 of a unit; 15 and 30 seconds
 or minutes; whole hours), the smallest step whose labels leave each other room.
@@ -16,7 +16,7 @@ import math
 import pyqtgraph as pg
 from PySide6.QtGui import QFontMetricsF
 
-from enroller_desktop.run_tables import format_seconds
+from enroller_desktop.tables import format_seconds
 
 MINUTE, HOUR = 60.0, 3600.0
 STEPS = (

@@ -34,8 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from enroller_desktop import export
-from enroller_desktop.ui.jobs import Job, JobState, start
-from enroller_desktop.ui.run_models import keep_until_finished
+from enroller_desktop.ui.jobs import Job, JobState, keep_until_finished, start
 from enroller_desktop.ui.settings import Settings
 from enroller_desktop.ui.time_format import zone_choice
 

@@ -29,10 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from enroller_desktop.db import run_queries
+from enroller_desktop.db import choice_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import RunPurpose, RunStatus
-from enroller_desktop.db.run_queries import CampaignChoice, RunFilter
+from enroller_desktop.db.choice_queries import CampaignChoice
+from enroller_desktop.db.index_queries import RunFilter
 from enroller_desktop.times import TimeFormat, ZoneChoice
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.settings import Settings
@@ -257,7 +258,7 @@ class FilterDock(QDockWidget):
 
         def read(_state):
             with db.read() as conn:
-                return run_queries.organizations(conn), run_queries.campaign_choices(conn)
+                return choice_queries.organizations(conn), choice_queries.campaign_choices(conn)
 
         self._tasks.run(read, self._choices_read, self.choicesFailed.emit, name="filter choices")
 

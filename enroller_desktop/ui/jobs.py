@@ -81,3 +81,13 @@ class Job(QRunnable):
 def start(job: Job, pool: QThreadPool | None = None) -> Job:
     (pool or QThreadPool.globalInstance()).start(job)
     return job
+
+
+_running: set[Job] = set()
+
+
+def keep_until_finished(job: Job) -> None:
+    """Hold a job until it has finished, even if the window that started it closes
+    first: the pool runs it with auto-delete off, so Python must keep it alive."""
+    _running.add(job)
+    job.signals.finished.connect(lambda: _running.discard(job))

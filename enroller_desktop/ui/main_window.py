@@ -39,9 +39,9 @@ from PySide6.QtWidgets import (
 from enroller_desktop import export
 from enroller_desktop.config import log_dir
 from enroller_desktop.db.engine import Database, open_database
-from enroller_desktop.db.run_queries import RunFilter, RunSort
+from enroller_desktop.db.index_queries import RunFilter, RunSort
 from enroller_desktop.ui import databases, explain_actions, help_dialogs, questions, theme, time_format
-from enroller_desktop.run_index import Column
+from enroller_desktop.run_index import IndexColumn
 from enroller_desktop.times import TimeFormat
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.empty_notice import EmptyNotice
@@ -49,14 +49,14 @@ from enroller_desktop.ui.exporting import ExportProgress, choose_export_path
 from enroller_desktop.ui.filter_dock import FilterDock
 from enroller_desktop.ui.keyboard import walk_row_cells_with_tab
 from enroller_desktop.ui.launcher import RunLauncher
-from enroller_desktop.ui.runs_model import (
+from enroller_desktop.ui.index_model import (
     COLUMN_OF_KEY,
     COLUMNS,
     HIDDEN_BY_DEFAULT,
     STATUS_COLUMN,
     VIEW_COLUMN,
     RunIdRole,
-    RunsModel,
+    IndexModel,
     StatusDelegate,
     ViewIconDelegate,
     default_column_widths,
@@ -109,7 +109,7 @@ class MainWindow(QMainWindow):
 
         self.setWindowIcon(theme.app_icon())
 
-        self.model = RunsModel(db, self)
+        self.model = IndexModel(db, self)
         self.view = RunsView()
         self._build_view()
         self.welcome = WelcomeView()
@@ -546,7 +546,7 @@ class MainWindow(QMainWindow):
 
     # -- export -----------------------------------------------------------------------
 
-    def exported_columns(self) -> list[Column]:
+    def exported_columns(self) -> list[IndexColumn]:
         """The columns the user sees, in the order they see them (the header's
         sections can be moved and hidden); the view icon is not data."""
         header = self.view.horizontalHeader()

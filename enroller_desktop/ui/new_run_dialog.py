@@ -39,10 +39,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from enroller_desktop.db import run_queries
+from enroller_desktop.db import choice_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import RunPurpose
-from enroller_desktop.db.run_queries import CampaignChoice
+from enroller_desktop.db.choice_queries import CampaignChoice
 from enroller_desktop.times import TimeFormat, ZoneChoice
 from enroller_desktop.ui import questions
 from enroller_desktop.ui.background import Tasks
@@ -157,7 +157,7 @@ class NewRunDialog(QDialog):
     def _load_choices(self) -> None:
         def read(_state):
             with self.db.read() as conn:
-                return run_queries.organizations(conn), run_queries.campaign_choices(conn), run_queries.organization_timezones(conn)
+                return choice_queries.organizations(conn), choice_queries.campaign_choices(conn), choice_queries.organization_timezones(conn)
 
         self._tasks.run(read, self._choices_read, self._show_error, name="new run choices")
 
@@ -221,7 +221,7 @@ class NewRunDialog(QDialog):
 
         def read(_state):
             with self.db.read() as conn:
-                return run_queries.search_customers(conn, org_id, text)
+                return choice_queries.customer_choices(conn, org_id, text)
 
         def found(choices) -> None:
             if serial != self._search_serial:

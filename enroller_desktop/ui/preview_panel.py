@@ -11,8 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QV
 from enroller_desktop.db import explain_queries
 from enroller_desktop.db.enums import RunPurpose
 from enroller_desktop.engine.preview import PreviewCanceled, preview_run
-from enroller_desktop.ui.jobs import Job, start
-from enroller_desktop.ui.run_models import keep_until_finished
+from enroller_desktop.ui.jobs import Job, keep_until_finished, start
 
 COUNT_TITLES = {"query_param_customers": "Query Param Customers", "potential_customers": "Potential Customers",
                 "potential_events": "Potential Events", "eligible": "Eligible", "success": "Success"}

@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.engine import Row
 
-from enroller_desktop import export, run_tables
+from enroller_desktop import export, run_detail, tables
 from enroller_desktop.db import detail_queries, explain_queries
 from enroller_desktop.db.detail_queries import PotentialFilter
 from enroller_desktop.db.engine import Database
@@ -53,10 +53,10 @@ from enroller_desktop.ui.check_filter import CheckFilter
 from enroller_desktop.ui.empty_notice import EmptyNotice
 from enroller_desktop.ui.exporting import ExportProgress, choose_export_path
 from enroller_desktop.ui.funnel import FunnelScene, FunnelView
-from enroller_desktop.ui.jobs import Job, start
+from enroller_desktop.ui.jobs import Job, keep_until_finished, start
 from enroller_desktop.ui.keyboard import switch_tabs_by_keyboard, walk_row_cells_with_tab
 from enroller_desktop.ui.query_param_chart import QueryParamChart
-from enroller_desktop.ui.run_models import EventTreeModel, PagedTableModel, RowsTableModel, keep_until_finished
+from enroller_desktop.ui.table_models import EventTreeModel, PagedTableModel, RowsTableModel
 from enroller_desktop.ui.settings import Settings
 from enroller_desktop.ui.summary_pane import EventDetail, SummaryPane
 from enroller_desktop.ui.sole_blockers import SoleBlockerTables
@@ -93,8 +93,8 @@ def _details(db: Database, run_id: int, times: ShownTimes) -> dict:
         events = detail_queries.run_events(conn, run_id)
         params = detail_queries.run_query_param_rows(conn, run_id)
     times = times.fmt.for_zone(summary.organization_timezone)  # the organization may have moved
-    fields = run_tables.summary_fields(summary, events=events, times=times, count=run_tables.format_count)
-    param_table = run_tables.QUERY_PARAMS.for_screen(times)
+    fields = run_detail.summary_fields(summary, events=events, times=times, count=tables.format_count)
+    param_table = run_detail.QUERY_PARAMS.for_screen(times)
     param_times = [(index, param_table.columns[index].fields[0]) for index in param_table.time_columns]
     return {
         "summary": summary,
@@ -258,7 +258,7 @@ class RunWindow(QMainWindow):
     # -- building -------------------------------------------------------------------
 
     def _build_summary_tab(self) -> None:
-        self.summary_model = RowsTableModel(run_tables.SUMMARY, self)
+        self.summary_model = RowsTableModel(run_detail.SUMMARY, self)
         self.summary_view = _table_view(self.summary_model)
         self.summary_view.setAlternatingRowColors(False)
         self.summary_view.setShowGrid(False)
@@ -334,7 +334,7 @@ class RunWindow(QMainWindow):
         self.tabs.addTab(splitter, "Summary")
 
     def _build_query_params_tab(self) -> None:
-        self.query_param_model = RowsTableModel(run_tables.QUERY_PARAMS, self)
+        self.query_param_model = RowsTableModel(run_detail.QUERY_PARAMS, self)
         self.query_param_view = _table_view(self.query_param_model)
         self.query_param_chart = QueryParamChart()
         page = QWidget()
@@ -356,7 +356,7 @@ class RunWindow(QMainWindow):
     def _build_potentials_tab(self) -> None:
         model = PagedTableModel(
             self.db,
-            run_tables.run_potentials_table(self.summary).for_screen(self.times),
+            run_detail.run_potentials_table(self.summary).for_screen(self.times),
             detail_queries.potential_listing(self.summary),
             self,
             times=self.times,
@@ -414,7 +414,7 @@ class RunWindow(QMainWindow):
         self.tabs.addTab(tab, "Potentials")
 
     def _build_campaign_customers_tab(self) -> None:
-        model = PagedTableModel(self.db, run_tables.CAMPAIGN_CUSTOMERS.for_screen(self.times), detail_queries.campaign_customer_listing(self.summary),
+        model = PagedTableModel(self.db, run_detail.CAMPAIGN_CUSTOMERS.for_screen(self.times), detail_queries.campaign_customer_listing(self.summary),
                                 self, times=self.times)
         model.failed.connect(self._query_failed)
         self.campaign_customers_model = model
@@ -441,7 +441,7 @@ class RunWindow(QMainWindow):
 
     def _show_summary_header(self) -> None:
         summary = self.summary
-        self.setWindowTitle(run_tables.run_title(summary, self.times))
+        self.setWindowTitle(run_detail.run_title(summary, self.times))
         words = f"{summary.organization_name} · {summary.campaign_name} · {summary.purpose.label} · {summary.status.label}"
         if summary.error_message:
             words += f" — {summary.error_message}"
@@ -481,7 +481,7 @@ class RunWindow(QMainWindow):
         if summary.status.finished:
             self._poll.stop()
             if not was_finished:  # the run just ended: read its tables once more, now final
-                self.potentials_model.set_table(run_tables.run_potentials_table(summary).for_screen(self.times))
+                self.potentials_model.set_table(run_detail.run_potentials_table(summary).for_screen(self.times))
                 self.campaign_customers_model.refresh()
                 self.check_filter.recount(self.db, self.potentials_model.listing, again=True)
         else:
@@ -498,8 +498,8 @@ class RunWindow(QMainWindow):
 
     def _retime_tables(self) -> None:
         summary = self.summary
-        self.potentials_model.set_table(run_tables.potentials_table(summary.purpose, summary.status).for_screen(self.times), self.times)
-        self.campaign_customers_model.set_table(run_tables.CAMPAIGN_CUSTOMERS.for_screen(self.times), self.times)
+        self.potentials_model.set_table(run_detail.potentials_table(summary.purpose, summary.status).for_screen(self.times), self.times)
+        self.campaign_customers_model.set_table(run_detail.CAMPAIGN_CUSTOMERS.for_screen(self.times), self.times)
 
     def _details_failed(self, message: str, details: str) -> None:
         self._details_job = None
@@ -564,7 +564,7 @@ class RunWindow(QMainWindow):
     # -- export ---------------------------------------------------------------------
 
     def current_tab(self) -> str:
-        """The name (:data:`run_tables.TAB_NAMES`) of the table the window shows now."""
+        """The name (:data:`run_detail.TAB_NAMES`) of the table the window shows now."""
         page = self.tabs.currentWidget()
         if page is self.potentials_tab:
             return "potentials"
@@ -574,11 +574,11 @@ class RunWindow(QMainWindow):
             return "query-params"
         return "events" if self.summary_tabs.currentWidget() is self.event_view else "summary"
 
-    def current_table_source(self, *, times_as_shown: bool = False) -> tuple[run_tables.TableSource, str]:
+    def current_table_source(self, *, times_as_shown: bool = False) -> tuple[tables.TableSource, str]:
         """What Ctrl+E exports now: the visible table, under its filter and sort,
         its times as the window shows them or (by default) in ISO 8601 UTC."""
         tab = self.current_tab()
-        source = run_tables.run_tab_source(self.summary, tab, times=self.times if times_as_shown else None)
+        source = run_detail.run_tab_source(self.summary, tab, times=self.times if times_as_shown else None)
         model = {"potentials": self.potentials_model, "campaign-customers": self.campaign_customers_model}.get(tab)
         return (source if model is None else dataclasses.replace(source, listing=model.listing)), tab
 
@@ -590,7 +590,7 @@ class RunWindow(QMainWindow):
         if target:
             self.start_export(self.current_table_source(times_as_shown=target.times_as_shown)[0], target.path)
 
-    def start_export(self, source: run_tables.TableSource, path: str) -> None:
+    def start_export(self, source: tables.TableSource, path: str) -> None:
         self._export_folder = Path(path).expanduser().parent
         db = self.db
         self.export_status.start(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtWidgets import QFrame, QLabel, QSplitter, QTableView, QTabWidget, QTreeView, QWidget
 
-from enroller_desktop.ui.run_models import EventTreeModel
+from enroller_desktop.ui.table_models import EventTreeModel
 
 #: The share of the window the Events sub-tab takes, at least.
 EVENTS_SHARE = 0.55

@@ -17,14 +17,14 @@ from PySide6.QtCore import QPointF, Signal
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QDockWidget, QToolTip, QWidget
 
-from enroller_desktop.db import run_queries
+from enroller_desktop.db import index_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import RunStatus
-from enroller_desktop.db.run_queries import RunFilter
+from enroller_desktop.db.index_queries import RunFilter
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.day_axis import DayAxis
 from enroller_desktop.ui.duration_axis import DurationAxis
-from enroller_desktop.ui.runs_model import status_colours
+from enroller_desktop.ui.index_model import status_colours
 
 DAY_SECONDS = 86400
 
@@ -76,7 +76,7 @@ class TrendsDock(QDockWidget):
         self.runs_plot.setMenuEnabled(False)
         self.runs_plot.scene().sigMouseMoved.connect(self._hover)
         self.runs_plot.scene().sigMouseClicked.connect(self._click)
-        # Its ticks read as the tables' durations do (run_tables.format_seconds).
+        # Its ticks read as the tables' durations do (tables.format_seconds).
         self.duration_plot = self.charts.addPlot(row=2, col=0, axisItems={"bottom": DayAxis(), "left": DurationAxis()})
         self.duration_plot.setTitle("Median duration per day")
         self.duration_plot.showGrid(y=True, alpha=0.2)
@@ -106,7 +106,7 @@ class TrendsDock(QDockWidget):
 
         def read(_state):
             with db.read() as conn:
-                return run_queries.runs_per_day(conn, run_filter), run_queries.median_duration_per_day(conn, run_filter)
+                return index_queries.runs_per_day(conn, run_filter), index_queries.median_duration_per_day(conn, run_filter)
 
         if self.charts is None:
             self._build_charts()
@@ -121,7 +121,7 @@ class TrendsDock(QDockWidget):
 
         self._tasks.run(read, drawn, failed, name="trends")
 
-    def _draw(self, per_day: list[run_queries.DayStatusCount], medians: list[tuple[dt.date, float]]) -> None:
+    def _draw(self, per_day: list[index_queries.DayStatusCount], medians: list[tuple[dt.date, float]]) -> None:
         self.runs_plot.clear()
         self.legend.clear()
         days = sorted({c.day for c in per_day})

@@ -22,7 +22,7 @@ from enroller_desktop.engine.runs import utcnow
 from enroller_desktop.engine.worker_registry import WorkerInfo, WorkerState, list_workers
 from enroller_desktop.run_index import format_count
 from enroller_desktop.ui.background import Tasks
-from enroller_desktop.ui.runs_model import STATUS_COLOURS
+from enroller_desktop.ui.index_model import STATUS_COLOURS
 from enroller_desktop.ui.time_format import without_organization
 
 def _time(value) -> str:
@@ -53,7 +53,7 @@ def _ago(moment: dt.datetime, now: dt.datetime) -> str:
 
 
 #: (title, text of a worker at a time), built once; data() only indexes them.
-COLUMNS: tuple[tuple[str, Callable[[WorkerInfo, dt.datetime], str]], ...] = (
+WORKER_COLUMNS: tuple[tuple[str, Callable[[WorkerInfo, dt.datetime], str]], ...] = (
     ("Name", lambda w, now: w.name),
     ("State", lambda w, now: w.state.label),
     ("Current Run", lambda w, now: "" if w.current_run_id is None else str(w.current_run_id)),
@@ -88,11 +88,11 @@ class WorkersModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.workers)
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
+        return 0 if parent.isValid() else len(WORKER_COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(COLUMNS):
-            return COLUMNS[section][0]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole and 0 <= section < len(WORKER_COLUMNS):
+            return WORKER_COLUMNS[section][0]
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
@@ -100,7 +100,7 @@ class WorkersModel(QAbstractTableModel):
             return None
         worker = self.workers[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[index.column()][1](worker, self.now)
+            return WORKER_COLUMNS[index.column()][1](worker, self.now)
         if role == RunIdRole:
             return worker.current_run_id
         if role == Qt.ItemDataRole.TextAlignmentRole and index.column() in NUMBER_COLUMNS:

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 
-from enroller_desktop import explain, run_tables
+from enroller_desktop import explain, run_detail
 from enroller_desktop.db import customer_queries as cq
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose, RunStatus
 from tests.engine.builders import ENROLLER
@@ -95,7 +95,7 @@ def _stored_reasons(db, customer_id: int) -> dict[int, tuple[int | None, list[st
         mine = [r for r in rows if r["run_id"] == run_id]
         finished = RunStatus(_run_status(db, run_id)).finished
         result[campaign_id] = (run_id, [
-            run_tables.why_not_enrolled(PotentialStatus(r["status"]), tuple(r[c.value] for c in Check),
+            run_detail.why_not_enrolled(PotentialStatus(r["status"]), tuple(r[c.value] for c in Check),
                                         r["purpose"] == RunPurpose.CAMPAIGN_SIMULATION.value, finished)
             for r in mine])
     return result

@@ -11,14 +11,14 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QFontMetricsF
 
-from enroller_desktop import run_tables
+from enroller_desktop import tables
 from enroller_desktop.ui.day_axis import DAY_SECONDS, LABEL_GAP, DayAxis, day_start
 from enroller_desktop.ui.duration_axis import TICK_ROOM, DurationAxis
 from enroller_desktop.ui.query_param_chart import QueryParamChart
 from enroller_desktop.ui.trends import bar_tooltip
 
 from .runs_data import add_organizations, add_runs
-from .test_runs_columns_fit import open_at
+from .test_index_columns_fit import open_at
 
 SHOTS = Path("/tmp/shots")
 
@@ -114,7 +114,7 @@ def test_a_duration_axis_labels_its_ticks_by_the_one_duration_rule(qtbot, longes
     (spacing, values), = axis.tickValues(0, longest, height)
     strings = axis.tickStrings(values, 1, spacing)
     assert strings == expected
-    assert strings == [run_tables.format_seconds(value) for value in values]
+    assert strings == [tables.format_seconds(value) for value in values]
 
 
 def test_a_short_duration_axis_still_reads_a_scale(qtbot):
@@ -132,7 +132,7 @@ def test_the_trends_duration_axis_reads_as_the_runs_table(qtbot, trends_window):
     strings = axis.tickStrings(values, 1, spacing)
     assert len(strings) >= 2
     assert all(text.endswith((" ms", " s", " min")) for text in strings)
-    assert strings == [run_tables.format_seconds(value) for value in values]
+    assert strings == [tables.format_seconds(value) for value in values]
     SHOTS.mkdir(exist_ok=True)
     trends_window.trends_dock.grab().save(str(SHOTS / "trends-durations.png"))
 

@@ -8,7 +8,7 @@ from PySide6.QtGui import QDesktopServices
 
 from .runs_data import NOW, add_organizations, add_run, add_runs
 from .test_main_window import make_settings, open_window
-from .test_runs_export import export_to
+from .test_index_export import export_to
 
 
 class _FolderOpener(QObject):

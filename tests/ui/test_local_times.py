@@ -14,16 +14,16 @@ import sqlalchemy as sa
 from PySide6.QtCore import QDate, QDateTime, QLocale, Qt, QTime, QTimeZone
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
-from enroller_desktop import export, run_tables
+from enroller_desktop import export, tables
 from enroller_desktop.db import models as m
-from enroller_desktop.db import run_queries
-from enroller_desktop.db.run_queries import RunFilter, RunSort, count_runs
+from enroller_desktop.db import index_queries
+from enroller_desktop.db.index_queries import RunFilter, RunSort, count_runs
 from enroller_desktop.times import TimeFormat, ZoneChoice, day_bounds
 from enroller_desktop.ui import run_window as run_window_module
 from enroller_desktop.ui.main_window import MainWindow
 from enroller_desktop.ui.new_run_dialog import NewRunDialog
 from enroller_desktop.run_index import COLUMNS
-from enroller_desktop.ui.runs_model import COLUMN_OF_KEY
+from enroller_desktop.ui.index_model import COLUMN_OF_KEY
 from enroller_desktop.ui.time_format import locale_form
 from tests.detail_data import T0, build_run
 
@@ -259,8 +259,8 @@ def test_one_duration_rule_in_the_index_the_summary_and_the_query_params(qtbot, 
     window = open_run_window(qtbot, db, built.run_id)
     summary = {window.summary_model.index(row, 0).data(): window.summary_model.index(row, 1).data() for row in range(window.summary_model.rowCount())}
     param_text = window.query_param_model.index(0, window.query_param_model.table.column_index("duration")).data()
-    assert index_text == summary["Duration"] == "161 ms" == run_tables.format_seconds(0.161)
-    assert param_text == "57 ms" == run_tables.format_seconds(0.057)
+    assert index_text == summary["Duration"] == "161 ms" == tables.format_seconds(0.161)
+    assert param_text == "57 ms" == tables.format_seconds(0.057)
     main.close()
 
 
@@ -361,7 +361,7 @@ def test_trends_count_days_on_the_chosen_clock_across_a_daylight_saving_change(d
     def days(day_zone: str | None) -> dict[dt.date, int]:
         with db.read() as conn:
             counts: dict[dt.date, int] = {}
-            for count in run_queries.runs_per_day(conn, RunFilter(day_zone=day_zone)):
+            for count in index_queries.runs_per_day(conn, RunFilter(day_zone=day_zone)):
                 counts[count.day] = counts.get(count.day, 0) + count.runs
             return counts
 
@@ -376,7 +376,7 @@ def test_trends_count_days_on_the_chosen_clock_across_a_daylight_saving_change(d
     assert days("America/Vancouver") == expected(["America/Vancouver"] * 3) == {dt.date(2026, 3, 7): 2, dt.date(2026, 3, 9): 1}
     assert days(None) == expected(["America/Vancouver", "America/Vancouver", "Asia/Tokyo"])
     with db.read() as conn:
-        medians = run_queries.median_duration_per_day(conn, RunFilter(day_zone="America/Vancouver"))
+        medians = index_queries.median_duration_per_day(conn, RunFilter(day_zone="America/Vancouver"))
     assert medians == [(dt.date(2026, 3, 7), 4.0), (dt.date(2026, 3, 9), 4.0)]
 
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from enroller_desktop.db.enums import RunPurpose, RunStatus
 from enroller_desktop.ui.main_window import MainWindow
 from enroller_desktop.ui.run_window import RunWindow
-from enroller_desktop.ui.runs_model import COLUMN_OF_KEY, STATUS_COLUMN, VIEW_COLUMN
+from enroller_desktop.ui.index_model import COLUMN_OF_KEY, STATUS_COLUMN, VIEW_COLUMN
 from enroller_desktop.ui.settings import Settings
 
 from .answering import answering
@@ -413,7 +413,7 @@ def test_a_screenshot_of_the_main_window_on_demo_data(qtbot, sqlite_db, tmp_path
 
 
 def test_an_overdue_scheduled_run_looks_overdue_and_says_since_when(qtbot, window, seeded):
-    from enroller_desktop.ui.runs_model import OverdueRole
+    from enroller_desktop.ui.index_model import OverdueRole
 
     db, ids = seeded
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)

@@ -12,14 +12,14 @@ import sqlalchemy as sa
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from enroller_desktop import export, run_tables
+from enroller_desktop import export, run_detail
 from enroller_desktop.db import detail_queries
 from enroller_desktop.db import models as m
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose, RunStatus, RunStep
 from enroller_desktop.engine import criteria
 from enroller_desktop.ui import theme
 from enroller_desktop.ui.query_param_chart import QueryParamChart
-from enroller_desktop.ui.run_models import PAGE_SIZE, EventTreeModel, PagedTableModel, RowsTableModel
+from enroller_desktop.ui.table_models import PAGE_SIZE, EventTreeModel, PagedTableModel, RowsTableModel
 from enroller_desktop.ui.run_window import RunWindow, show_run_window
 from tests.detail_data import CHECK_FIELDS, build_run, engine_run
 
@@ -427,7 +427,7 @@ def test_the_export_button_of_the_events_tab_exports_the_events(qtbot, db, tmp_p
     with qtbot.waitSignal(window.export_finished, timeout=10_000), saving(qtbot, out):
         qtbot.mouseClick(window._export_buttons[0], Qt.MouseButton.LeftButton)
     with open(out, encoding="utf-8-sig", newline="") as handle:
-        assert next(csv.reader(handle)) == run_tables.EVENTS.titles
+        assert next(csv.reader(handle)) == run_detail.EVENTS.titles
 
 
 def test_cancel_stops_the_export_and_leaves_no_file(qtbot, db, tmp_path, monkeypatch):
@@ -459,7 +459,7 @@ def test_the_paged_model_passes_qtmodeltester(qtbot, qtmodeltester, db):
     built = build_run(db)
     with db.read() as conn:
         summary = detail_queries.run_summary(conn, built.run_id)
-    model = PagedTableModel(db, run_tables.potentials_table(summary.purpose, summary.status), detail_queries.potential_listing(summary))
+    model = PagedTableModel(db, run_detail.potentials_table(summary.purpose, summary.status), detail_queries.potential_listing(summary))
     loaded(qtbot, model)
     qtmodeltester.check(model, force_py=True)
 
@@ -467,8 +467,8 @@ def test_the_paged_model_passes_qtmodeltester(qtbot, qtmodeltester, db):
 def test_the_small_table_model_passes_qtmodeltester(qtbot, qtmodeltester, db):
     built = build_run(db)
     with db.read() as conn:
-        rows = [run_tables.QUERY_PARAMS.format(row) for row in detail_queries.run_query_param_rows(conn, built.run_id)]
-    model = RowsTableModel(run_tables.QUERY_PARAMS)
+        rows = [run_detail.QUERY_PARAMS.format(row) for row in detail_queries.run_query_param_rows(conn, built.run_id)]
+    model = RowsTableModel(run_detail.QUERY_PARAMS)
     model.set_rows(rows)
     qtmodeltester.check(model, force_py=True)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from enroller_desktop.db import models as m
-from enroller_desktop.db import run_queries
+from enroller_desktop.db import choice_queries
 from enroller_desktop.db.folding import fold
 from tests.detail_data import build_run
 
@@ -74,7 +74,7 @@ def test_the_new_run_customer_search_ignores_accents_and_case(db):
             conn.execute(sa.insert(m.Customer.__table__).values(organization_id=org, first_name=first, last_name=last))
     with db.read() as conn:
         def found(text):
-            return [c.last_name for c in run_queries.search_customers(conn, org, text)]
+            return [c.last_name for c in choice_queries.customer_choices(conn, org, text)]
         assert found("gutierrez") == ["Gutiérrez"]
         assert found("GRÖSS") == ["Größ"]
         assert found("zoe angstrom") == ["Ångström"]
@@ -111,7 +111,7 @@ def test_a_filter_that_matches_no_run_says_so_in_the_runs_table(qtbot, sqlite_db
     from enroller_desktop.db.enums import RunStatus
 
     from .runs_data import add_runs
-    from .test_runs_columns_fit import open_at
+    from .test_index_columns_fit import open_at
 
     add_runs(sqlite_db, add_organizations(sqlite_db), 4)
     window = open_at(qtbot, sqlite_db, tmp_path, 1366, 768)

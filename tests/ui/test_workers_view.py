@@ -17,11 +17,11 @@ from enroller_desktop.engine.worker_registry import WORKERS, Registration
 from enroller_desktop.ui.main_window import MainWindow
 from enroller_desktop.ui.run_window import RunWindow
 from enroller_desktop.ui.settings import Settings
-from enroller_desktop.ui.workers_view import COLUMNS, RUN_COLUMN, STATE_COLUMN, WorkersModel
+from enroller_desktop.ui.workers_view import WORKER_COLUMNS, RUN_COLUMN, STATE_COLUMN, WorkersModel
 
 from .runs_data import add_organizations, add_run
 
-TITLES = [title for title, _ in COLUMNS]
+TITLES = [title for title, _ in WORKER_COLUMNS]
 
 
 @pytest.fixture

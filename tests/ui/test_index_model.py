@@ -7,23 +7,23 @@ import datetime as dt
 import pytest
 from PySide6.QtCore import Qt
 
-from enroller_desktop.db import run_queries
+from enroller_desktop.db import index_queries
 from enroller_desktop.db.enums import RunStatus
-from enroller_desktop.db.run_queries import RunFilter, RunSort
-from enroller_desktop.ui.runs_model import COLUMNS, STATUS_COLUMN, RawRole, RunsModel, format_count, format_duration
+from enroller_desktop.db.index_queries import RunFilter, RunSort
+from enroller_desktop.ui.index_model import COLUMNS, STATUS_COLUMN, RawRole, IndexModel, format_count, format_duration
 
 from .runs_data import NOW, add_organizations, add_run, add_runs, read_to_the_end, update_run
-from .test_run_queries import expected_order
+from .test_index_queries import expected_order
 
 
-def loaded_model(qtbot, db, *, page_size=7, run_filter=RunFilter(), sort=RunSort()) -> RunsModel:  # noqa: B008
-    model = RunsModel(db, page_size=page_size)
+def loaded_model(qtbot, db, *, page_size=7, run_filter=RunFilter(), sort=RunSort()) -> IndexModel:  # noqa: B008
+    model = IndexModel(db, page_size=page_size)
     with qtbot.waitSignal(model.reloaded, timeout=10_000):
         model.configure(run_filter, sort)
     return model
 
 
-def read_every_row(qtbot, model: RunsModel) -> list[int]:
+def read_every_row(qtbot, model: IndexModel) -> list[int]:
     """What a user scrolling to the bottom gets: each page asked for as it is painted."""
     read_to_the_end(qtbot, model)
     return [model.run_at(r).id for r in range(model.rowCount())]
@@ -57,7 +57,7 @@ def test_only_the_first_page_is_read_until_more_is_painted(qtbot, seeded):
 def test_a_header_sort_orders_every_row_in_sql(qtbot, seeded, column):
     db, _ids = seeded
     with db.read() as conn:
-        rows = run_queries.page(conn, RunFilter(), RunSort("id", False), limit=1000)
+        rows = index_queries.page(conn, RunFilter(), RunSort("id", False), limit=1000)
     model = loaded_model(qtbot, db, sort=RunSort("id", False) if column else RunSort())
     for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
         with qtbot.waitSignal(model.reloaded, timeout=10_000):
@@ -119,7 +119,7 @@ def test_pages_placed_after_new_runs_land_on_their_rows(qtbot, seeded):
     model = loaded_model(qtbot, db, page_size=10)
     expected = read_order = None
     with db.read() as conn:
-        expected = [r.id for r in run_queries.page(conn, RunFilter(), RunSort(), limit=1000)]
+        expected = [r.id for r in index_queries.page(conn, RunFilter(), RunSort(), limit=1000)]
     model.data(model.index(25, 1))  # a page in flight while new runs arrive
     new_id = add_run(db, ids, created_at=NOW + dt.timedelta(days=2))
     with qtbot.waitSignal(model.rowsInserted, timeout=10_000):

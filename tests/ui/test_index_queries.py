@@ -8,9 +8,9 @@ import statistics
 import pytest
 import sqlalchemy as sa
 
-from enroller_desktop.db import run_queries
+from enroller_desktop.db import choice_queries, index_queries
 from enroller_desktop.db.enums import RunPurpose, RunStatus
-from enroller_desktop.db.run_queries import SORT_KEYS, RunFilter, RunSort
+from enroller_desktop.db.index_queries import SORT_KEYS, RunFilter, RunSort
 
 from .runs_data import NOW, RUNS, add_customer, add_organizations, add_runs
 
@@ -37,7 +37,7 @@ def expected_order(rows, key: str, descending: bool) -> list[int]:
 
 
 def all_rows(conn):
-    return run_queries.page(conn, RunFilter(), RunSort("id", False), limit=10_000)
+    return index_queries.page(conn, RunFilter(), RunSort("id", False), limit=10_000)
 
 
 @pytest.mark.parametrize("key", SORT_KEYS)
@@ -49,7 +49,7 @@ def test_keyset_pages_read_every_run_once_in_the_sort_order(seeded, key, descend
         rows = all_rows(conn)
         pages, after = [], None
         while True:
-            chunk = run_queries.page(conn, RunFilter(), sort, limit=7, after=after)
+            chunk = index_queries.page(conn, RunFilter(), sort, limit=7, after=after)
             if not chunk:
                 break
             pages.extend(chunk)
@@ -62,10 +62,10 @@ def test_reading_backwards_and_from_the_end_gives_the_same_rows(seeded, key):
     db, _ids = seeded
     sort = RunSort(key, True)
     with db.read() as conn:
-        forward = run_queries.page(conn, RunFilter(), sort, limit=10_000)
-        last = run_queries.page(conn, RunFilter(), sort, limit=9, from_end=True)
-        before = run_queries.page(conn, RunFilter(), sort, limit=9, before=forward[30].sort_key)
-        seek = run_queries.page(conn, RunFilter(), sort, limit=9, offset=20)
+        forward = index_queries.page(conn, RunFilter(), sort, limit=10_000)
+        last = index_queries.page(conn, RunFilter(), sort, limit=9, from_end=True)
+        before = index_queries.page(conn, RunFilter(), sort, limit=9, before=forward[30].sort_key)
+        seek = index_queries.page(conn, RunFilter(), sort, limit=9, offset=20)
     assert [r.id for r in last] == [r.id for r in forward[-9:]]
     assert [r.id for r in before] == [r.id for r in forward[21:30]]
     assert [r.id for r in seek] == [r.id for r in forward[20:29]]
@@ -90,17 +90,17 @@ def test_each_filter_counts_what_sql_counts(seeded):
     ]
     for run_filter, where in cases:
         with db.read() as conn:
-            assert run_queries.count_runs(conn, run_filter) == _sql_count(db, *where), run_filter
+            assert index_queries.count_runs(conn, run_filter) == _sql_count(db, *where), run_filter
 
 
 def test_the_watermark_hides_runs_added_later(seeded):
     db, ids = seeded
     with db.read() as conn:
-        watermark = run_queries.max_run_id(conn)
+        watermark = index_queries.max_run_id(conn)
     add_runs(db, ids, 3, seed=99, start=NOW + dt.timedelta(days=1))
     with db.read() as conn:
-        assert run_queries.count_runs(conn, RunFilter(), watermark=watermark) == 60
-        newer = run_queries.newer_runs(conn, RunFilter(), RunSort(), watermark=watermark)
+        assert index_queries.count_runs(conn, RunFilter(), watermark=watermark) == 60
+        newer = index_queries.newer_runs(conn, RunFilter(), RunSort(), watermark=watermark)
     assert len(newer) == 3 and all(r.id > watermark for r in newer)
     assert [r.created_at for r in newer] == sorted((r.created_at for r in newer), reverse=True)
 
@@ -109,8 +109,8 @@ def test_runs_per_day_adds_up_to_the_matching_runs(seeded):
     db, ids = seeded
     run_filter = RunFilter(organization_id=ids["Maple Motors"])
     with db.read() as conn:
-        per_day = run_queries.runs_per_day(conn, run_filter)
-        total = run_queries.count_runs(conn, run_filter)
+        per_day = index_queries.runs_per_day(conn, run_filter)
+        total = index_queries.count_runs(conn, run_filter)
     assert sum(c.runs for c in per_day) == total
     assert len({c.day for c in per_day}) > 5
 
@@ -119,7 +119,7 @@ def test_median_duration_per_day_is_the_middle_of_that_days_durations(seeded):
     db, _ids = seeded
     with db.read() as conn:
         rows = all_rows(conn)
-        medians = dict(run_queries.median_duration_per_day(conn, RunFilter()))
+        medians = dict(index_queries.median_duration_per_day(conn, RunFilter()))
     by_day: dict[dt.date, list[float]] = {}
     for r in rows:
         if r.in_progress_at and r.completed_at:
@@ -136,8 +136,8 @@ def test_customer_search_finds_by_name_email_and_phone_within_the_organization(d
     add_customer(db, maple, first_name="Alan", last_name="Turing", email="alan@example.com", phone="416-555-0100")
     add_customer(db, bayside, first_name="Ada", last_name="Byron", email="byron@example.com")
     with db.read() as conn:
-        assert [c.id for c in run_queries.search_customers(conn, maple, "ada")] == [ada]
-        assert [c.id for c in run_queries.search_customers(conn, maple, "LOVELACE")] == [ada]
-        assert [c.id for c in run_queries.search_customers(conn, maple, "ada@exa")] == [ada]
-        assert [c.id for c in run_queries.search_customers(conn, maple, "5550199")] == [ada]
-        assert run_queries.search_customers(conn, maple, "ad%") == []  # % is a letter here, not a wildcard
+        assert [c.id for c in choice_queries.customer_choices(conn, maple, "ada")] == [ada]
+        assert [c.id for c in choice_queries.customer_choices(conn, maple, "LOVELACE")] == [ada]
+        assert [c.id for c in choice_queries.customer_choices(conn, maple, "ada@exa")] == [ada]
+        assert [c.id for c in choice_queries.customer_choices(conn, maple, "5550199")] == [ada]
+        assert choice_queries.customer_choices(conn, maple, "ad%") == []  # % is a letter here, not a wildcard

@@ -1,6 +1,7 @@
-"""Qt models of the run window's tables, over the definitions of
-:mod:`enroller_desktop.run_tables` (titles and shown values) and the queries of
-:mod:`enroller_desktop.db.detail_queries`.
+"""Qt models of tables defined by :mod:`enroller_desktop.tables` (titles and
+shown values): the run window's (:mod:`enroller_desktop.run_detail`, read by
+:mod:`enroller_desktop.db.detail_queries`), the customer window's and the
+comparison's, and the run window's event tree.
 
 The large tables (potentials, campaign customers) are :class:`PagedTableModel`:
 the row count and the pages come from SQL on the thread pool; ``data()`` only
@@ -23,25 +24,16 @@ from PySide6.QtGui import QBrush, QColor, QFont, QGuiApplication, QPalette
 from enroller_desktop.db.detail_queries import Listing
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import RunStep
-from enroller_desktop.run_tables import EVENTS, Column, RunTable
+from enroller_desktop.run_detail import EVENTS
+from enroller_desktop.tables import Column, Table
 from enroller_desktop.times import ShownTimes
-from enroller_desktop.ui.jobs import Job, JobState, start
+from enroller_desktop.ui.jobs import Job, JobState, keep_until_finished, start
 
 PAGE_SIZE = 200
 MAX_CACHED_PAGES = 60  # 12,000 rows: a few screens either side of where the user looks
 
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _CENTER = int(Qt.AlignmentFlag.AlignCenter)
-
-
-_running: set[Job] = set()
-
-
-def keep_until_finished(job: Job) -> None:
-    """Hold a job until it has finished, even if the window that started it closes
-    first: the pool runs it with auto-delete off, so Python must keep it alive."""
-    _running.add(job)
-    job.signals.finished.connect(lambda: _running.discard(job))
 
 
 def _is_dark(palette: QPalette) -> bool:
@@ -99,10 +91,10 @@ class _Page:
     last_key: tuple | None
 
 
-class _RunTableModel(QAbstractTableModel):
+class _TableModel(QAbstractTableModel):
     """What every table of a run shows alike: its columns, their titles, plain cells."""
 
-    _table: RunTable
+    _table: Table
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._table.columns)
@@ -118,14 +110,14 @@ class _RunTableModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
-class PagedTableModel(_RunTableModel):
+class PagedTableModel(_TableModel):
     """A large table of a run, read lazily in keyset pages off the interface thread."""
 
     count_changed = Signal(int)  # the number of rows matching the listing
     page_loaded = Signal(int)  # a page index, once its rows are in
     failed = Signal(str)
 
-    def __init__(self, db: Database, table: RunTable, listing: Listing, parent: QObject | None = None, *,
+    def __init__(self, db: Database, table: Table, listing: Listing, parent: QObject | None = None, *,
                  times: ShownTimes | None = None) -> None:
         """``times`` gives a time cell's tooltip (its exact UTC value)."""
         super().__init__(parent)
@@ -148,7 +140,7 @@ class PagedTableModel(_RunTableModel):
         return self._listing
 
     @property
-    def table(self) -> RunTable:
+    def table(self) -> Table:
         return self._table
 
     @property
@@ -172,7 +164,7 @@ class PagedTableModel(_RunTableModel):
         self.endResetModel()
         self._load()
 
-    def set_table(self, table: RunTable, times: ShownTimes | None = None) -> None:
+    def set_table(self, table: Table, times: ShownTimes | None = None) -> None:
         """Show the same rows formatted anew (the run finished, so a reason changed;
         or the times are to be read on another clock)."""
         self._table = table
@@ -337,10 +329,10 @@ class PagedTableModel(_RunTableModel):
         self.failed.emit(message)
 
 
-class RowsTableModel(_RunTableModel):
+class RowsTableModel(_TableModel):
     """A small table held whole: the Summary's fields, the query params."""
 
-    def __init__(self, table: RunTable, parent: QObject | None = None) -> None:
+    def __init__(self, table: Table, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._table = table
         self._rows: list[list[str]] = []
@@ -349,7 +341,7 @@ class RowsTableModel(_RunTableModel):
         self.emphasis: dict[int, str] = {}  # row -> "bad": a row that must stand out
 
     @property
-    def table(self) -> RunTable:
+    def table(self) -> Table:
         return self._table
 
     def set_rows(self, rows: list[list[str]], tips: list[dict[int, str]] | None = None) -> None:

@@ -2,23 +2,23 @@
 
 The model knows how many runs match (one COUNT) and holds a slot per row; a row
 is read when the view first paints it, a page at a time, by keyset from a
-neighbouring row (:mod:`enroller_desktop.db.run_queries`). Nothing is sorted or
+neighbouring row (:mod:`enroller_desktop.db.index_queries`). Nothing is sorted or
 filtered in Python. ``data()`` does almost nothing: each column's formatter is
 built once, from the column definitions of :mod:`enroller_desktop.run_index`
 (which the CSV export reads too). Every query runs on a thread pool; the
 interface thread only places rows that arrived.
 
-Times are shown as :attr:`RunsModel.time_format` says (View ▸ Time Zone); when
+Times are shown as :attr:`IndexModel.time_format` says (View ▸ Time Zone); when
 each run is read on its own organization's clock and the organizations use
 several zones, every time names its zone (the reload reads the zones in use).
 A time's tooltip is its exact UTC value.
 
-Live: :meth:`RunsModel.poll` re-reads the visible runs that are not finished
+Live: :meth:`IndexModel.poll` re-reads the visible runs that are not finished
 (and those this window executes), and asks for runs created since the last look.
 In the default order (newest first) new runs are put on top, keeping the user's
 selection and the rows on screen where they were; in any other order a new run's
 place is somewhere in the middle, so the model only counts them
-(:attr:`RunsModel.newer_waiting`) until the user refreshes.
+(:attr:`IndexModel.newer_waiting`) until the user refreshes.
 """
 
 from __future__ import annotations
@@ -42,10 +42,10 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPalette, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from enroller_desktop.db import run_queries
+from enroller_desktop.db import index_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import RunStatus
-from enroller_desktop.db.run_queries import NEWEST_FIRST, RunFilter, RunRow, RunSort
+from enroller_desktop.db.index_queries import NEWEST_FIRST, RunFilter, IndexRow, RunSort
 from enroller_desktop.run_index import (  # noqa: F401 - the window and its tests know them from here
     COLUMN_OF_KEY,
     COLUMNS,
@@ -73,7 +73,7 @@ _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 
 
-class RunsModel(QAbstractTableModel):
+class IndexModel(QAbstractTableModel):
     """The runs that match a filter, in a sort, read lazily (see the module doc)."""
 
     databaseFailed = Signal(str)  # a one-line reason; what is shown stays
@@ -90,7 +90,7 @@ class RunsModel(QAbstractTableModel):
         self._sort = NEWEST_FIRST
         self._generation = 0
         self._placed_generation = 0  # the generation whose rows and watermark are held
-        self._rows: list[RunRow | None] = []
+        self._rows: list[IndexRow | None] = []
         self._watermark = 0
         self._shift = 0  # rows put on top since the last reload: moves pages in flight
         self._pending_pages: set[int] = set()
@@ -162,7 +162,7 @@ class RunsModel(QAbstractTableModel):
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         self.set_sort(RunSort(COLUMNS[column].key, order == Qt.SortOrder.DescendingOrder))
 
-    def run_at(self, row: int) -> RunRow | None:
+    def run_at(self, row: int) -> IndexRow | None:
         return self._rows[row] if 0 <= row < len(self._rows) else None
 
     def row_of_run(self, run_id: int) -> int | None:
@@ -259,10 +259,10 @@ class RunsModel(QAbstractTableModel):
 
         def read(state: JobState):
             with self._db.read() as conn:
-                watermark = run_queries.max_run_id(conn)
-                total = run_queries.count_runs(conn, run_filter, watermark=watermark)
-                first = run_queries.page(conn, run_filter, run_sort, limit=limit, watermark=watermark)
-                zones = frozenset(zone(name).key for name in run_queries.organization_zones(conn))
+                watermark = index_queries.max_run_id(conn)
+                total = index_queries.count_runs(conn, run_filter, watermark=watermark)
+                first = index_queries.page(conn, run_filter, run_sort, limit=limit, watermark=watermark)
+                zones = frozenset(zone(name).key for name in index_queries.organization_zones(conn))
             return watermark, total, first, zones
 
         def placed(result) -> None:
@@ -326,9 +326,9 @@ class RunsModel(QAbstractTableModel):
 
         def read(state: JobState):
             with self._db.read() as conn:
-                return run_queries.page(conn, run_filter, run_sort, watermark=watermark, **query)
+                return index_queries.page(conn, run_filter, run_sort, watermark=watermark, **query)
 
-        def placed(rows: list[RunRow]) -> None:
+        def placed(rows: list[IndexRow]) -> None:
             self._pending_pages.discard(page)
             if generation != self._generation or not rows:
                 return
@@ -363,8 +363,8 @@ class RunsModel(QAbstractTableModel):
 
         def read(state: JobState):
             with self._db.read() as conn:
-                changed = run_queries.runs_by_id(conn, sorted(ids), run_sort)
-                newer = run_queries.newer_runs(conn, run_filter, run_sort, watermark=watermark)
+                changed = index_queries.runs_by_id(conn, sorted(ids), run_sort)
+                newer = index_queries.newer_runs(conn, run_filter, run_sort, watermark=watermark)
             return changed, newer
 
         def placed(result) -> None:
@@ -392,7 +392,7 @@ class RunsModel(QAbstractTableModel):
 
         self._run(read, placed, name="runs poll", on_failure=failed)
 
-    def _apply_changes(self, changed: list[RunRow]) -> None:
+    def _apply_changes(self, changed: list[IndexRow]) -> None:
         by_id = {r.id: r for r in changed}
         if not by_id:
             return
@@ -406,7 +406,7 @@ class RunsModel(QAbstractTableModel):
                 if not by_id:
                     break
 
-    def _put_newer(self, newer: list[RunRow]) -> None:
+    def _put_newer(self, newer: list[IndexRow]) -> None:
         self._watermark = max(self._watermark, max(r.id for r in newer))
         count = len(newer)
         if self._sort.descending:

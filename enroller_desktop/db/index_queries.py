@@ -33,16 +33,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 
-from enroller_desktop.db import folding
 from enroller_desktop.db.enums import RunPurpose, RunStatus, RunStep
-from enroller_desktop.db.models import Campaign, Customer, EnrollerRun, Organization
+from enroller_desktop.db.models import Campaign, EnrollerRun, Organization
 from enroller_desktop.times import day_bounds, zone
 
 UTC = dt.timezone.utc
 runs = EnrollerRun.__table__
 orgs = Organization.__table__
 campaigns = Campaign.__table__
-customers = Customer.__table__
 
 
 @dataclass(frozen=True)
@@ -98,7 +96,7 @@ NEWEST_FIRST = RunSort()
 
 
 @dataclass(frozen=True)
-class RunRow:
+class IndexRow:
     """One line of the index, as read; ``sort_key`` is the keyset position."""
 
     id: int
@@ -333,13 +331,13 @@ def _select_rows(dialect: str, sort: RunSort):
     return query, keys
 
 
-def _rows(result, key_count: int) -> list[RunRow]:
+def _rows(result, key_count: int) -> list[IndexRow]:
     out = []
     for r in result:
         values = tuple(r)
         base, key = values[:-key_count], values[-key_count:]
         out.append(
-            RunRow(
+            IndexRow(
                 *base[:4],
                 RunPurpose(base[4]),
                 RunStatus(base[5]),
@@ -372,7 +370,7 @@ def page(
     offset: int | None = None,
     from_end: bool = False,
     watermark: int | None = None,
-) -> list[RunRow]:
+) -> list[IndexRow]:
     """Up to ``limit`` runs in display order.
 
     ``after``/``before`` continue from the sort key of a row already shown;
@@ -406,7 +404,7 @@ def _key_literal(keys: list, values: tuple):
     return sa.tuple_(*[sa.literal(v, k.type) for k, v in zip(keys, values, strict=True)])
 
 
-def runs_by_id(conn: Connection, ids: Sequence[int], sort: RunSort = NEWEST_FIRST) -> list[RunRow]:
+def runs_by_id(conn: Connection, ids: Sequence[int], sort: RunSort = NEWEST_FIRST) -> list[IndexRow]:
     """The current state of the given runs (to refresh visible rows)."""
     if not ids:
         return []
@@ -414,7 +412,7 @@ def runs_by_id(conn: Connection, ids: Sequence[int], sort: RunSort = NEWEST_FIRS
     return _rows(conn.execute(query.where(runs.c.id.in_(list(ids)))), len(keys))
 
 
-def newer_runs(conn: Connection, f: RunFilter, sort: RunSort, *, watermark: int, limit: int = 1000) -> list[RunRow]:
+def newer_runs(conn: Connection, f: RunFilter, sort: RunSort, *, watermark: int, limit: int = 1000) -> list[IndexRow]:
     """Matching runs created after the watermark, in display order."""
     query, keys = _select_rows(conn.dialect.name, sort)
     query = query.where(*_where(conn, f, None), runs.c.id > watermark)  # few rows past the watermark: any index will do
@@ -425,96 +423,6 @@ def newer_runs(conn: Connection, f: RunFilter, sort: RunSort, *, watermark: int,
 def organization_zones(conn: Connection) -> list[str | None]:
     """The time zones the organizations name, as stored (each once)."""
     return [name for (name,) in conn.execute(sa.select(orgs.c.timezone).distinct())]
-
-
-def organization_timezones(conn: Connection) -> dict[int, str | None]:
-    """Each organization's time zone, as stored."""
-    return dict(conn.execute(sa.select(orgs.c.id, orgs.c.timezone)).all())
-
-
-def organizations(conn: Connection) -> list[tuple[int, str]]:
-    return [tuple(r) for r in conn.execute(sa.select(orgs.c.id, orgs.c.name).order_by(orgs.c.name, orgs.c.id))]
-
-
-@dataclass(frozen=True)
-class CampaignChoice:
-    id: int
-    name: str
-    organization_id: int
-    organization: str
-    active: bool
-
-
-def campaign_choices(conn: Connection, organization_id: int | None = None) -> list[CampaignChoice]:
-    """Campaigns (of one organization, or all), by organization then name."""
-    query = (
-        sa.select(campaigns.c.id, campaigns.c.name, orgs.c.id, orgs.c.name, campaigns.c.active)
-        .join(orgs, orgs.c.id == campaigns.c.organization_id)
-        .order_by(orgs.c.name, campaigns.c.name, campaigns.c.id)
-    )
-    if organization_id is not None:
-        query = query.where(campaigns.c.organization_id == organization_id)
-    return [CampaignChoice(*r) for r in conn.execute(query)]
-
-
-@dataclass(frozen=True)
-class CustomerChoice:
-    id: int
-    first_name: str | None
-    last_name: str | None
-    email: str | None
-    phone: str | None
-    mobile: str | None
-
-    @property
-    def label(self) -> str:
-        name = " ".join(p for p in (self.first_name, self.last_name) if p) or "(no name)"
-        contact = " · ".join(p for p in (self.email, self.mobile or self.phone) if p)
-        return f"{name} — {contact} (#{self.id})" if contact else f"{name} (#{self.id})"
-
-
-def search_customers(conn: Connection, organization_id: int, text: str, *, limit: int = 20) -> list[CustomerChoice]:
-    """Customers of the organization whose name, email or phone contains ``text``
-    (without regard to case or accents, see ``db.folding``). Digits typed for a
-    phone match the stored number whatever its punctuation."""
-    words = text.split()
-    query = sa.select(
-        customers.c.id,
-        customers.c.first_name,
-        customers.c.last_name,
-        customers.c.email,
-        customers.c.phone,
-        customers.c.mobile,
-    ).where(customers.c.organization_id == organization_id)
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if text.strip().lstrip("#").isdigit():
-        by_id = customers.c.id == int(text.strip().lstrip("#"))
-    else:
-        by_id = sa.false()
-    for word in words:
-        query = query.where(
-            sa.or_(
-                by_id,
-                folding.contains(customers.c.first_name, word),
-                folding.contains(customers.c.last_name, word),
-                folding.contains(customers.c.email, word),
-                *(
-                    [_digits_of(customers.c.phone).like(f"%{digits}%"), _digits_of(customers.c.mobile).like(f"%{digits}%")]
-                    if len(digits) >= 3 and any(ch.isdigit() for ch in word)
-                    else []
-                ),
-            )
-        )
-    query = query.order_by(customers.c.last_name, customers.c.first_name, customers.c.id).limit(limit)
-    return [CustomerChoice(*r) for r in conn.execute(query)]
-
-
-
-def _digits_of(column):
-    stripped = column
-    for ch in " -().+":
-        stripped = sa.func.replace(stripped, ch, "")
-    return stripped
 
 
 @dataclass(frozen=True)
