@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from enroller_desktop import export, run_detail
+from enroller_desktop import export, run_detail, tables
 from enroller_desktop.db import detail_queries
 from enroller_desktop.db import models as m
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose, RunStatus, RunStep
@@ -156,21 +156,28 @@ def test_query_params_show_totals_and_criteria_in_words(qtbot, db):
     assert window.query_param_chart.totals == [float(total) for _, total, _ in stored]
 
 
-@pytest.mark.parametrize(("durations", "unit", "heights"), [
-    ([0.069, 0.0525], "milliseconds", [69.0, 52.5]),
-    ([0.5, 12.0], "seconds", [0.5, 12.0]),
-    ([30.0, 300.0], "minutes", [0.5, 5.0]),
+@pytest.mark.parametrize(("durations", "unit"), [
+    ([0.069, 0.0525], " ms"),
+    ([0.5, 12.0], ".0 s"),
+    ([30.0, 300.0], " min 00 s"),
 ])
-def test_the_duration_chart_counts_in_the_unit_of_the_longest_query_param(qtbot, durations, unit, heights):
-    """Its ticks read as the table's durations do: "69" milliseconds, never 0.069
-    seconds with a scale factor beside the axis."""
+def test_the_duration_chart_reads_as_the_query_params_table(qtbot, durations, unit):
+    """Its bars are the durations in seconds, its ticks written as the table writes
+    durations ("60 ms", "5 min 00 s"): no unit label, never a scale factor."""
     chart = QueryParamChart()
     qtbot.addWidget(chart)
+    chart.resize(900, 400)
     chart.set_params(["1. Recent", "2. Everyone"], [26.0, 46.0], durations)
     (bars,) = [item for item in chart.duration_plot.getPlotItem().items if isinstance(item, pg.BarGraphItem)]
-    assert chart.duration_plot.getAxis("left").labelText == unit
-    assert list(bars.opts["height"]) == pytest.approx(heights)
+    axis = chart.duration_plot.getAxis("left")
+    assert axis.labelText == ""
+    assert list(bars.opts["height"]) == pytest.approx(durations)
     assert chart.durations == durations  # kept in seconds
+    low, high = chart.duration_plot.getViewBox().viewRange()[1]
+    (spacing, values), = axis.tickValues(low, high, 200)
+    ticks = axis.tickStrings(values, 1, spacing)
+    assert ticks == [tables.format_seconds(value) for value in values]
+    assert ticks[0] == "0 ms" and ticks[-1].endswith(unit)
 
 
 # -- Potentials -----------------------------------------------------------------------
