@@ -7,7 +7,9 @@ One row per campaign customer a run enrolled: the customer, the vehicle, the
 event key, the run and its as-of time, when it was enrolled, each check's result
 at that run, the consent basis with its evidence and lapse date, and the
 channels it may be reached on (those whose check passed at that run). Written
-as every export is (RULES §8: export.py's writer).
+as every export is (RULES §8: export.py's writer): times in ISO 8601 UTC, unless
+the user asks for them as shown (``times``: on the clock View ▸ Time Zone
+chooses, for the campaign's organization).
 
 The forecast's list: the customers whose implied consent lapses soon.
 """
@@ -25,6 +27,7 @@ from enroller_desktop.engine import consent_outlook
 from enroller_desktop.errors import UserError
 from enroller_desktop.run_detail import check_column
 from enroller_desktop.tables import Column, Table, csv_time, format_consent, format_date, plain_count
+from enroller_desktop.times import ShownTimes, TimeFormat
 
 CHANNEL_NAMES = (("valid_email", "email"), ("valid_phone", "phone"), ("valid_message", "SMS"))
 
@@ -65,17 +68,20 @@ AUDIT = Table(
 
 
 def export_audit(db: Database, campaign_id: int, path: str | os.PathLike, *, first_day: dt.date | None = None,
-                 last_day: dt.date | None = None, progress: export.ProgressCallback | None = None, cancel=None) -> int:
+                 last_day: dt.date | None = None, progress: export.ProgressCallback | None = None, cancel=None,
+                 times: TimeFormat | None = None) -> int:
     """Write the campaign's consent audit for enrollments between the two UTC dates
-    (inclusive) to ``path``; returns the rows written. A campaign that does not
+    (inclusive) to ``path``; returns the rows written. ``times``, when given, writes
+    the times as shown for the campaign's organization. A campaign that does not
     exist, or a range that ends before it starts, is a :class:`UserError`."""
     if first_day is not None and last_day is not None and last_day < first_day:
         raise UserError(f"The range ends ({last_day}) before it starts ({first_day})")
     with db.read() as conn:
         if not consent_queries.campaign_exists(conn, campaign_id):
             raise UserError(f"There is no campaign with id {campaign_id}")
+        table = AUDIT if times is None else AUDIT.for_csv(times.for_zone(consent_queries.campaign_timezone(conn, campaign_id)))
     return export.export_query(
-        db, AUDIT, consent_queries.audit_query(campaign_id, first_day, last_day), path,
+        db, table, consent_queries.audit_query(campaign_id, first_day, last_day), path,
         count=lambda conn: consent_queries.count_audit(conn, campaign_id, first_day, last_day),
         progress=progress, cancel=cancel,
     )
@@ -83,14 +89,15 @@ def export_audit(db: Database, campaign_id: int, path: str | os.PathLike, *, fir
 
 def export_audit_of_run(db: Database, run_id: int, path: str | os.PathLike, *, first_day: dt.date | None = None,
                         last_day: dt.date | None = None, progress: export.ProgressCallback | None = None,
-                        cancel=None) -> int:
+                        cancel=None, times: TimeFormat | None = None) -> int:
     """The consent audit of the campaign of run ``run_id`` (the window's runs table),
     for the enrollments between the two UTC dates (inclusive, each optional)."""
     with db.read() as conn:
         campaign_id = consent_queries.run_campaign(conn, run_id)
     if campaign_id is None:
         raise UserError(f"No enroller run with id {run_id}")
-    return export_audit(db, campaign_id, path, first_day=first_day, last_day=last_day, progress=progress, cancel=cancel)
+    return export_audit(db, campaign_id, path, first_day=first_day, last_day=last_day, progress=progress, cancel=cancel,
+                        times=times)
 
 
 def format_yes(value: bool | None) -> str:
@@ -116,10 +123,12 @@ LAPSING = Table(
 
 def export_lapsing(db: Database, organization_id: int, path: str | os.PathLike, *, campaign_id: int | None = None,
                    days: int = consent_outlook.DEFAULT_DAYS, now: dt.datetime | None = None,
-                   progress: export.ProgressCallback | None = None, cancel=None) -> int:
-    """Write the customers a consent forecast counts to ``path``; returns the rows written."""
+                   progress: export.ProgressCallback | None = None, cancel=None, times: ShownTimes | None = None) -> int:
+    """Write the customers a consent forecast counts to ``path``; returns the rows
+    written; ``times``, when given, writes the times as the window shows them."""
     now = now or dt.datetime.now(dt.timezone.utc)
     with db.read() as conn:
         result = consent_outlook.forecast(conn, organization_id, campaign_id=campaign_id, days=days, now=now)
         query = consent_outlook.lapsing_query(conn.dialect.name, organization_id, campaign_id=campaign_id, days=days, now=now)
-    return export.export_query(db, LAPSING, query, path, count=lambda _conn: result.customers, progress=progress, cancel=cancel)
+    return export.export_query(db, LAPSING.for_csv(times), query, path, count=lambda _conn: result.customers,
+                               progress=progress, cancel=cancel)

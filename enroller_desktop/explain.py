@@ -247,6 +247,7 @@ def customer_story(db: Database, customer_id: int, now: dt.datetime | None = Non
         "id": customer.id,
         "organization_id": customer.organization_id,
         "organization": customer.organization_name,
+        "organization_timezone": customer.organization_timezone,  # as stored: may be empty or unknown
         "country": customer.country,
         "first_name": customer.first_name,
         "last_name": customer.last_name,

@@ -63,17 +63,6 @@ def format_seconds(seconds: float | None) -> str:
     return f"{whole // 3600} h {whole % 3600 // 60:02d} min"
 
 
-def duration_axis(longest_seconds: float) -> tuple[str, float]:
-    """How a chart's axis counts durations up to ``longest_seconds``: its unit and
-    the seconds in one unit, so that its ticks read as the table's durations do
-    (``69`` milliseconds, not ``0.069`` seconds or a scale factor)."""
-    if longest_seconds < 1:
-        return "milliseconds", 0.001
-    if longest_seconds < 120:
-        return "seconds", 1.0
-    return "minutes", 60.0
-
-
 def format_ms(milliseconds: float | None) -> str:
     return "" if milliseconds is None else format_seconds(milliseconds / 1000)
 

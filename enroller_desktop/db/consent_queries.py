@@ -87,6 +87,13 @@ def canadian_organizations(conn: Connection) -> list[tuple[int, str]]:
     return [tuple(row) for row in conn.execute(sa.select(o.id, o.name).where(o.country == "CA").order_by(o.name, o.id))]
 
 
+def campaign_timezone(conn: Connection, campaign_id: int) -> str | None:
+    """The zone of the campaign's organization, as stored (may be empty or unknown)."""
+    o, c = Organization.__table__.c, Campaign.__table__.c
+    return conn.execute(sa.select(o.timezone).join_from(Campaign.__table__, Organization.__table__, c.organization_id == o.id)
+                        .where(c.id == campaign_id)).scalar()
+
+
 def run_campaign(conn: Connection, run_id: int) -> int | None:
     """The campaign of a run (None when the run does not exist)."""
     return conn.execute(sa.select(runs.c.campaign_id).where(runs.c.id == run_id)).scalar()

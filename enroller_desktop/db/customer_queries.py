@@ -165,7 +165,8 @@ def organization_choices(conn: Connection) -> list[Row]:
 
 def customer_row(conn: Connection, customer_id: int) -> Row:
     row = conn.execute(
-        sa.select(customers, organizations.c.name.label("organization_name"), organizations.c.country)
+        sa.select(customers, organizations.c.name.label("organization_name"), organizations.c.country,
+                  organizations.c.timezone.label("organization_timezone"))
         .join(organizations, organizations.c.id == customers.c.organization_id)
         .where(customers.c.id == customer_id)
     ).one_or_none()

@@ -183,9 +183,11 @@ class CompareWindow(QMainWindow):
         if self.model is None or self.export_status.refused():
             return
         listing = self.model.listing
-        path = choose_export_path(self, self._export_folder / f"compare-{listing.run_a}-{listing.run_id}.csv")
-        if path:
-            self.start_export(path)
+        # The differences hold no time: the dialog's "Times as shown" is offered disabled.
+        target = choose_export_path(self, self._export_folder / f"compare-{listing.run_a}-{listing.run_id}.csv", None,
+                                    has_times=False)
+        if target:
+            self.start_export(target.path)
 
     def start_export(self, path: str) -> None:
         self._export_folder = Path(path).expanduser().parent

@@ -41,8 +41,11 @@ from enroller_desktop.db import choice_queries, consent_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.engine import consent_outlook
 from enroller_desktop.ui import theme
+from enroller_desktop.times import ShownTimes
+from enroller_desktop.ui import time_format
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.exporting import ExportProgress, choose_export_path
+from enroller_desktop.ui.settings import Settings
 
 #: Customers of the list shown in the window; Export writes them all.
 LIST_ROWS = 500
@@ -137,13 +140,14 @@ def _export_audit_in(window, run_id: int, first_day: dt.date | None, last_day: d
     if window.export_status.refused():
         return
     span = "".join(f"-{label}-{day}" for label, day in (("from", first_day), ("to", last_day)) if day is not None)
-    path = choose_export_path(window, Path.home() / f"consent-audit-campaign-of-run-{run_id}{span}.csv")
-    if not path:
+    target = choose_export_path(window, Path.home() / f"consent-audit-campaign-of-run-{run_id}{span}.csv", window.settings)
+    if not target:
         return
-    db = window.db
+    db, path = window.db, target.path
+    times = time_format.current(window.settings) if target.times_as_shown else None
     window.export_status.start(
         lambda state: consent_exports.export_audit_of_run(db, run_id, path, first_day=first_day, last_day=last_day,
-                                                          progress=state.progress, cancel=state),
+                                                          progress=state.progress, cancel=state, times=times),
         "the consent audit",
         path,
     )
@@ -153,11 +157,16 @@ class ConsentForecastWindow(QMainWindow):
     updated = Signal()  # the chart and the list show a new forecast
     failed = Signal(str)
 
-    def __init__(self, db: Database, parent: QWidget | None = None, *, now: dt.datetime | None = None) -> None:
+    def __init__(self, db: Database, parent: QWidget | None = None, *, now: dt.datetime | None = None,
+                 settings: Settings | None = None) -> None:
+        """``settings`` (the main window's) say whose clock the list's times are
+        read on (View ▸ Time Zone) and how a CSV holds them."""
         super().__init__(parent)
         self.setWindowTitle("Consent Forecast — implied CASL consent about to lapse")
         self.db = db
+        self.settings = settings
         self._now = now
+        self._zones: dict[int, str | None] = {}
         self._tasks = Tasks(self, threads=1)
         self._serial = 0
         self.forecast: consent_outlook.Forecast | None = None
@@ -229,6 +238,7 @@ class ConsentForecastWindow(QMainWindow):
         self.days.valueChanged.connect(self.refresh)
         self.period.currentIndexChanged.connect(self._draw)
         self.export_button.clicked.connect(self.export_list)
+        time_format.changes.changed.connect(self._zone_chosen)
         self._load_choices()
 
     # -- choices ------------------------------------------------------------------------
@@ -238,12 +248,13 @@ class ConsentForecastWindow(QMainWindow):
 
         def read(_state):
             with db.read() as conn:
-                return consent_queries.canadian_organizations(conn), choice_queries.campaign_choices(conn)
+                return (consent_queries.canadian_organizations(conn), choice_queries.campaign_choices(conn),
+                        choice_queries.organization_timezones(conn))
 
         self._tasks.run(read, self._choices_read, self._failed, name="consent choices")
 
     def _choices_read(self, result) -> None:
-        organizations, self._campaigns = result
+        organizations, self._campaigns, self._zones = result
         self.organization.blockSignals(True)
         for org_id, name in organizations:
             self.organization.addItem(name, org_id)
@@ -270,6 +281,13 @@ class ConsentForecastWindow(QMainWindow):
         now = self._now or dt.datetime.now(dt.timezone.utc)
         return self.organization.currentData(), self.campaign.currentData(), self.days.value(), now
 
+    def times(self) -> ShownTimes:
+        """The list's times: the organization's, on the clock View ▸ Time Zone chooses."""
+        return time_format.current(self.settings).for_zone(self._zones.get(self.organization.currentData()))
+
+    def _zone_chosen(self, _choice) -> None:
+        self.refresh()
+
     def refresh(self) -> None:
         org_id, campaign_id, days, now = self._choice()
         if org_id is None:
@@ -277,6 +295,7 @@ class ConsentForecastWindow(QMainWindow):
         self._serial += 1
         serial = self._serial
         db = self.db
+        table = consent_exports.LAPSING.for_csv(self.times())  # the list shows what a CSV of times as shown holds
         self.summary.setText("Reading…")
 
         def read(_state):
@@ -284,7 +303,7 @@ class ConsentForecastWindow(QMainWindow):
                 result = consent_outlook.forecast(conn, org_id, campaign_id=campaign_id, days=days, now=now)
                 rows = consent_outlook.lapsing_customers(conn, org_id, campaign_id=campaign_id, days=days, now=now,
                                                          limit=LIST_ROWS)
-                formatted = [consent_exports.LAPSING.format(row) for row in rows]
+                formatted = [table.format(row) for row in rows]
             return result, formatted
 
         def shown(result) -> None:
@@ -338,14 +357,15 @@ class ConsentForecastWindow(QMainWindow):
         org_id, campaign_id, days, now = self._choice()
         if org_id is None:
             return
-        path = choose_export_path(self, self._export_folder / "consent-forecast.csv")
-        if not path:
+        target = choose_export_path(self, self._export_folder / "consent-forecast.csv", self.settings)
+        if not target:
             return
+        path = target.path
         self._export_folder = Path(path).expanduser().parent
-        db = self.db
+        db, times = self.db, self.times() if target.times_as_shown else None
         self.export_status.start(
             lambda state: consent_exports.export_lapsing(db, org_id, path, campaign_id=campaign_id, days=days, now=now,
-                                                         progress=state.progress, cancel=state),
+                                                         progress=state.progress, cancel=state, times=times),
             "the consent forecast", path)
 
     def _failed(self, message: str) -> None:
@@ -357,7 +377,7 @@ def open_consent_forecast(window) -> ConsentForecastWindow:
     """Trends ▸ Consent from the main window: one forecast window, raised if open."""
     existing = getattr(window, "_consent_forecast", None)
     if existing is None:
-        existing = window._consent_forecast = ConsentForecastWindow(window.db, window)
+        existing = window._consent_forecast = ConsentForecastWindow(window.db, window, settings=window.settings)
         existing.destroyed.connect(lambda: setattr(window, "_consent_forecast", None))
     existing.show()
     existing.raise_()

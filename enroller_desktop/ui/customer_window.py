@@ -9,10 +9,16 @@ with whether they are enrolled now, the last run that considered them and in
 words why they were not enrolled there (double-click: that run's window with its
 Potentials filtered to this customer); and their whole history, lazily, with
 Export (Ctrl+E) on each table.
+
+A customer belongs to one organization, so every time of the window is read on
+one clock: the organization's zone, this computer's or UTC, as View ▸ Time Zone
+chooses (as the run window does), with the exact UTC time in each tooltip. The
+history tables are made once the organization's zone is read with the story.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -37,10 +43,12 @@ from PySide6.QtWidgets import (
 from enroller_desktop import explain, export, run_detail, tables
 from enroller_desktop.db import customer_queries
 from enroller_desktop.db.engine import Database
+from enroller_desktop.times import ShownTimes
+from enroller_desktop.ui import time_format
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.exporting import ExportProgress, add_export_and_close_shortcuts, choose_export_path
+from enroller_desktop.ui.settings import Settings
 from enroller_desktop.ui.table_models import PagedTableModel
-from enroller_desktop.ui.time_format import without_organization
 
 SEARCH_DELAY_MS = 120
 
@@ -62,10 +70,11 @@ class CustomerSearch(QDialog):
 
     results_shown = Signal()
 
-    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Database, parent: QWidget | None = None, *, settings: Settings | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Find a Customer")
         self.db = db
+        self.settings = settings
         self._tasks = Tasks(self, threads=1)
         self._asked = 0
         self.found: list[customer_queries.Found] = []
@@ -131,7 +140,7 @@ class CustomerSearch(QDialog):
     def open_customer(self, row: int):
         if not 0 <= row < len(self.found):
             return None
-        window = show_customer_window(self.db, self.found[row].id, self.parent())
+        window = show_customer_window(self.db, self.found[row].id, self.parent(), settings=self.settings)
         self.accept()
         return window
 
@@ -178,11 +187,17 @@ POTENTIAL_HISTORY, ENROLLMENT_HISTORY = _history_tables()
 class CustomerWindow(QMainWindow):
     loaded = Signal()
 
-    def __init__(self, db: Database, customer_id: int, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Database, customer_id: int, parent: QWidget | None = None, *,
+                 settings: Settings | None = None) -> None:
+        """``settings`` (the main window's) say whose clock times are read on and
+        how a CSV holds them."""
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self.db, self.customer_id = db, customer_id
+        self.db, self.customer_id, self.settings = db, customer_id, settings
         self.story: dict | None = None
+        self.times: ShownTimes = time_format.current(settings).for_zone(None)
+        self.potentials_model: PagedTableModel | None = None
+        self.enrollments_model: PagedTableModel | None = None
         self._tasks = Tasks(self, threads=1)
         self._export_folder = Path.home()
         self.setWindowTitle(f"Customer {customer_id}")
@@ -194,17 +209,10 @@ class CustomerWindow(QMainWindow):
         self.campaigns.setWordWrap(True)
         self.campaigns.setToolTip("Double-click: the last run's window, its Potentials filtered to this customer")
         self.campaigns.cellDoubleClicked.connect(lambda row, _c: self.open_last_run(row))
-        # A customer's history spans runs: shown on this computer's clock, each time naming its zone.
-        times = without_organization().for_zone(None)
-        self.potentials_model = PagedTableModel(db, POTENTIAL_HISTORY.for_screen(times),
-                                                customer_queries.CustomerPotentialListing(run_id=0, customer_id=customer_id), self, times=times)
-        self.enrollments_model = PagedTableModel(db, ENROLLMENT_HISTORY.for_screen(times),
-                                                 customer_queries.CustomerEnrollmentListing(run_id=0, customer_id=customer_id), self, times=times)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.campaigns, "Campaigns")
-        for model, title in ((self.potentials_model, "Potentials (every run)"), (self.enrollments_model, "Campaign Customers")):
-            view = QTableView()
-            view.setModel(model)
+        self.potentials_view, self.enrollments_view = QTableView(), QTableView()
+        for view, title in ((self.potentials_view, "Potentials (every run)"), (self.enrollments_view, "Campaign Customers")):
             view.verticalHeader().hide()
             view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
             view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
@@ -222,14 +230,19 @@ class CustomerWindow(QMainWindow):
         layout.addLayout(top)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+        self.zone_label = QLabel()
+        self.statusBar().addWidget(self.zone_label)
         self.export_status = ExportProgress(self)
         add_export_and_close_shortcuts(self, self.export_current)
+        time_format.changes.changed.connect(self._zone_chosen)
         self.resize(1200, 720)
         self._tasks.run(lambda state: explain.customer_story(db, customer_id), self._show,
                         lambda message: self.who.setText(f"Cannot read customer {customer_id}: {message}"))
 
     def _show(self, story: dict) -> None:
         self.story = story
+        self.times = time_format.current(self.settings).for_zone(story["organization_timezone"])
+        self._show_history()
         name = " ".join(p for p in (story["first_name"], story["last_name"]) if p) or f"Customer {story['id']}"
         self.setWindowTitle(f"{name} — customer {story['id']} of {story['organization']}")
         v = story["verdicts"]
@@ -243,18 +256,58 @@ class CustomerWindow(QMainWindow):
         if story["casl"] is not None:
             lines.append(f"CASL today: {'; '.join(story['casl'])}")
         self.who.setText("\n".join(lines))
-        rows = story["campaigns"]
+        self._show_campaigns()
+        self.loaded.emit()
+
+    def _show_campaigns(self) -> None:
+        rows = self.story["campaigns"]
+        times = self.times
         self.campaigns.setRowCount(len(rows))
         for row, c in enumerate(rows):
-            enrolled = "; ".join(f"{e['status'].replace('_', ' ')} · {e['vehicle']} · {e['event_key'] or 'no event key'} · since {e['since'][:10]}"
-                                 for e in c["enrolled"]) or "no"
-            last = f"run {c['last_run_id']} · {c['last_run_at'][:10]}" if c["last_run_id"] else "none considered them"
+            since = [_stored_time(e["since"]) for e in c["enrolled"]]
+            enrolled = "; ".join(f"{e['status'].replace('_', ' ')} · {e['vehicle']} · {e['event_key'] or 'no event key'} · since {times(at)}"
+                                 for e, at in zip(c["enrolled"], since)) or "no"
+            last_at = _stored_time(c["last_run_at"])
+            last = f"run {c['last_run_id']} · {times(last_at)}" if c["last_run_id"] else "none considered them"
             reasons = "\n".join(f"{r['vehicle']}: {r['reason'] or 'enrolled'}" for r in c["reasons"])
-            for column, text in enumerate((c["campaign"], enrolled, last, c["last_outcome"] or "", reasons)):
-                self.campaigns.setItem(row, column, QTableWidgetItem(text))
+            tips = ("", "\n".join(f"since {times.tooltip(at)}" for at in since if at), times.tooltip(last_at), "", "")
+            for column, (text, tip) in enumerate(zip((c["campaign"], enrolled, last, c["last_outcome"] or "", reasons), tips)):
+                item = QTableWidgetItem(text)
+                if tip:
+                    item.setToolTip(tip)
+                self.campaigns.setItem(row, column, item)
         self.campaigns.resizeColumnsToContents()
         self.campaigns.resizeRowsToContents()
-        self.loaded.emit()
+        zone = self.times.zone
+        self.zone_label.setText(f"Times in {zone.key}" + (" (fallback)" if zone.problem else ""))
+        problem = f"; the organization {zone.problem}, so they are shown in UTC" if zone.problem else ""
+        self.zone_label.setToolTip(f"Every time of this customer is shown in {zone.key}{problem}.\n"
+                                   "View ▸ Time Zone in the main window chooses whose clock")
+
+    def _show_history(self) -> None:
+        """The history tables, on the window's clock (made at the first story, formatted anew after)."""
+        times = self.times
+        if self.potentials_model is None:
+            listing = dict(run_id=0, customer_id=self.customer_id)
+            self.potentials_model = PagedTableModel(self.db, POTENTIAL_HISTORY.for_screen(times),
+                                                    customer_queries.CustomerPotentialListing(**listing), self, times=times)
+            self.enrollments_model = PagedTableModel(self.db, ENROLLMENT_HISTORY.for_screen(times),
+                                                     customer_queries.CustomerEnrollmentListing(**listing), self, times=times)
+            for view, model in ((self.potentials_view, self.potentials_model), (self.enrollments_view, self.enrollments_model)):
+                view.setModel(model)
+                model.page_loaded.connect(lambda page, view=view: page == 0 and view.resizeColumnsToContents(),
+                                          Qt.ConnectionType.SingleShotConnection)
+        else:
+            self.potentials_model.set_table(POTENTIAL_HISTORY.for_screen(times), times)
+            self.enrollments_model.set_table(ENROLLMENT_HISTORY.for_screen(times), times)
+
+    def _zone_chosen(self, _choice) -> None:
+        """View ▸ Time Zone changed: every time of the window on the new clock."""
+        if self.story is None:
+            return
+        self.times = time_format.current(self.settings).for_zone(self.story["organization_timezone"])
+        self._show_history()
+        self._show_campaigns()
 
     def open_last_run(self, row: int):
         from enroller_desktop.ui.run_window import show_run_window
@@ -265,7 +318,7 @@ class CustomerWindow(QMainWindow):
         if run_id is None:
             self.statusBar().showMessage("No run has considered this customer for that campaign", 5000)
             return None
-        window = show_run_window(self.db, run_id, self.parent())
+        window = show_run_window(self.db, run_id, self.parent(), settings=self.settings)
         story = self.story
         show_customer_in_run(window, self.customer_id, " ".join(p for p in (story["first_name"], story["last_name"]) if p))
         return window
@@ -280,17 +333,23 @@ class CustomerWindow(QMainWindow):
             return
         if self.export_status.refused():
             return
-        path = choose_export_path(self, self._export_folder / f"customer-{self.customer_id}-{model.table.name}.csv")
-        if path:
-            self.start_export(model, path)
+        target = choose_export_path(self, self._export_folder / f"customer-{self.customer_id}-{model.table.name}.csv", self.settings)
+        if target:
+            self.start_export(model, target.path, times_as_shown=target.times_as_shown)
 
-    def start_export(self, model: PagedTableModel, path: str) -> None:
+    def start_export(self, model: PagedTableModel, path: str, *, times_as_shown: bool = False) -> None:
         self._export_folder = Path(path).expanduser().parent
-        # The CSV's table, not the screen's: ISO UTC times and plain digits (RULES §8).
+        # The CSV's table, not the screen's: plain digits, and ISO UTC times unless asked (RULES §8).
         table = POTENTIAL_HISTORY if model is self.potentials_model else ENROLLMENT_HISTORY
+        table = table.for_csv(self.times if times_as_shown else None)
         db, source = self.db, tables.TableSource(table, listing=model.listing)
         self.export_status.start(lambda state: export.export_source(db, source, path, progress=state.progress, cancel=state),
                                  model.table.title, path)
+
+
+def _stored_time(iso: str | None) -> dt.datetime | None:
+    """A time of the story (ISO 8601, as its JSON holds it) back as a datetime."""
+    return dt.datetime.fromisoformat(iso) if iso else None
 
 
 def show_customer_in_run(window, customer_id: int, name: str = "") -> None:
@@ -301,8 +360,9 @@ def show_customer_in_run(window, customer_id: int, name: str = "") -> None:
                                    "shows every customer's", 10_000)
 
 
-def show_customer_window(db: Database, customer_id: int, parent: QWidget | None = None) -> CustomerWindow:
-    window = CustomerWindow(db, customer_id, parent)
+def show_customer_window(db: Database, customer_id: int, parent: QWidget | None = None, *,
+                         settings: Settings | None = None) -> CustomerWindow:
+    window = CustomerWindow(db, customer_id, parent, settings=settings)
     window.show()
     window.raise_()
     window.activateWindow()

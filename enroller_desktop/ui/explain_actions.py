@@ -58,7 +58,7 @@ def compare_selected(window):
 def find_customer(window):
     from enroller_desktop.ui.customer_window import CustomerSearch
 
-    dialog = CustomerSearch(window.db, window)
+    dialog = CustomerSearch(window.db, window, settings=window.settings)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.show()
     return dialog

@@ -3,20 +3,40 @@ being written, a progress bar and Cancel in the window's status bar, while the
 window stays usable. The writing itself is :mod:`enroller_desktop.export`'s; a
 canceled or failed export leaves no file (RULES §8). A finished one says how many
 rows went to which file, with a link that opens its folder.
+
+Where the user saves, they also choose how the file holds times
+(:class:`ExportDialog`): ISO 8601 UTC by default (RULES §8), or as the window
+shows them when "Times as shown" is ticked. The choice is remembered for every
+export of every window, so it sits in the one dialog each export opens rather
+than in a menu the user would have to visit first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QFileDialog,
+    QGridLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QWidget,
+)
 
 from enroller_desktop import export
 from enroller_desktop.ui.jobs import Job, JobState, keep_until_finished, start
+from enroller_desktop.ui.settings import Settings
+from enroller_desktop.ui.time_format import zone_choice
 
 
 DONE_SHOWN_MS = 30_000
@@ -40,10 +60,68 @@ def add_export_and_close_shortcuts(window: QWidget, export_shown: Callable[[], N
     window.addAction(close_action)
 
 
-def choose_export_path(parent: QWidget, suggested: Path) -> str | None:
-    """Ask where to write a CSV; None when the user cancels."""
-    path, _ = QFileDialog.getSaveFileName(parent, "Export to CSV", str(suggested), "CSV files (*.csv);;All files (*)")
-    return path or None
+CSV_FILTER = "CSV files (*.csv);;All files (*)"
+
+
+@dataclass(frozen=True)
+class ExportTarget:
+    """What the user chose in :class:`ExportDialog`."""
+
+    path: str
+    #: The times as the window shows them, instead of ISO 8601 UTC (RULES §8).
+    times_as_shown: bool
+
+
+class ExportDialog(QFileDialog):
+    """Export to CSV: where to write, and with a "Times as shown" check box.
+
+    Qt's own file dialog, not the platform's: only Qt's takes a widget of ours,
+    and the choice belongs where the user saves. Unticked by default (RULES §8);
+    each export starts with the choice of the last one (``settings``), and a
+    table without times shows the box disabled and leaves that choice alone.
+    """
+
+    def __init__(self, parent: QWidget | None, suggested: Path, settings: Settings | None, *, has_times: bool = True) -> None:
+        super().__init__(parent, "Export to CSV", str(suggested), CSV_FILTER)
+        self.setObjectName("exportDialog")
+        self.setOption(QFileDialog.Option.DontUseNativeDialog)
+        self.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        self.setFileMode(QFileDialog.FileMode.AnyFile)
+        self.setDefaultSuffix("csv")
+        self._settings = settings
+        self.has_times = has_times
+        self.times_as_shown = QCheckBox()
+        self.times_as_shown.setObjectName("timesAsShown")
+        if has_times:
+            self.times_as_shown.setText(f"Times as shown (in the zone chosen in View: {zone_choice(settings).label})")
+            self.times_as_shown.setChecked(settings is not None and settings.get("export/times_as_shown"))
+            self.times_as_shown.setToolTip(
+                "Unticked: every time in ISO 8601 UTC (2026-11-27T09:30:00Z), which any spreadsheet reads and sorts alike.\n"
+                "Ticked: every time as this window shows it, on the clock View ▸ Time Zone chooses, in your locale's form.")
+        else:
+            self.times_as_shown.setText("Times as shown (this table has no times)")
+            self.times_as_shown.setEnabled(False)
+        grid = self.layout()
+        if isinstance(grid, QGridLayout):  # the widget dialog's layout: the box on a row of its own, below the file type
+            grid.addWidget(self.times_as_shown, grid.rowCount(), 0, 1, grid.columnCount())
+        else:
+            grid.addWidget(self.times_as_shown)
+
+    def target(self) -> ExportTarget:
+        return ExportTarget(self.selectedFiles()[0], self.has_times and self.times_as_shown.isChecked())
+
+    def accept(self) -> None:
+        super().accept()
+        if self.result() == QDialog.DialogCode.Accepted and self.has_times and self._settings is not None:
+            self._settings.set("export/times_as_shown", self.times_as_shown.isChecked())
+
+
+def choose_export_path(parent: QWidget, suggested: Path, settings: Settings | None, *, has_times: bool = True) -> ExportTarget | None:
+    """Ask where to write a CSV and how its times are written; None when the user cancels."""
+    dialog = ExportDialog(parent, suggested, settings, has_times=has_times)
+    if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.selectedFiles():
+        return None
+    return dialog.target()
 
 
 class ExportProgress(QObject):

@@ -108,7 +108,7 @@ def show_about(parent: QWidget, db: Database) -> QMessageBox:
         f"<h3>Enroller Desktop {__version__}</h3>"
         "<p>Launch, watch and explain the enroller runs of a dealership's campaigns.</p>"
         f"<p>{versions}</p><table cellspacing='4'>{where}</table><p>Times are shown on each organization's clock unless View ▸ Time Zone says otherwise; "
-        "CSV files hold them in UTC unless File ▸ Export Times as Shown is ticked.</p>"
+        "CSV files hold them in UTC unless \"Times as shown\" is ticked where the file is saved.</p>"
     )
     box.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
     box.setStandardButtons(QMessageBox.StandardButton.Close)

@@ -255,7 +255,6 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.export_action)
-        self.times_as_shown_action = time_format.times_as_shown_action(file_menu, self.settings)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         runs_menu = menu.addMenu("&Runs")
@@ -311,6 +310,7 @@ class MainWindow(QMainWindow):
             (self.reset_filters_action, "filter"),
             (self.filters_toggle, "filter"),
             (self.trends_toggle, "trends"),
+            (self.find_customer_action, "find-customer"),
             (self.definitions_action, "definitions"),
             (self.about_action, "about"),
         ):
@@ -557,14 +557,15 @@ class MainWindow(QMainWindow):
         """File ▸ Export Runs: every run of the current filter and sort, not only those loaded."""
         if self.export_status.refused():
             return
-        path = choose_export_path(self, self._export_folder / "enroller-runs.csv")
-        if path:
-            self.start_export(path)
+        has_times = any(column.kind == "time" for column in self.exported_columns())
+        target = choose_export_path(self, self._export_folder / "enroller-runs.csv", self.settings, has_times=has_times)
+        if target:
+            self.start_export(target.path, times_as_shown=target.times_as_shown)
 
-    def start_export(self, path: str) -> None:
+    def start_export(self, path: str, *, times_as_shown: bool = False) -> None:
         self._export_folder = Path(path).expanduser().parent
         db, run_filter, run_sort, columns = self.db, self.model.run_filter, self.model.run_sort, self.exported_columns()
-        times = self.model.time_format if self.settings.get("export/times_as_shown") else None
+        times = self.model.time_format if times_as_shown else None
         self.export_status.start(
             lambda state: export.export_runs(db, run_filter, run_sort, columns, path, progress=state.progress, cancel=state, times=times),
             "the runs",

@@ -7,7 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from enroller_desktop.tables import duration_axis
+from enroller_desktop.ui.duration_axis import DurationAxis
 
 
 class QueryParamChart(QWidget):
@@ -16,18 +16,19 @@ class QueryParamChart(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.customers_plot = self._plot("Total Customers", "customers")
-        self.duration_plot = self._plot("Duration", "seconds")  # the unit follows the longest
+        self.duration_plot = self._plot("Duration", None, DurationAxis())  # ticks read as the table's durations
         layout.addWidget(self.customers_plot)
         layout.addWidget(self.duration_plot)
         self.totals: list[float] = []
         self.durations: list[float] = []
 
-    def _plot(self, title: str, unit: str) -> pg.PlotWidget:
+    def _plot(self, title: str, unit: str | None, left: pg.AxisItem | None = None) -> pg.PlotWidget:
         palette = self.palette()
-        plot = pg.PlotWidget(background=palette.color(QPalette.ColorRole.Base))
+        plot = pg.PlotWidget(background=palette.color(QPalette.ColorRole.Base), axisItems={"left": left} if left else None)
         text = palette.color(QPalette.ColorRole.Text)
         plot.setTitle(title, color=text)
-        plot.setLabel("left", unit, color=text)
+        if unit:
+            plot.setLabel("left", unit, color=text)
         plot.setLabel("bottom", "process order", color=text)
         for axis in ("left", "bottom"):
             plot.getAxis(axis).setPen(text)
@@ -45,10 +46,7 @@ class QueryParamChart(QWidget):
         self.totals, self.durations = totals, durations
         highlight = self.palette().color(QPalette.ColorRole.Highlight)
         ticks = [list(enumerate(labels))]
-        unit, seconds_per_unit = duration_axis(max(durations, default=0))
-        self.duration_plot.setLabel("left", unit, color=self.palette().color(QPalette.ColorRole.Text))
-        in_units = [d / seconds_per_unit for d in durations]
-        for plot, values in ((self.customers_plot, totals), (self.duration_plot, in_units)):
+        for plot, values in ((self.customers_plot, totals), (self.duration_plot, durations)):
             plot.clear()
             if values:
                 plot.addItem(pg.BarGraphItem(x=list(range(len(values))), height=values, width=0.6, brush=highlight, pen=highlight))

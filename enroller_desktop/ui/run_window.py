@@ -414,15 +414,22 @@ class RunWindow(QMainWindow):
         self.funnel_scene.slice_clicked.connect(self.show_funnel_slice)
         funnel_title = QLabel("How the candidates went through the checks — click a box or an arrow to see them")
         funnel_title.setWordWrap(True)
+        # The sole blockers beside the funnel, as wide as their content: the funnel
+        # (fitted to its view) gets the rest of the width and the whole height.
+        blockers_title = QLabel("What each check alone holds back (double-click: those potentials)")
+        blockers_title.setWordWrap(True)
+        blockers = QVBoxLayout()
+        blockers.addWidget(blockers_title)
+        blockers.addWidget(self.sole_blockers.run_table)
+        blockers.addStretch(1)
+        beside = QHBoxLayout()
+        beside.addWidget(self.funnel_view, 1)
+        beside.addLayout(blockers)
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(funnel_title)
-        right_layout.addWidget(self.funnel_view, 1)
-        blockers_title = QLabel("What each check alone holds back (double-click: those potentials)")
-        blockers_title.setWordWrap(True)
-        right_layout.addWidget(blockers_title)
-        right_layout.addWidget(self.sole_blockers.run_table)
+        right_layout.addLayout(beside, 1)
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -606,28 +613,32 @@ class RunWindow(QMainWindow):
 
     # -- export ---------------------------------------------------------------------
 
-    def current_table_source(self) -> tuple[tables.TableSource, str]:
-        """What Ctrl+E exports now: the visible table, under its filter and sort."""
+    def current_tab(self) -> str:
+        """The name (:data:`run_detail.TAB_NAMES`) of the table the window shows now."""
         page = self.tabs.currentWidget()
         if page is self.potentials_tab:
-            tab, model = "potentials", self.potentials_model
-        elif page is self.campaign_customers_tab:
-            tab, model = "campaign-customers", self.campaign_customers_model
-        else:
-            model = None
-        times = self.times if self.settings is not None and self.settings.get("export/times_as_shown") else None
-        if model is not None:
-            return dataclasses.replace(run_detail.run_tab_source(self.summary, tab, times=times), listing=model.listing), tab
-        tab = "query-params" if self.tabs.currentIndex() == 1 else ("events" if self.summary_tabs.currentWidget() is self.event_view else "summary")
-        return run_detail.run_tab_source(self.summary, tab, times=times), tab
+            return "potentials"
+        if page is self.campaign_customers_tab:
+            return "campaign-customers"
+        if self.tabs.currentIndex() == 1:
+            return "query-params"
+        return "events" if self.summary_tabs.currentWidget() is self.event_view else "summary"
+
+    def current_table_source(self, *, times_as_shown: bool = False) -> tuple[tables.TableSource, str]:
+        """What Ctrl+E exports now: the visible table, under its filter and sort,
+        its times as the window shows them or (by default) in ISO 8601 UTC."""
+        tab = self.current_tab()
+        source = run_detail.run_tab_source(self.summary, tab, times=self.times if times_as_shown else None)
+        model = {"potentials": self.potentials_model, "campaign-customers": self.campaign_customers_model}.get(tab)
+        return (source if model is None else dataclasses.replace(source, listing=model.listing)), tab
 
     def export_current_tab(self) -> None:
         if self.export_status.refused():
             return
-        source, tab = self.current_table_source()
-        path = choose_export_path(self, self._export_folder / f"run-{self.run_id}-{tab}.csv")
-        if path:
-            self.start_export(source, path)
+        # Every tab of a run has times.
+        target = choose_export_path(self, self._export_folder / f"run-{self.run_id}-{self.current_tab()}.csv", self.settings)
+        if target:
+            self.start_export(self.current_table_source(times_as_shown=target.times_as_shown)[0], target.path)
 
     def start_export(self, source: tables.TableSource, path: str) -> None:
         self._export_folder = Path(path).expanduser().parent

@@ -20,6 +20,8 @@ from enroller_desktop.ui.background import Tasks
 CONDITIONS = explain_queries.CONDITIONS
 TITLES = explain_queries.CONDITION_TITLES
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+#: The narrowest the run's table gets in a small window (it scrolls then).
+MINIMUM_WIDTH = 160
 
 
 def _read(db: Database, run_id: int):
@@ -65,14 +67,17 @@ class SoleBlockerTables(QObject):
         self.run_table.verticalHeader().hide()
         self.run_table.setToolTip("Fails alone: potentials that would be eligible if this check alone passed "
                                   "(double-click to list them). Among others: potentials that failed it and another.")
-        header = self.run_table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in (1, 2):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        # As wide as its words and counts, no wider: the funnel beside it gets the
+        # room. It may be narrower (scrolled) in a small window, which it never widens.
+        self.run_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.run_table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.run_table.setSizeAdjustPolicy(QAbstractItemView.SizeAdjustPolicy.AdjustToContents)
+        self.run_table.setMinimumWidth(MINIMUM_WIDTH)
         for row, name in enumerate(CONDITIONS):
             self.run_table.setItem(row, 0, QTableWidgetItem(TITLES[name]))
         height = self.run_table.horizontalHeader().sizeHint().height() + len(CONDITIONS) * self.run_table.verticalHeader().defaultSectionSize() + 4
         self.run_table.setFixedHeight(height)
+        self._fit_run_table()
         self.run_table.cellDoubleClicked.connect(lambda row, _column: self.condition_activated.emit(CONDITIONS[row]))
 
         self.param_table = _table(0, ["Query Param", *(TITLES[name].split(" (")[0] for name in CONDITIONS)])
@@ -89,6 +94,11 @@ class SoleBlockerTables(QObject):
         layout.addWidget(title)
         layout.addWidget(self.param_table)
 
+    def _fit_run_table(self) -> None:
+        table = self.run_table
+        table.resizeColumnsToContents()
+        table.setMaximumWidth(table.horizontalHeader().length() + 2 * table.frameWidth())
+
     def refresh(self) -> None:
         if self._tasks.busy:
             return  # the previous read is still running; its answer is as fresh
@@ -101,6 +111,7 @@ class SoleBlockerTables(QObject):
         for row, name in enumerate(CONDITIONS):
             self.run_table.setItem(row, 1, _number(blockers.alone[name]))
             self.run_table.setItem(row, 2, _number(blockers.among_others[name]))
+        self._fit_run_table()
         self.param_table.setRowCount(len(params))
         for row, param in enumerate(params):
             self.param_table.setItem(row, 0, QTableWidgetItem(f"{param.process_order}. {param.name}"))

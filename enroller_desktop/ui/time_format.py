@@ -98,15 +98,3 @@ def zone_menu(parent: QMenu, settings: Settings) -> QMenu:
     menu.setToolTipsVisible(True)
     return menu
 
-
-def times_as_shown_action(menu: QMenu, settings: Settings) -> QAction:
-    """File ▸ Export Times as Shown: a CSV's times as on screen instead of ISO 8601
-    UTC (RULES §8's default), for every export of every window; remembered."""
-    action = QAction("Export Times as &Shown", menu, checkable=True)
-    tip = "Write times in a CSV as the screen shows them (zone and locale) instead of ISO 8601 UTC"
-    action.setToolTip(tip)
-    action.setStatusTip(tip)
-    action.setChecked(settings.get("export/times_as_shown"))
-    action.toggled.connect(lambda on: settings.set("export/times_as_shown", bool(on)))
-    menu.addAction(action)
-    return action

@@ -21,10 +21,10 @@ from enroller_desktop.db import index_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.index_queries import RunFilter
-from enroller_desktop.tables import duration_axis
 from enroller_desktop.ui import theme
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.day_axis import DayAxis
+from enroller_desktop.ui.duration_axis import DurationAxis
 
 DAY_SECONDS = 86400
 
@@ -76,7 +76,8 @@ class TrendsDock(QDockWidget):
         self.runs_plot.setMenuEnabled(False)
         self.runs_plot.scene().sigMouseMoved.connect(self._hover)
         self.runs_plot.scene().sigMouseClicked.connect(self._click)
-        self.duration_plot = self.charts.addPlot(row=2, col=0, axisItems={"bottom": DayAxis()})
+        # Its ticks read as the tables' durations do (tables.format_seconds).
+        self.duration_plot = self.charts.addPlot(row=2, col=0, axisItems={"bottom": DayAxis(), "left": DurationAxis()})
         self.duration_plot.setTitle("Median duration per day")
         self.duration_plot.showGrid(y=True, alpha=0.2)
         self.duration_plot.setXLink(self.runs_plot)
@@ -154,13 +155,11 @@ class TrendsDock(QDockWidget):
         first = min(min(days, default=last), last - dt.timedelta(days=13))
         self.runs_plot.setXRange(_epoch(first), _epoch(last + dt.timedelta(days=1)), padding=0.02)
         longest = max((s for _, s in medians), default=0)
-        unit, scale = duration_axis(max(longest, 1))  # never milliseconds: a day of sub-second runs reads 0.2 s
-        self.duration_plot.setLabel("left", unit)
-        self.duration_plot.setYRange(0, max(longest / scale, 1) * 1.15, padding=0)
+        self.duration_plot.setYRange(0, max(longest, 1) * 1.15, padding=0)  # a second at least: sub-second days sit low, not at the top
         if medians:
             self.duration_plot.plot(
                 [_epoch(d) + DAY_SECONDS / 2 for d, _ in medians],
-                [s / scale for _, s in medians],
+                [s for _, s in medians],
                 pen=self._pg.mkPen(theme.ACCENT, width=2),
                 symbol="o",
                 symbolSize=5,

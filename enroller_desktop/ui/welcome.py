@@ -12,6 +12,7 @@ from PySide6.QtCore import QEvent, Qt, QThreadPool, Signal
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QCommandLinkButton,
+    QHBoxLayout,
     QLabel,
     QProgressBar,
     QVBoxLayout,
@@ -99,9 +100,16 @@ class WelcomeView(QWidget):
         inner.addWidget(self.connect_button)
         inner.addWidget(self.progress)
         inner.addWidget(self.message)
+        # Centred between stretches, not by alignment: an aligned widget is asked its
+        # height for the whole view's width, so the wrapped descriptions of the
+        # buttons got the height of one line fewer than they need and were cut off.
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(column, 100)
+        row.addStretch(1)
         outer = QVBoxLayout(self)
         outer.addStretch(1)
-        outer.addWidget(column, 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addLayout(row)
         outer.addStretch(2)
 
         self.demo_button.clicked.connect(self.load_demo)

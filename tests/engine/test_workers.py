@@ -276,7 +276,7 @@ def test_a_worker_holds_two_postgresql_connections_at_most_while_it_executes_a_r
     assert outcome.status == RunStatus.COMPLETED
     assert len(beats) >= 3, "the run's heartbeat did not beat during the run"
     assert max(counts) == 2, collections.Counter(counts)  # the run's own connection and the pooled one, never more
-    wait_for(lambda: _connections_of(db, application_name) == 0)  # a backend ends a moment after its client left
+    wait_until(lambda: _connections_of(db, application_name) == 0)  # a backend ends a moment after its client left
 
 
 @contextlib.contextmanager
@@ -310,7 +310,7 @@ def _held_inside_the_candidates_insert(db, worker_db):
                 return conn.exec_driver_sql(
                     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                     "AND application_name = 'enroller-desktop worker held'").scalar() > 0
-        yield lambda timeout: wait_for(waiting, timeout)
+        yield lambda timeout: wait_until(waiting, timeout=timeout)
 
 
 def test_a_worker_s_heartbeats_go_on_while_its_run_is_inside_a_long_statement(db, monkeypatch):
@@ -327,7 +327,7 @@ def test_a_worker_s_heartbeats_go_on_while_its_run_is_inside_a_long_statement(db
             thread.start()
             inside(60)
             run_beat, worker_beat = run_row(db, run_id)["heartbeat_at"], the_worker(db, "held").heartbeat_at
-            wait_for(lambda: run_row(db, run_id)["heartbeat_at"] > run_beat
+            wait_until(lambda: run_row(db, run_id)["heartbeat_at"] > run_beat
                      and the_worker(db, "held").heartbeat_at > worker_beat, timeout=8)
             assert run_row(db, run_id)["step"] == RunStep.CRITERIONS
         thread.join(120)

@@ -12,6 +12,7 @@ from enroller_desktop import explain
 from enroller_desktop.ui.compare_window import KIND_CHOICES, CompareWindow
 from enroller_desktop.ui.main_window import MainWindow
 from tests.explain.test_compare import python_comparison
+from tests.ui.answering import saving
 from tests.ui.test_main_window import make_settings, row_centre
 
 
@@ -86,9 +87,10 @@ def test_the_list_filters_by_kind_of_change_and_exports_what_it_lists(qtbot, dem
     compare.kind_filter.setCurrentIndex(0)
     qtbot.waitUntil(lambda: model.total == everything and not model.busy, timeout=10_000)
     out = tmp_path / "differences.csv"
-    with qtbot.waitSignal(compare.export_finished, timeout=20_000) as finished:
-        compare.start_export(str(out))
+    with qtbot.waitSignal(compare.export_finished, timeout=20_000) as finished, saving(qtbot, out) as offered:
+        compare.export_list()
     assert finished.args == [everything]
+    assert offered == [("Times as shown (this table has no times)", False, False)]
     with out.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
     assert rows[0] == explain.DIFFERENCES.titles and len(rows) == everything + 1

@@ -39,6 +39,20 @@ def test_the_summary_shows_each_conditions_sole_and_shared_count(qtbot, demo_db,
     window.grab().save(str(shots / f"summary-sole-blockers-{demo_db.engine.dialect.name}.png"))
 
 
+def test_the_table_is_as_wide_as_its_content_and_the_funnel_gets_the_room(qtbot, demo_db):
+    window = _open(qtbot, demo_db, _busiest_run(demo_db))
+    qtbot.waitUntil(lambda: window.funnel_view.width() > 0)
+    table = window.sole_blockers.run_table
+    condition_text = max(table.fontMetrics().horizontalAdvance(table.item(row, 0).text()) for row in range(table.rowCount()))
+    assert table.columnWidth(0) < condition_text + 40  # the words, a margin, no more
+    assert table.width() == table.horizontalHeader().length() + 2 * table.frameWidth()
+    # Beside the table, not above it: the funnel has the pane's whole height and the rest of its width.
+    funnel = window.funnel_view.geometry()
+    assert funnel.right() < table.mapTo(funnel_parent := window.funnel_view.parentWidget(), table.rect().topLeft()).x()
+    assert funnel.height() > 2 * table.height()
+    assert funnel.width() > funnel_parent.width() - table.width() - 40
+
+
 def test_query_params_tab_shows_each_params_blockers(qtbot, demo_db, shots):
     run_id = _busiest_run(demo_db)
     window = _open(qtbot, demo_db, run_id)

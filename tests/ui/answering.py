@@ -31,3 +31,32 @@ def answering(qtbot, button: QMessageBox.StandardButton, *, timeout_ms: int = 5_
     yield asked
     qtbot.waitUntil(lambda: bool(asked) or deadline.hasExpired(), timeout=timeout_ms + 1_000)
     assert asked, "no question was asked"
+
+
+@contextmanager
+def saving(qtbot, path, *, times_as_shown: bool | None = None, timeout_ms: int = 5_000):
+    """Answer the Export to CSV dialog the block opens: ``path`` typed as the file
+    name, "Times as shown" ticked or unticked (left as offered when None), Save.
+    Fails when no such dialog came within the time. Yields what was offered:
+    (the box's text, whether it was ticked, whether it could be ticked)."""
+    from PySide6.QtWidgets import QCheckBox, QDialogButtonBox, QFileDialog, QLineEdit
+
+    offered: list[tuple[str, bool, bool]] = []
+    deadline = QDeadlineTimer(timeout_ms)
+
+    def answer():
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, QFileDialog) and dialog.objectName() == "exportDialog":
+            box = dialog.findChild(QCheckBox, "timesAsShown")
+            offered.append((box.text(), box.isChecked(), box.isEnabled()))
+            if times_as_shown is not None and box.isEnabled() and box.isChecked() != times_as_shown:
+                box.click()
+            dialog.findChild(QLineEdit, "fileNameEdit").setText(str(path))
+            dialog.findChild(QDialogButtonBox, "buttonBox").button(QDialogButtonBox.StandardButton.Save).click()
+        elif not deadline.hasExpired():
+            QTimer.singleShot(20, answer)
+
+    QTimer.singleShot(0, answer)
+    yield offered
+    qtbot.waitUntil(lambda: bool(offered) or deadline.hasExpired(), timeout=timeout_ms + 1_000)
+    assert offered, "no Export to CSV dialog was opened"

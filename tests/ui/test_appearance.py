@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
 
 from enroller_desktop.ui import theme
 from enroller_desktop.ui.main_window import MainWindow
@@ -35,10 +36,10 @@ def demo_url(tmp_path_factory):
     return url
 
 
-def window_on(qtbot, db, tmp_path) -> MainWindow:
+def window_on(qtbot, db, tmp_path, size: tuple[int, int] = (1500, 900)) -> MainWindow:
     window = MainWindow(db, settings=Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)))
     qtbot.addWidget(window)
-    window.resize(1500, 900)
+    window.resize(*size)
     with qtbot.waitSignal(window.emptinessKnown, timeout=10_000):
         window.show()
     return window
@@ -68,6 +69,25 @@ def test_a_screenshot_of_the_welcome_view(qtbot, palette, sqlite_db, tmp_path):
     window = window_on(qtbot, sqlite_db, tmp_path)
     assert window.welcome_shown
     save(window, tmp_path, f"welcome_{palette}.png")
+    window.close()
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1024, 700), (1920, 1080)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_welcome_view_shows_its_descriptions_whole(qtbot, sqlite_db, tmp_path, size):
+    """Each button's description gets the height its wrapped lines need at the
+    width it has (at 1366x768 the second line was cut in half)."""
+    window = window_on(qtbot, sqlite_db, tmp_path, size)
+    welcome = window.welcome
+    assert window.welcome_shown
+    # A short database name (a test's is a long temporary path) leaves the column narrow.
+    welcome.database_label.setText("sqlite:///enroller.sqlite3")
+    QApplication.sendPostedEvents()
+    window.layout().activate()
+    for button in (welcome.demo_button, welcome.connect_button):
+        qtbot.waitUntil(lambda: button.height() > 0)
+        assert button.height() >= button.heightForWidth(button.width()), button.text()
+        assert button.width() <= 560
+    save(window, tmp_path, f"welcome_{size[0]}x{size[1]}.png")
     window.close()
 
 

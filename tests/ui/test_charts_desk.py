@@ -5,17 +5,22 @@ runs; date labels that never collide; axes without an SI scale."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QFontMetricsF
 
+from enroller_desktop import tables
 from enroller_desktop.ui.day_axis import DAY_SECONDS, LABEL_GAP, DayAxis, day_start
+from enroller_desktop.ui.duration_axis import TICK_ROOM, DurationAxis
 from enroller_desktop.ui.query_param_chart import QueryParamChart
 from enroller_desktop.ui.trends import bar_tooltip
 
 from .runs_data import add_organizations, add_runs
 from .test_index_columns_fit import open_at
+
+SHOTS = Path("/tmp/shots")
 
 
 @pytest.fixture
@@ -89,3 +94,54 @@ def test_the_query_param_axes_never_read_a_scale(qtbot, params):
         for name in ("left", "bottom"):
             label = plot.getAxis(name).labelString()
             assert "(x" not in label and "x0.001" not in label, label
+
+
+# -- durations read as the tables' durations ----------------------------------------------
+
+
+@pytest.mark.parametrize(("longest", "expected"), [
+    (0.05, ["0 ms", "10 ms", "20 ms", "30 ms", "40 ms", "50 ms"]),
+    (1.15, ["0 ms", "200 ms", "400 ms", "600 ms", "800 ms", "1.0 s"]),
+    (75, ["0 ms", "15.0 s", "30.0 s", "45.0 s", "1 min 00 s", "1 min 15 s"]),
+    (1500, ["0 ms", "5 min 00 s", "10 min 00 s", "15 min 00 s", "20 min 00 s", "25 min 00 s"]),
+    (4 * 3600, ["0 ms", "1 h 00 min", "2 h 00 min", "3 h 00 min", "4 h 00 min"]),
+])
+def test_a_duration_axis_labels_its_ticks_by_the_one_duration_rule(qtbot, longest, expected):
+    """The Trends and Query Params duration axes: their ticks at steps a person
+    counts in, written as the runs table and the Summary write durations."""
+    axis = DurationAxis()
+    height = 6.5 * QFontMetricsF(axis.font()).height() * TICK_ROOM  # room for six ticks
+    (spacing, values), = axis.tickValues(0, longest, height)
+    strings = axis.tickStrings(values, 1, spacing)
+    assert strings == expected
+    assert strings == [tables.format_seconds(value) for value in values]
+
+
+def test_a_short_duration_axis_still_reads_a_scale(qtbot):
+    axis = DurationAxis()
+    (_spacing, values), = axis.tickValues(0, 1.89, QFontMetricsF(axis.font()).height() * TICK_ROOM * 1.2)
+    assert axis.tickStrings(values, 1, 1) == ["0 ms", "1.0 s"]
+
+
+def test_the_trends_duration_axis_reads_as_the_runs_table(qtbot, trends_window):
+    plot = trends_window.trends_dock.duration_plot
+    axis = plot.getAxis("left")
+    assert isinstance(axis, DurationAxis) and axis.labelText == ""  # the ticks carry the unit
+    low, high = plot.getViewBox().viewRange()[1]
+    (spacing, values), = axis.tickValues(low, high, axis.height())
+    strings = axis.tickStrings(values, 1, spacing)
+    assert len(strings) >= 2
+    assert all(text.endswith((" ms", " s", " min")) for text in strings)
+    assert strings == [tables.format_seconds(value) for value in values]
+    SHOTS.mkdir(exist_ok=True)
+    trends_window.trends_dock.grab().save(str(SHOTS / "trends-durations.png"))
+
+
+def test_the_query_params_duration_axis_reads_as_the_query_params_table(qtbot):
+    chart = QueryParamChart()
+    qtbot.addWidget(chart)
+    chart.set_params(["1. Param", "2. Param"], [1200.0, 300.0], [0.057, 0.161])
+    axis = chart.duration_plot.getAxis("left")
+    room_for_nine = 9.5 * QFontMetricsF(axis.font()).height() * TICK_ROOM
+    (spacing, values), = axis.tickValues(0, 0.161 * 1.1, room_for_nine)
+    assert axis.tickStrings(values, 1, spacing)[:3] == ["0 ms", "20 ms", "40 ms"]

@@ -10,10 +10,10 @@ from PySide6.QtCore import QTimer
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMenu
 
-from enroller_desktop.ui import consent_view
 from enroller_desktop.ui.consent_view import ConsentForecastWindow
 from tests.engine.builders import AS_OF, campaign, customer, enrollment, execute, organization
 
+from .answering import saving
 from .test_main_window import make_settings, open_window
 
 UTC = dt.timezone.utc
@@ -38,7 +38,7 @@ def canadian_world(db) -> tuple[int, int]:
     return org, campaign_id
 
 
-def test_the_forecast_window_charts_and_lists_the_customers_about_to_lapse(qtbot, db, tmp_path, monkeypatch, shots):
+def test_the_forecast_window_charts_and_lists_the_customers_about_to_lapse(qtbot, db, tmp_path, shots):
     canadian_world(db)
     window = ConsentForecastWindow(db, now=NOW)
     qtbot.addWidget(window)
@@ -56,20 +56,18 @@ def test_the_forecast_window_charts_and_lists_the_customers_about_to_lapse(qtbot
     assert window.forecast.customers == 2
 
     out = tmp_path / "forecast.csv"
-    monkeypatch.setattr(consent_view, "choose_export_path", lambda parent, suggested: str(out))
-    with qtbot.waitSignal(window.export_status.finished, timeout=20_000):
+    with qtbot.waitSignal(window.export_status.finished, timeout=20_000), saving(qtbot, out):
         window.export_button.click()
     rows = read(out)
     assert [row["First Name"] for row in rows] == ["Lapsing 0", "Lapsing 1"]
     assert [row["Active Enrollment"] for row in rows] == ["Yes", "No"]
 
 
-def test_the_runs_table_exports_the_consent_audit_of_a_runs_campaign(qtbot, db, tmp_path, monkeypatch):
+def test_the_runs_table_exports_the_consent_audit_of_a_runs_campaign(qtbot, db, tmp_path):
     _, campaign_id = canadian_world(db)
     execute(db, campaign_id)
     window = open_window(qtbot, db, make_settings(tmp_path))
     out = tmp_path / "audit.csv"
-    monkeypatch.setattr(consent_view, "choose_export_path", lambda parent, suggested: str(out))
     rect = window.view.visualRect(window.model.index(0, 1))
 
     def choose_audit() -> None:
@@ -83,7 +81,7 @@ def test_the_runs_table_exports_the_consent_audit_of_a_runs_campaign(qtbot, db, 
     window._table_menu(rect.center())
     dialog = window.consent_audit_dialog
     assert dialog.isVisible() and dialog.first_day is None and dialog.last_day is None  # the whole audit unless a bound is ticked
-    with qtbot.waitSignal(window.export_status.finished, timeout=20_000) as finished:
+    with qtbot.waitSignal(window.export_status.finished, timeout=20_000) as finished, saving(qtbot, out, timeout_ms=10_000):
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     assert finished.args == [1]  # only "Express": at the run's as-of (2024) the others' purchases lie in the future
     assert read(out)[0]["Consent"] == "Express"
@@ -105,7 +103,7 @@ def _open_audit_dialog(qtbot, window):
     return window.consent_audit_dialog
 
 
-def test_the_consent_audit_of_the_window_takes_a_from_and_to_utc_date(qtbot, db, tmp_path, monkeypatch, shots):
+def test_the_consent_audit_of_the_window_takes_a_from_and_to_utc_date(qtbot, db, tmp_path, shots):
     org = organization(db, "CA", name="Maple Motors")
     campaign_id = campaign(db, org)
     first_run_at = AS_OF - dt.timedelta(days=10)
@@ -115,11 +113,9 @@ def test_the_consent_audit_of_the_window_takes_a_from_and_to_utc_date(qtbot, db,
     execute(db, campaign_id, as_of=AS_OF)  # enrolls Late (Early is already in the queue)
     window = open_window(qtbot, db, make_settings(tmp_path))
     out = tmp_path / "audit.csv"
-    suggested = []
-    monkeypatch.setattr(consent_view, "choose_export_path", lambda parent, name: suggested.append(name) or str(out))
 
     def export(dialog) -> list[dict]:
-        with qtbot.waitSignal(window.export_status.finished, timeout=20_000):
+        with qtbot.waitSignal(window.export_status.finished, timeout=20_000), saving(qtbot, out, timeout_ms=10_000):
             dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
         return read(out)
 
@@ -132,7 +128,6 @@ def test_the_consent_audit_of_the_window_takes_a_from_and_to_utc_date(qtbot, db,
     dialog.from_date.setDate(qdate(AS_OF.date()))
     dialog.grab().save(str(shots / "audit-range.png"))
     assert [row["First Name"] for row in export(dialog)] == ["Late"]
-    assert str(suggested[-1]).endswith(f"-from-{AS_OF.date()}.csv")
 
     dialog = _open_audit_dialog(qtbot, window)
     dialog.to_check.setChecked(True)

@@ -21,11 +21,11 @@ class _FolderOpener(QObject):
         self.opened.append(url)
 
 
-def test_one_row_is_a_row_and_its_folder_opens_from_the_status_bar(qtbot, sqlite_db, tmp_path, monkeypatch):
+def test_one_row_is_a_row_and_its_folder_opens_from_the_status_bar(qtbot, sqlite_db, tmp_path):
     add_run(sqlite_db, add_organizations(sqlite_db), created_at=NOW)
     window = open_window(qtbot, sqlite_db, make_settings(tmp_path))
     out = tmp_path / "one run.csv"
-    assert export_to(qtbot, window, monkeypatch, out) == 1
+    assert export_to(qtbot, window, out) == 1
     label = window.export_status.done_label
     assert label.isVisible()
     assert f"Exported 1 row to {out}" in label.text() and "rows" not in label.text()
@@ -39,10 +39,10 @@ def test_one_row_is_a_row_and_its_folder_opens_from_the_status_bar(qtbot, sqlite
     window.close()
 
 
-def test_many_rows_are_rows(qtbot, sqlite_db, tmp_path, monkeypatch):
+def test_many_rows_are_rows(qtbot, sqlite_db, tmp_path):
     add_runs(sqlite_db, add_organizations(sqlite_db), 3)
     window = open_window(qtbot, sqlite_db, make_settings(tmp_path))
     out = tmp_path / "runs.csv"
-    assert export_to(qtbot, window, monkeypatch, out) == 3
+    assert export_to(qtbot, window, out) == 3
     assert f"Exported 3 rows to {out}" in window.export_status.done_label.text()
     window.close()

@@ -90,6 +90,15 @@ def test_every_toolbar_action_is_also_in_a_menu(qtbot, sqlite_db, tmp_path):
     window.close()
 
 
+def test_every_toolbar_button_has_an_icon_of_ours(qtbot, sqlite_db, tmp_path):
+    """A button without an icon reads as text beside the icon row (Find Customer did)."""
+    window = open_window(qtbot, sqlite_db, tmp_path)
+    for toolbar in window.findChildren(QToolBar):
+        for action in toolbar.actions():
+            assert action.isSeparator() or not action.icon().isNull(), action.text()
+    window.close()
+
+
 def test_shortcuts_are_shown_in_the_menus(qtbot, sqlite_db, tmp_path):
     window = open_window(qtbot, sqlite_db, tmp_path)
     shortcuts = {action.text(): action.shortcut() for _menu, action in menu_actions(window)}

@@ -10,16 +10,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from enroller_desktop import export
 from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.models import Organization
-from enroller_desktop.ui import main_window as main_window_module
 from enroller_desktop.ui.main_window import MainWindow
 from enroller_desktop.ui.index_model import COLUMN_OF_KEY, COLUMNS, VIEW_COLUMN
 
+from .answering import saving
 from .runs_data import NOW, add_organizations, add_run, add_runs, read_to_the_end
 from .test_main_window import change_filter, click_header, make_settings, open_window
 
@@ -33,9 +33,10 @@ def window(qtbot, db, tmp_path):
     w.close()
 
 
-def export_to(qtbot, window: MainWindow, monkeypatch, out: Path, *, by_keyboard: bool = True):
-    monkeypatch.setattr(main_window_module, "choose_export_path", lambda parent, suggested: str(out))
-    with qtbot.waitSignal(window.export_status.finished, timeout=20_000) as finished:
+def export_to(qtbot, window: MainWindow, out: Path, *, by_keyboard: bool = True, times_as_shown: bool | None = None):
+    """Export the runs, saved as ``out`` in the Export dialog with "Times as shown" as asked."""
+    with qtbot.waitSignal(window.export_status.finished, timeout=20_000) as finished, \
+            saving(qtbot, out, times_as_shown=times_as_shown):
         if by_keyboard:
             qtbot.keyClick(window.view, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
         else:
@@ -55,8 +56,7 @@ def every_shown_row(qtbot, window: MainWindow, columns: list[int]) -> list[list[
     return [[model.index(row, c).data() or "" for c in columns] for row in range(model.rowCount())]
 
 
-def test_ctrl_e_exports_every_run_of_the_filter_and_sort_as_shown(qtbot, window, tmp_path, monkeypatch):
-    window.times_as_shown_action.trigger()  # File ▸ Export Times as Shown
+def test_ctrl_e_exports_every_run_of_the_filter_and_sort_as_shown(qtbot, window, tmp_path):
     dock = window.filter_dock
     change_filter(qtbot, window, lambda: dock.statuses[RunStatus.SCHEDULED].setChecked(False))
     with qtbot.waitSignal(window.model.reloaded, timeout=10_000):
@@ -64,7 +64,7 @@ def test_ctrl_e_exports_every_run_of_the_filter_and_sort_as_shown(qtbot, window,
     assert window.model.run_sort.key == "campaign"
     assert window.model.run_at(window.model.rowCount() - 1) is None  # not loaded: the export reads it itself
 
-    written = export_to(qtbot, window, monkeypatch, tmp_path / "runs.csv")
+    written = export_to(qtbot, window, tmp_path / "runs.csv", times_as_shown=True)
 
     header, *rows = read_csv(tmp_path / "runs.csv")
     view_header = window.view.horizontalHeader()
@@ -78,13 +78,13 @@ def test_ctrl_e_exports_every_run_of_the_filter_and_sort_as_shown(qtbot, window,
     assert "Scheduled" not in {row[header.index("Status")] for row in rows}
 
 
-def test_the_export_has_the_columns_the_user_sees_in_their_order(qtbot, window, tmp_path, monkeypatch):
+def test_the_export_has_the_columns_the_user_sees_in_their_order(qtbot, window, tmp_path):
     header_view = window.view.horizontalHeader()
     header_view.setSectionHidden(COLUMN_OF_KEY["potential_events"], True)
     header_view.setSectionHidden(COLUMN_OF_KEY["run_id"], False)  # hidden until chosen
     header_view.moveSection(header_view.visualIndex(COLUMN_OF_KEY["status"]), 1)
 
-    export_to(qtbot, window, monkeypatch, tmp_path / "runs.csv", by_keyboard=False)
+    export_to(qtbot, window, tmp_path / "runs.csv", by_keyboard=False)
 
     header = read_csv(tmp_path / "runs.csv")[0]
     assert header[:2] == ["Status", "Created"]
@@ -93,9 +93,10 @@ def test_the_export_has_the_columns_the_user_sees_in_their_order(qtbot, window, 
     assert "Scheduled For" not in header
 
 
-def test_times_are_iso_8601_utc_and_counts_plain_digits_by_default(qtbot, window, tmp_path, monkeypatch):
-    assert not window.times_as_shown_action.isChecked()
-    export_to(qtbot, window, monkeypatch, tmp_path / "runs.csv")
+def test_times_are_iso_8601_utc_and_counts_plain_digits_by_default(qtbot, window, tmp_path):
+    with saving(qtbot, tmp_path / "runs.csv") as offered, qtbot.waitSignal(window.export_status.finished, timeout=20_000):
+        window.export_runs()
+    assert offered[0][1:] == (False, True)  # "Times as shown" offered, unticked
     header, *rows = read_csv(tmp_path / "runs.csv")
     newest = dict(zip(header, rows[0]))
     assert newest["Created"] == NOW.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -107,13 +108,13 @@ def test_times_are_iso_8601_utc_and_counts_plain_digits_by_default(qtbot, window
     assert not any(f'"{int(count):,}"' in raw for count in counts if count and int(count) >= 1000)
 
 
-def test_a_name_that_looks_like_a_formula_is_exported_as_text(qtbot, db, tmp_path, monkeypatch):
+def test_a_name_that_looks_like_a_formula_is_exported_as_text(qtbot, db, tmp_path):
     ids = add_organizations(db)
     with db.write() as conn:
         conn.execute(sa.update(Organization.__table__).where(Organization.id == ids["Maple Motors"]).values(name='=HYPERLINK("x"), "Ünïcode"'))
     add_run(db, ids, created_at=NOW)
     window = open_window(qtbot, db, make_settings(tmp_path))
-    export_to(qtbot, window, monkeypatch, tmp_path / "runs.csv")
+    export_to(qtbot, window, tmp_path / "runs.csv")
     window.close()
 
     raw = (tmp_path / "runs.csv").read_bytes()
@@ -141,9 +142,8 @@ def unwritable_folder(tmp_path: Path) -> Path:
 def test_an_unwritable_folder_gives_a_clear_message_and_no_file(qtbot, window, tmp_path, monkeypatch):
     folder = unwritable_folder(tmp_path)
     before = set(os.listdir(folder))
-    monkeypatch.setattr(main_window_module, "choose_export_path", lambda parent, suggested: str(folder / "runs.csv"))
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: None)  # no modal box in a test
-    with qtbot.waitSignal(window.export_status.failed, timeout=10_000) as failed:
+    with qtbot.waitSignal(window.export_status.failed, timeout=10_000) as failed, saving(qtbot, folder / "runs.csv"):
         window.export_runs()
     assert failed.args[0] == f"Cannot export to {folder / 'runs.csv'}: no permission to write in {folder}"
     assert set(os.listdir(folder)) == before
@@ -153,18 +153,16 @@ def test_an_unwritable_folder_gives_a_clear_message_and_no_file(qtbot, window, t
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc, a folder that takes no file")
 def test_a_folder_that_exists_but_takes_no_file_says_it_cannot_be_written(qtbot, window, monkeypatch):
     """/proc exists and refuses every new file, to root too, answering "no such file"."""
-    monkeypatch.setattr(main_window_module, "choose_export_path", lambda parent, suggested: "/proc/runs.csv")
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: None)
-    with qtbot.waitSignal(window.export_status.failed, timeout=10_000) as failed:
+    with qtbot.waitSignal(window.export_status.failed, timeout=10_000) as failed, saving(qtbot, "/proc/runs.csv"):
         window.export_runs()
     assert failed.args[0] == "Cannot export to /proc/runs.csv: the folder /proc cannot be written"
     assert not Path("/proc/runs.csv").exists()
 
 
 def test_a_folder_that_does_not_exist_gives_a_clear_message(qtbot, window, tmp_path, monkeypatch):
-    monkeypatch.setattr(main_window_module, "choose_export_path", lambda parent, suggested: str(tmp_path / "gone" / "runs.csv"))
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: None)
-    with qtbot.waitSignal(window.export_status.failed, timeout=10_000) as failed:
+    with qtbot.waitSignal(window.export_status.failed, timeout=10_000) as failed, saving(qtbot, tmp_path / "gone" / "runs.csv"):
         window.export_runs()
     assert "does not exist" in failed.args[0]
     assert not (tmp_path / "gone").exists()
@@ -174,9 +172,8 @@ def test_cancel_stops_the_export_and_leaves_no_file(qtbot, window, tmp_path, mon
     monkeypatch.setattr(export, "BATCH_SIZE", 1)
     folder = tmp_path / "exports"
     folder.mkdir()
-    monkeypatch.setattr(main_window_module, "choose_export_path", lambda parent, suggested: str(folder / "runs.csv"))
     window.export_status.progress.valueChanged.connect(lambda value: window.export_status.cancel_button.click())
-    with qtbot.waitSignal(window.export_status.finished, timeout=10_000) as finished:
+    with qtbot.waitSignal(window.export_status.finished, timeout=10_000) as finished, saving(qtbot, folder / "runs.csv"):
         window.export_runs()
     assert finished.args == [None]
     assert list(folder.iterdir()) == []
@@ -187,13 +184,21 @@ def test_a_second_export_while_one_runs_is_refused_before_asking_where(qtbot, wi
     monkeypatch.setattr(export, "BATCH_SIZE", 1)
     folder = tmp_path / "exports"
     folder.mkdir()
-    asked = []
-    monkeypatch.setattr(main_window_module, "choose_export_path", lambda parent, suggested: asked.append(1) or str(folder / "runs.csv"))
-    with qtbot.waitSignal(window.export_status.progress.valueChanged, timeout=10_000):
+    with qtbot.waitSignal(window.export_status.progress.valueChanged, timeout=10_000), saving(qtbot, folder / "runs.csv"):
         window.export_runs()
     assert not window.export_action.isEnabled()  # Ctrl+E is not offered meanwhile
+    opened = []
+
+    def close_any_dialog() -> None:
+        if (dialog := QApplication.activeModalWidget()) is not None:
+            opened.append(dialog.windowTitle())
+            dialog.reject()
+
+    watch = QTimer(interval=20, timeout=close_any_dialog)
+    watch.start()
     window.export_runs()  # and asked for all the same (a menu opened before), it says why
-    assert asked == [1]
+    watch.stop()
+    assert opened == []
     assert window.statusBar().currentMessage().startswith("An export is already running")
     with qtbot.waitSignal(window.export_status.finished, timeout=20_000):
         window.export_status.cancel()
@@ -211,6 +216,6 @@ def test_a_screenshot_of_the_export_in_progress(qtbot, sqlite_db, tmp_path, monk
             shots.append(window.grab())
 
     window.export_status.progress.valueChanged.connect(grab_once)
-    export_to(qtbot, window, monkeypatch, tmp_path / "runs.csv")
+    export_to(qtbot, window, tmp_path / "runs.csv")
     window.close()
     assert shots[0].save(str(tmp_path / "main_window_exporting.png"))

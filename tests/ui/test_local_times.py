@@ -27,7 +27,7 @@ from enroller_desktop.ui.index_model import COLUMN_OF_KEY
 from enroller_desktop.ui.time_format import locale_form
 from tests.detail_data import T0, build_run
 
-from .answering import answering
+from .answering import answering, saving
 from .runs_data import add_organizations, add_run
 from .test_main_window import make_settings, open_window
 from .test_run_window import open_window as open_run_window
@@ -271,33 +271,53 @@ def test_counts_have_thousands_separators_on_screen_and_plain_digits_in_a_csv(qt
     window = open_run_window(qtbot, db, built.run_id)
     summary = {window.summary_model.index(row, 0).data(): window.summary_model.index(row, 1).data() for row in range(window.summary_model.rowCount())}
     assert summary["Query Param Customers"] == "12,345"
-    exported = read_export(qtbot, window, monkeypatch, tmp_path / "summary.csv")
+    exported = read_export(qtbot, window, tmp_path / "summary.csv")
     assert exported["Query Param Customers"] == "12345"
 
 
 # -- CSV --------------------------------------------------------------------------------
 
 
-def read_export(qtbot, window, monkeypatch, out) -> dict[str, str]:
-    """The Summary tab exported (Ctrl+E) and read back as field: value."""
-    monkeypatch.setattr(run_window_module, "choose_export_path", lambda parent, suggested: str(out))
+def read_export(qtbot, window, out, *, times_as_shown: bool | None = None) -> dict[str, str]:
+    """The Summary tab exported, saved as ``out`` in the Export dialog with
+    "Times as shown" as asked, and read back as field: value."""
     window.tabs.setCurrentIndex(0)
-    with qtbot.waitSignal(window.export_finished, timeout=10_000):
+    with qtbot.waitSignal(window.export_finished, timeout=10_000), saving(qtbot, out, times_as_shown=times_as_shown):
         window.export_current_tab()
-    with open(out, encoding="utf-8-sig", newline="") as handle:
-        return dict(list(csv.reader(handle))[1:])
+    qtbot.waitUntil(lambda: not window.exporting)  # the next export is refused until this one has ended
+    return read_csv_fields(out)
 
 
-@pytest.mark.parametrize("as_shown", [False, True], ids=["iso-utc", "as-shown"])
-def test_a_run_csv_holds_iso_utc_unless_times_as_shown(qtbot, db, tmp_path, monkeypatch, as_shown):
+def test_a_run_csv_holds_iso_utc_unless_times_as_shown_is_ticked_where_it_is_saved(qtbot, db, tmp_path):
     built = build_run(db)  # America/Toronto
     settings = make_settings(tmp_path)
-    settings.set("export/times_as_shown", as_shown)
     window = run_window_module.show_run_window(db, built.run_id, settings=settings)
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.summary_model.rowCount() > 0, timeout=10_000)
-    exported = read_export(qtbot, window, monkeypatch, tmp_path / "summary.csv")
-    assert exported["Created At"] == (wall_text(T0, "America/Toronto") if as_shown else "2026-03-02T09:30:00Z")
+
+    window.tabs.setCurrentIndex(0)
+    with qtbot.waitSignal(window.export_finished, timeout=10_000), saving(qtbot, tmp_path / "default.csv") as offered:
+        qtbot.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not window.exporting)
+    text, ticked, enabled = offered[0]
+    assert (ticked, enabled) == (False, True)  # off until the user ticks it (RULES §8)
+    assert text == "Times as shown (in the zone chosen in View: Organization's Time Zone)"
+    assert read_csv_fields(tmp_path / "default.csv")["Created At"] == "2026-03-02T09:30:00Z"
+
+    shown = read_export(qtbot, window, tmp_path / "shown.csv", times_as_shown=True)
+    assert shown["Created At"] == wall_text(T0, "America/Toronto")
+    assert settings.get("export/times_as_shown")  # remembered: the next export offers it ticked
+
+    again = read_export(qtbot, window, tmp_path / "again.csv")
+    assert again["Created At"] == wall_text(T0, "America/Toronto")
+    plain = read_export(qtbot, window, tmp_path / "plain.csv", times_as_shown=False)
+    assert plain["Created At"] == "2026-03-02T09:30:00Z"
+    assert not settings.get("export/times_as_shown")
+
+
+def read_csv_fields(path) -> dict[str, str]:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return dict(list(csv.reader(handle))[1:])
 
 
 def test_the_runs_csv_of_times_as_shown_holds_the_times_as_shown(db, tmp_path, two_clocks):

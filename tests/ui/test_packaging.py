@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "enroller_desktop.spec"
 # pyqtgraph imports these when present and does without them when not.
 PYQTGRAPH_TRIES = {"PySide6.QtTest"}
-ACTION_ICONS = ("new-run", "cancel", "export", "refresh", "open-database", "connect", "filter", "trends", "view")
+ACTION_ICONS = ("new-run", "cancel", "export", "refresh", "open-database", "connect", "filter", "trends", "view", "find-customer")
 
 
 def spec_strings(name: str) -> list[str]:

@@ -11,18 +11,19 @@ import sqlalchemy as sa
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from enroller_desktop import export, run_detail
+from enroller_desktop import export, run_detail, tables
 from enroller_desktop.db import detail_queries
 from enroller_desktop.db import models as m
 from enroller_desktop.db.folding import fold_ascii
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose, RunStatus, RunStep
 from enroller_desktop.engine import criteria
-from enroller_desktop.ui import run_window as run_window_module
 from enroller_desktop.ui import theme
 from enroller_desktop.ui.query_param_chart import QueryParamChart
 from enroller_desktop.ui.table_models import PAGE_SIZE, EventTreeModel, PagedTableModel, RowsTableModel
 from enroller_desktop.ui.run_window import RunWindow, show_run_window
 from tests.detail_data import CHECK_FIELDS, build_run, engine_run
+
+from .answering import saving
 
 PURPOSES = list(RunPurpose)
 
@@ -154,21 +155,28 @@ def test_query_params_show_totals_and_criteria_in_words(qtbot, db):
     assert window.query_param_chart.totals == [float(total) for _, total, _ in stored]
 
 
-@pytest.mark.parametrize(("durations", "unit", "heights"), [
-    ([0.069, 0.0525], "milliseconds", [69.0, 52.5]),
-    ([0.5, 12.0], "seconds", [0.5, 12.0]),
-    ([30.0, 300.0], "minutes", [0.5, 5.0]),
+@pytest.mark.parametrize(("durations", "unit"), [
+    ([0.069, 0.0525], " ms"),
+    ([0.5, 12.0], ".0 s"),
+    ([30.0, 300.0], " min 00 s"),
 ])
-def test_the_duration_chart_counts_in_the_unit_of_the_longest_query_param(qtbot, durations, unit, heights):
-    """Its ticks read as the table's durations do: "69" milliseconds, never 0.069
-    seconds with a scale factor beside the axis."""
+def test_the_duration_chart_reads_as_the_query_params_table(qtbot, durations, unit):
+    """Its bars are the durations in seconds, its ticks written as the table writes
+    durations ("60 ms", "5 min 00 s"): no unit label, never a scale factor."""
     chart = QueryParamChart()
     qtbot.addWidget(chart)
+    chart.resize(900, 400)
     chart.set_params(["1. Recent", "2. Everyone"], [26.0, 46.0], durations)
     (bars,) = [item for item in chart.duration_plot.getPlotItem().items if isinstance(item, pg.BarGraphItem)]
-    assert chart.duration_plot.getAxis("left").labelText == unit
-    assert list(bars.opts["height"]) == pytest.approx(heights)
+    axis = chart.duration_plot.getAxis("left")
+    assert axis.labelText == ""
+    assert list(bars.opts["height"]) == pytest.approx(durations)
     assert chart.durations == durations  # kept in seconds
+    low, high = chart.duration_plot.getViewBox().viewRange()[1]
+    (spacing, values), = axis.tickValues(low, high, 200)
+    ticks = axis.tickStrings(values, 1, spacing)
+    assert ticks == [tables.format_seconds(value) for value in values]
+    assert ticks[0] == "0 ms" and ticks[-1].endswith(unit)
 
 
 # -- Potentials -----------------------------------------------------------------------
@@ -393,16 +401,15 @@ def test_the_window_follows_a_run_in_progress_until_it_ends(qtbot, db):
 # -- export ---------------------------------------------------------------------------
 
 
-def test_ctrl_e_exports_the_potentials_of_the_current_filter(qtbot, db, tmp_path, monkeypatch):
+def test_ctrl_e_exports_the_potentials_of_the_current_filter(qtbot, db, tmp_path):
     window = open_window(qtbot, db, build_run(db).run_id)
     window.show()
     qtbot.waitExposed(window)
     out = tmp_path / "chosen.csv"
-    monkeypatch.setattr(run_window_module, "choose_export_path", lambda parent, suggested: str(out))
     window.tabs.setCurrentWidget(window.potentials_tab)
     window.potentials_tab.check_filter.setCurrentIndex(window.potentials_tab.check_filter.findData(Check.CASL))
     loaded(qtbot, window.potentials_model)
-    with qtbot.waitSignal(window.export_finished, timeout=10_000) as finished:
+    with qtbot.waitSignal(window.export_finished, timeout=10_000) as finished, saving(qtbot, out):
         qtbot.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     assert finished.args == [2]
     with open(out, encoding="utf-8-sig", newline="") as handle:
@@ -419,12 +426,11 @@ def test_ctrl_e_exports_the_potentials_of_the_current_filter(qtbot, db, tmp_path
     assert rows == [[in_csv(row, col) for col in range(model.columnCount())] for row in range(model.rowCount())]
 
 
-def test_the_export_button_of_the_events_tab_exports_the_events(qtbot, db, tmp_path, monkeypatch):
+def test_the_export_button_of_the_events_tab_exports_the_events(qtbot, db, tmp_path):
     window = open_window(qtbot, db, build_run(db).run_id)
     out = tmp_path / "events.csv"
-    monkeypatch.setattr(run_window_module, "choose_export_path", lambda parent, suggested: str(out))
     window.summary_tabs.setCurrentWidget(window.event_view)
-    with qtbot.waitSignal(window.export_finished, timeout=10_000):
+    with qtbot.waitSignal(window.export_finished, timeout=10_000), saving(qtbot, out):
         qtbot.mouseClick(window._export_buttons[0], Qt.MouseButton.LeftButton)
     with open(out, encoding="utf-8-sig", newline="") as handle:
         assert next(csv.reader(handle)) == run_detail.EVENTS.titles
@@ -436,9 +442,8 @@ def test_cancel_stops_the_export_and_leaves_no_file(qtbot, db, tmp_path, monkeyp
     window.tabs.setCurrentWidget(window.potentials_tab)
     out = tmp_path / "exports" / "potentials.csv"
     out.parent.mkdir()
-    monkeypatch.setattr(run_window_module, "choose_export_path", lambda parent, suggested: str(out))
     window.export_progress.valueChanged.connect(lambda value: window.export_cancel.click())
-    with qtbot.waitSignal(window.export_finished, timeout=10_000) as finished:
+    with qtbot.waitSignal(window.export_finished, timeout=10_000) as finished, saving(qtbot, out):
         window.export_current_tab()
     assert finished.args == [None]
     assert list(out.parent.iterdir()) == []
@@ -447,9 +452,8 @@ def test_cancel_stops_the_export_and_leaves_no_file(qtbot, db, tmp_path, monkeyp
 
 def test_an_export_to_a_vanished_folder_says_so(qtbot, db, tmp_path, monkeypatch):
     window = open_window(qtbot, db, build_run(db).run_id)
-    monkeypatch.setattr(run_window_module, "choose_export_path", lambda parent, suggested: str(tmp_path / "gone" / "x.csv"))
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: None)  # no modal box in a test
-    with qtbot.waitSignal(window.export_failed, timeout=10_000) as failed:
+    with qtbot.waitSignal(window.export_failed, timeout=10_000) as failed, saving(qtbot, tmp_path / "gone" / "x.csv"):
         window.export_current_tab()
     assert "does not exist" in failed.args[0]
 
