@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QThreadPool
 
 from enroller_desktop.ui.jobs import Job, JobState, start
@@ -32,11 +33,17 @@ class Tasks(QObject):
     ) -> Job:
         job = Job(fn, name=name)
         self._jobs.add(job)
-        job.signals.succeeded.connect(on_success)
+        # A result may arrive after the widget that asked is gone (a dialog closed
+        # while its count ran): it is dropped rather than handed to a deleted widget.
+        job.signals.succeeded.connect(lambda result: self._alive() and on_success(result))
         if on_failure is not None:
-            job.signals.failed.connect(lambda message, _details: on_failure(message))
+            job.signals.failed.connect(lambda message, _details: self._alive() and on_failure(message))
         job.signals.finished.connect(lambda: self._jobs.discard(job))
         return start(job, self.pool)
+
+    def _alive(self) -> bool:
+        """Whether this object and the widget it works for still exist."""
+        return shiboken6.isValid(self) and shiboken6.isValid(self.parent())
 
     @property
     def busy(self) -> bool:

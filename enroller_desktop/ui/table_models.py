@@ -89,6 +89,7 @@ class PagedTableModel(_TableModel):
 
     count_changed = Signal(int)  # the number of rows matching the listing
     failed = Signal(str)
+    page_loaded = Signal(int)  # the number of a page whose rows have just arrived
 
     def __init__(self, db: Database, table: Table, listing: Listing, parent: QObject | None = None, *,
                  times: ShownTimes | None = None) -> None:
@@ -288,6 +289,7 @@ class PagedTableModel(_TableModel):
         end = min(start + len(rows), self._rows) - 1
         if end >= start:
             self.dataChanged.emit(self.index(start, 0), self.index(end, self.columnCount() - 1))
+        self.page_loaded.emit(page_no)
 
     def _run(self, job: Job, on_result, on_finished=None) -> None:
         keep_until_finished(job)

@@ -38,8 +38,15 @@ def saving(qtbot, path, *, times_as_shown: bool | None = None, timeout_ms: int =
     """Answer the Export to CSV dialog the block opens: ``path`` typed as the file
     name, "Times as shown" ticked or unticked (left as offered when None), Save.
     Fails when no such dialog came within the time. Yields what was offered:
-    (the box's text, whether it was ticked, whether it could be ticked)."""
+    (the box's text, whether it was ticked, whether it could be ticked).
+
+    ``path`` must not exist yet: Qt's dialog would ask whether to replace it, a
+    question this helper does not answer (the test would wait on it forever)."""
+    from pathlib import Path
+
     from PySide6.QtWidgets import QCheckBox, QDialogButtonBox, QFileDialog, QLineEdit
+
+    assert not Path(path).exists(), f"{path} exists: Qt would ask whether to replace it; save to a new file"
 
     offered: list[tuple[str, bool, bool]] = []
     deadline = QDeadlineTimer(timeout_ms)

@@ -112,9 +112,10 @@ def test_the_consent_audit_of_the_window_takes_a_from_and_to_utc_date(qtbot, db,
     customer(db, org, first_name="Late")
     execute(db, campaign_id, as_of=AS_OF)  # enrolls Late (Early is already in the queue)
     window = open_window(qtbot, db, make_settings(tmp_path))
-    out = tmp_path / "audit.csv"
+    exports = iter(range(1, 10))
 
     def export(dialog) -> list[dict]:
+        out = tmp_path / f"audit-{next(exports)}.csv"  # a new file each time: Qt asks before replacing one
         with qtbot.waitSignal(window.export_status.finished, timeout=20_000), saving(qtbot, out, timeout_ms=10_000):
             dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
         return read(out)
