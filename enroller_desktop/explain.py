@@ -136,6 +136,13 @@ def comparison(db: Database, first: int, second: int) -> explain_queries.Compari
         return explain_queries.compare_runs(conn, run_a.id, run_b.id)
 
 
+def previous_run(db: Database, run_id: int) -> int | None:
+    """The completed run of the same campaign and purpose before ``run_id``, the
+    one a run alone is compared with (``explain_queries.previous_run``)."""
+    with db.read() as conn:
+        return explain_queries.previous_run(conn, run_id)
+
+
 def difference_source(run_a: int, run_b: int, kind: str | None = None) -> tables.TableSource:
     """The potentials whose outcome differs, as a table to show or export."""
     return tables.TableSource(DIFFERENCES, listing=DifferenceListing(run_id=run_b, run_a=run_a, kind=kind))

@@ -26,7 +26,12 @@ def compare(db: Database, args) -> int:
     from enroller_desktop import explain as explaining
     from enroller_desktop import export
 
-    compared = explaining.comparison(db, args.run_a, args.run_b)
+    run_a, run_b = args.run_a, args.run_b
+    if run_b is None:  # one run: since the run before it
+        run_a, run_b = explaining.previous_run(db, args.run_a), args.run_a
+        if run_a is None:
+            raise UserError(f"Run {run_b} has no earlier completed run of its campaign and purpose to compare with")
+    compared = explaining.comparison(db, run_a, run_b)
     if args.out:
         written = export.export_source(db, explaining.difference_source(compared.run_a, compared.run_b), args.out)
         print(f"Wrote {written} rows to {args.out}", file=sys.stderr)

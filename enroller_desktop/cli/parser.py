@@ -99,9 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("run_id", type=record_id, metavar="RUN_ID")
     explain.add_argument("--json", action="store_true")
 
-    compare = sub.add_parser("compare", help="what changed between two runs of one campaign")
+    compare = sub.add_parser("compare", help="what changed between two runs of one campaign",
+                             description="What changed between two runs of one campaign. With one run, "
+                                         "what changed since the completed run of its campaign and purpose before it.")
     compare.add_argument("run_a", type=record_id, metavar="RUN_A")
-    compare.add_argument("run_b", type=record_id, metavar="RUN_B")
+    compare.add_argument("run_b", type=record_id, metavar="RUN_B", nargs="?",
+                         help="the other run (default: the completed run of RUN_A's campaign and purpose before it)")
     compare.add_argument("--json", action="store_true")
     compare.add_argument("--out", metavar="FILE.csv", help="also write the potentials whose outcome differs")
 

@@ -26,11 +26,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.sql.elements import ColumnElement
 
-from enroller_desktop.db.enums import PASSED
-from enroller_desktop.db.models import EnrollerRunCustomer, EnrollerRunQueryParam, QueryParam
+from enroller_desktop.db.enums import PASSED, RunStatus
+from enroller_desktop.db.models import EnrollerRun, EnrollerRunCustomer, EnrollerRunQueryParam, QueryParam
 from enroller_desktop.errors import UserError
 
 potentials = EnrollerRunCustomer.__table__
+runs = EnrollerRun.__table__
 run_query_params = EnrollerRunQueryParam.__table__
 query_params = QueryParam.__table__
 
@@ -222,6 +223,27 @@ def run_pair(conn: Connection, first: int, second: int) -> tuple[Row, Row]:
             f"Runs {one.id} and {two.id} are of different campaigns ({one.campaign_name}, {two.campaign_name}): "
             "only runs of one campaign can be compared")
     return (one, two) if (one.created_at, one.id) <= (two.created_at, two.id) else (two, one)
+
+
+def previous_run(conn: Connection, run_id: int) -> int | None:
+    """The run that "what changed since the last run?" compares ``run_id`` with:
+    the newest earlier run (by creation time, then id) of the same campaign and
+    the same purpose that completed, so that its potentials are whole. A Default
+    run is compared with the Default run before it, not with a simulation; a run
+    that ended in error or was canceled is passed over. None when there is none.
+    Raises ``RunNotFound`` for an unknown id."""
+    from enroller_desktop.db.detail_queries import RunNotFound
+
+    this = conn.execute(sa.select(runs.c.campaign_id, runs.c.purpose, runs.c.created_at)
+                        .where(runs.c.id == run_id)).one_or_none()
+    if this is None:
+        raise RunNotFound(run_id)
+    earlier = sa.or_(runs.c.created_at < this.created_at,
+                     sa.and_(runs.c.created_at == this.created_at, runs.c.id < run_id))
+    return conn.scalar(sa.select(runs.c.id)
+                       .where(runs.c.campaign_id == this.campaign_id, runs.c.purpose == this.purpose,
+                              runs.c.status == RunStatus.COMPLETED, earlier)
+                       .order_by(runs.c.created_at.desc(), runs.c.id.desc()).limit(1))
 
 
 @dataclass(frozen=True)

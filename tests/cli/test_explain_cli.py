@@ -43,3 +43,28 @@ def test_explain_prints_a_table_of_conditions(db):
 
 def test_explain_of_a_missing_run_exits_2_with_one_line(db):
     assert_one_line_refusal(enroller(db, "explain", 42))
+
+
+def test_compare_with_one_run_compares_it_with_the_completed_run_before_it(db):
+    import sqlalchemy as sa
+
+    org = organization(db)
+    campaign_id = campaign(db, org)
+    customer(db, org, first_name="Stays")
+    leaving = customer(db, org, first_name="Leaves")
+    first = json.loads(enroller(db, "run", "--campaign", campaign_id, "--purpose", "campaign_simulation", "--json").stdout)["id"]
+    alone = enroller(db, "compare", first)
+    assert_one_line_refusal(alone)
+    assert "no earlier completed run" in alone.stderr
+    with db.write() as conn:
+        conn.execute(sa.text("UPDATE customers SET opt_out_all = :yes WHERE id = :id"), {"yes": True, "id": leaving.id})
+    # A run of another purpose between them is passed over: a simulation is compared with a simulation.
+    between = json.loads(enroller(db, "run", "--campaign", campaign_id, "--purpose", "criterion_stats", "--json").stdout)["id"]
+    assert first < between
+    second = json.loads(enroller(db, "run", "--campaign", campaign_id, "--purpose", "campaign_simulation", "--json").stdout)["id"]
+    result = enroller(db, "compare", second, "--json")
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert (printed["run_a"], printed["run_b"]) == (first, second)
+    assert (printed["entered"], printed["left"], printed["lost_eligibility"]) == (0, 0, 1)
+    assert printed["checks"]["opt_out_all"]["passed_to_failed"] == 1

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from enroller_desktop import explain
+from enroller_desktop.db.enums import RunPurpose, RunStatus
 from enroller_desktop.ui.compare_window import KIND_CHOICES, CompareWindow
 from enroller_desktop.ui.main_window import MainWindow
 from tests.explain.test_compare import python_comparison
@@ -42,7 +43,9 @@ def test_ctrl_d_on_two_selected_runs_opens_the_comparison(qtbot, demo_db, tmp_pa
     window = _open_main(qtbot, demo_db, tmp_path)
     first, second = _two_rows_of_one_campaign(window)
     qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=row_centre(window, first, 1))
-    assert not window.compare_action.isEnabled()
+    alone = window.model.run_at(first)
+    assert window.compare_action.isEnabled() == (alone.status is RunStatus.COMPLETED
+                                                 and explain.has_potentials(alone.purpose, alone.status))
     qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier,
                      pos=row_centre(window, second, 1))
     assert window.compare_action.isEnabled()
@@ -164,4 +167,42 @@ def test_a_click_on_a_header_sorts_the_list_and_the_sort_stays_through_the_filte
     with out.open(encoding="utf-8-sig", newline="") as f:
         rows = list(csv.reader(f))
     assert [row[change] for row in rows[1:]] == shown
+    window.close()
+
+
+def test_ctrl_d_on_one_run_compares_it_with_the_run_before_it(qtbot, demo_db, tmp_path):
+    """"What changed since yesterday's run?": one click on today's run, Ctrl+D."""
+    window = _open_main(qtbot, demo_db, tmp_path)
+    runs = [window.model.run_at(row) for row in range(window.model.rowCount())]  # newest first
+    row, newest = next((row, run) for row, run in enumerate(runs)
+                       if run.purpose is RunPurpose.DEFAULT and run.status is RunStatus.COMPLETED
+                       and any(other.campaign_id == run.campaign_id and other.purpose is RunPurpose.DEFAULT
+                               and other.status is RunStatus.COMPLETED for other in runs[row + 1:]))
+    before = next(other for other in runs[row + 1:] if other.campaign_id == newest.campaign_id
+                  and other.purpose is RunPurpose.DEFAULT and other.status is RunStatus.COMPLETED)
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=row_centre(window, row, 1))
+    assert window.compare_action.isEnabled()
+    qtbot.keyClick(window.view, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: any(isinstance(w, CompareWindow) and w.isVisible() for w in QApplication.topLevelWidgets()),
+                    timeout=10_000)
+    compare = next(w for w in QApplication.topLevelWidgets() if isinstance(w, CompareWindow) and w.isVisible())
+    qtbot.waitUntil(lambda: compare.comparison is not None, timeout=10_000)
+    assert (compare.comparison.run_a, compare.comparison.run_b) == (before.id, newest.id)
+    assert compare.comparison.as_dict() == python_comparison(demo_db, before.id, newest.id)
+    compare.close()
+    window.close()
+
+
+def test_ctrl_d_on_the_first_run_of_a_campaign_says_there_is_none_before(qtbot, demo_db, tmp_path):
+    window = _open_main(qtbot, demo_db, tmp_path)
+    runs = [window.model.run_at(row) for row in range(window.model.rowCount())]
+    row, first = next((row, run) for row, run in reversed(list(enumerate(runs)))
+                      if run.status is RunStatus.COMPLETED and explain.has_potentials(run.purpose, run.status)
+                      and explain.previous_run(demo_db, run.id) is None)
+    qtbot.mouseClick(window.view.viewport(), Qt.MouseButton.LeftButton, pos=row_centre(window, row, 1))
+    with qtbot.waitSignal(window.statusBar().messageChanged, timeout=10_000,
+                          check_params_cb=lambda text: "no earlier one" in text):
+        qtbot.keyClick(window.view, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert f"Run {first.id} is the first completed" in window.statusBar().currentMessage()
+    assert not any(isinstance(w, CompareWindow) and w.isVisible() for w in QApplication.topLevelWidgets())
     window.close()
