@@ -18,6 +18,7 @@ purchases and inquiries spread over 2020–2026).
   ours against ``sqlite3 -csv`` on the same query (shell first and last, averaged).
 
 Usage: python bench/consent.py [--sizes 100000] [--backends sqlite postgresql] [--runs 3]
+       [--parts recording forecast audit]
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from bench.engine import AS_OF, CAMPAIGN_ID, build, drop_pg, fresh_url  # noqa: 
 from enroller_desktop.db.engine import open_database  # noqa: E402
 
 ORGANIZATION_ID = 1
+PARTS = ["recording", "forecast", "audit"]
 
 
 def default_run(db, *, keep: bool = False) -> float:
@@ -124,6 +126,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     parser.add_argument("--backends", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"])
     parser.add_argument("--runs", type=int, default=3, help="warm Default runs of each kind")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, default=PARTS,
+                        help="what to measure (the forecast alone needs no Default run)")
     args = parser.parse_args()
     for size in args.sizes:
         for backend in args.backends:
@@ -134,10 +138,14 @@ def main() -> None:
                 build(url, size)
                 built_s = time.perf_counter() - started
                 db = open_database(url)
-                figures = {"backend": backend, "customers": size, "build_s": round(built_s, 1),
-                           "recording": recording(db, args.runs), "forecast": forecast(db),
-                           "audit": audit(db, folder / f"consent_{size}.sqlite3" if backend == "sqlite" else None, folder),
-                           "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+                figures = {"backend": backend, "customers": size, "build_s": round(built_s, 1)}
+                if "recording" in args.parts:
+                    figures["recording"] = recording(db, args.runs)
+                if "forecast" in args.parts:
+                    figures["forecast"] = forecast(db)
+                if "audit" in args.parts:
+                    figures["audit"] = audit(db, folder / f"consent_{size}.sqlite3" if backend == "sqlite" else None, folder)
+                figures["peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
                 db.dispose()
                 if backend == "postgresql":
                     drop_pg(size, "consent")

@@ -113,6 +113,12 @@ class Customer(Base):
     last_inquiry_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
+    # Ours (migration 0006): the consent forecast reads a date range of each.
+    __table_args__ = (
+        sa.Index("ix_customers_organization_id_last_purchase_at", "organization_id", "last_purchase_at"),
+        sa.Index("ix_customers_organization_id_last_inquiry_at", "organization_id", "last_inquiry_at"),
+    )
+
 
 class CustomerTag(Base):
     __tablename__ = "customer_tags"

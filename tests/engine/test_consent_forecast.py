@@ -9,6 +9,7 @@ import collections
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -113,6 +114,90 @@ def test_the_730th_day_after_a_purchase_is_its_last_and_the_731st_is_not_counted
     assert [(d.date, d.customers) for d in result.lapsing] == [(dt.date(2026, 12, 4), 1)]
     assert result.as_json() == {"organization_id": org, "from": "2026-12-04", "days": 0,
                                 "lapsing": [{"date": "2026-12-04", "customers": 1, "active_enrollments": 0}], "customers": 1}
+
+
+EDGE_NOW = dt.datetime(2026, 12, 4, 9, tzinfo=UTC)
+EDGE_DAYS = 30
+FIRST, LAST = EDGE_NOW.date(), EDGE_NOW.date() + dt.timedelta(days=EDGE_DAYS)
+
+
+def _bought(last_day: dt.date, shift: int = 0) -> dt.date:
+    return last_day - dt.timedelta(days=730 - shift)
+
+
+def _asked(last_day: dt.date, shift: int = 0) -> dt.date:
+    return last_day - dt.timedelta(days=183 - shift)
+
+
+#: (last purchase, last inquiry, as another system writes them; the day the
+#: forecast counts the customer on, None for not counted): the first and last
+#: days of the window and the days just outside, one or both dates given.
+EDGES = [
+    (f"{_bought(FIRST)} 00:00:00", None, FIRST),
+    (f"{_bought(FIRST, -1)}T23:59:59.999999", None, None),
+    (f"{_bought(LAST)} 23:59:59", None, LAST),
+    (f"{_bought(LAST, 1)} 00:00:00", None, None),
+    (None, f"{_asked(FIRST)}T00:00:00.000", FIRST),
+    (None, f"{_asked(FIRST, -1)} 23:59:59.999999", None),
+    (None, f"{_asked(LAST)} 23:59", LAST),
+    (None, f"{_asked(LAST, 1)} 00:00:00", None),
+    # Both: the later day counts, though the other lies in the window.
+    (f"{_bought(FIRST)} 12:00:00", f"{_asked(LAST)} 12:00:00", LAST),
+    (f"{_bought(LAST)} 12:00:00", f"{_asked(FIRST)} 12:00:00", LAST),
+    (f"{_bought(LAST)} 12:00:00", f"{_asked(LAST, 1)} 12:00:00", None),
+    (f"{_bought(FIRST, -1)} 12:00:00", f"{_asked(FIRST)} 12:00:00", FIRST),
+    (f"{_bought(LAST, 1)} 12:00:00", f"{_asked(FIRST)} 12:00:00", None),
+]
+#: The same on SQLite only (PostgreSQL drops an offset): the text's own date a
+#: day from its UTC date, at each edge.
+EDGES_SQLITE = [
+    (f"{_bought(FIRST, -1)} 19:00:00-05:00", None, FIRST),
+    (f"{_bought(FIRST)}T00:30:00+01:00", None, None),
+    (f"{_bought(LAST, 1)}T00:30:00.5+01:00", None, LAST),
+    (f"{_bought(LAST)} 20:00:00-05:00", None, None),
+    (None, f"{_asked(FIRST, -1)}T23:00:00-12:00", FIRST),
+    (None, f"{_asked(FIRST)} 09:59:59+14:00", None),
+    (None, f"{_asked(LAST, 1)}T13:59:59.999999+14:00", LAST),
+    (None, f"{_asked(LAST)}T12:00:00-12:00", None),
+    (f"{_bought(LAST, 1)}T00:30:00+01:00", f"{_asked(LAST, -1)}T20:00:00-05:00", LAST),
+    (f"{_bought(LAST, 1)}T00:30:00+01:00", f"{_asked(LAST)}T20:00:00-05:00", None),
+]
+
+
+def test_the_first_and_last_days_of_the_window_count_in_any_form_and_the_days_outside_do_not(db):
+    org = organization(db, "CA")
+    expected: dict[int, dt.date] = {}
+    for purchase, inquiry, day in EDGES + (EDGES_SQLITE if db.is_sqlite else []):
+        person = customer(db, org, casl_express_consent_at=None).id
+        with db.write() as conn:  # as text, the way another system writes it
+            conn.execute(sa.text("UPDATE customers SET last_purchase_at = :p, last_inquiry_at = :i WHERE id = :id"),
+                         {"p": purchase, "i": inquiry, "id": person})
+        if day is not None:
+            expected[person] = day
+    with db.read() as conn:
+        result = consent_outlook.forecast(conn, org, days=EDGE_DAYS, now=EDGE_NOW)
+        listed = consent_outlook.lapsing_customers(conn, org, days=EDGE_DAYS, now=EDGE_NOW)
+    assert {row.id: _as_date(row.last_day) for row in listed} == expected
+    assert [(d.date, d.customers) for d in result.lapsing] == sorted(collections.Counter(expected.values()).items())
+
+
+def _as_date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def test_the_forecast_reads_a_date_range_of_each_index_not_every_customer(sqlite_db):
+    org = organization(sqlite_db, "CA")
+    query = consent_outlook.lapsing_query("sqlite", org, days=90, now=EDGE_NOW)
+    sql = str(query.compile(sqlite_db.engine, compile_kwargs={"literal_binds": True}))
+    with sqlite_db.read() as conn:
+        plan = [row.detail for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")]
+    customers = [step for step in plan if " customers " in f"{step} "]
+    assert customers == [
+        "SEARCH customers USING INDEX ix_customers_organization_id_last_purchase_at"
+        " (organization_id=? AND last_purchase_at>? AND last_purchase_at<?)",
+        "SEARCH customers USING INDEX ix_customers_organization_id_last_inquiry_at"
+        " (organization_id=? AND last_inquiry_at>? AND last_inquiry_at<?)",
+    ], plan
 
 
 def test_weeks_sum_the_days_from_monday(db):
