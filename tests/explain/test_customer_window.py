@@ -13,7 +13,7 @@ from enroller_desktop import explain
 from enroller_desktop.times import ZoneChoice
 from enroller_desktop.ui.customer_window import CustomerSearch, CustomerWindow, show_customer_window
 from enroller_desktop.ui.main_window import MainWindow
-from tests.engine.builders import AS_OF, ENROLLMENTS, ORGANIZATIONS, RUNS, UTC, campaign, customer, execute, organization
+from tests.builders import AS_OF, ENROLLMENTS, ORGANIZATIONS, RUNS, UTC, campaign, customer, execute, organization
 from tests.explain.test_compare_window import _open_main
 from tests.ui.answering import saving
 from tests.ui.test_local_times import c_locale, choose_zone, computer_in_tokyo, expected_zone, wall_text  # noqa: F401 (fixtures)

@@ -17,7 +17,7 @@ from enroller_desktop.ui.duration_axis import TICK_ROOM, DurationAxis
 from enroller_desktop.ui.query_param_chart import QueryParamChart
 from enroller_desktop.ui.trends import bar_tooltip
 
-from .runs_data import add_organizations, add_runs
+from tests.builders import add_organizations, add_runs
 from .test_index_columns_fit import open_at
 
 SHOTS = Path("/tmp/shots")

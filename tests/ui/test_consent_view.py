@@ -11,7 +11,7 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMenu
 
 from enroller_desktop.ui.consent_view import ConsentForecastWindow
-from tests.engine.builders import AS_OF, campaign, customer, enrollment, execute, organization
+from tests.builders import AS_OF, campaign, customer, enrollment, execute, organization
 
 from .answering import saving
 from .test_main_window import make_settings, open_window

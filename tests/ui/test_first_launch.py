@@ -15,7 +15,7 @@ from enroller_desktop.ui.app import open_main_window
 from enroller_desktop.ui.first_launch import load_demo_when_empty
 from enroller_desktop.ui.settings import Settings
 
-from .runs_data import add_organizations, add_runs
+from tests.builders import add_organizations, add_runs
 
 DEMO_CUSTOMERS = 300
 

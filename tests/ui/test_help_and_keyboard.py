@@ -109,7 +109,7 @@ def test_shortcuts_are_shown_in_the_menus(qtbot, sqlite_db, tmp_path):
 
 
 def test_tab_walks_the_filters_then_the_table(qtbot, sqlite_db, tmp_path):
-    from .runs_data import add_organizations, add_runs
+    from tests.builders import add_organizations, add_runs
 
     add_runs(sqlite_db, add_organizations(sqlite_db), 3)
     window = open_window(qtbot, sqlite_db, tmp_path)

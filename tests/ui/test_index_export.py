@@ -20,7 +20,8 @@ from enroller_desktop.ui.main_window import MainWindow
 from enroller_desktop.ui.index_model import COLUMN_OF_KEY, COLUMNS, VIEW_COLUMN
 
 from .answering import saving
-from .runs_data import NOW, add_organizations, add_run, add_runs, read_to_the_end
+from tests.builders import NOW, add_organizations, add_run, add_runs
+from tests.polling import read_to_the_end
 from .test_main_window import change_filter, click_header, make_settings, open_window
 
 

@@ -18,7 +18,7 @@ from enroller_desktop.ui.index_model import COLUMN_OF_KEY, STATUS_COLUMN, VIEW_C
 from enroller_desktop.ui.settings import Settings
 
 from .answering import answering
-from .runs_data import NOW, RUNS, add_organizations, add_run, add_runs
+from tests.builders import NOW, RUNS, add_organizations, add_run, add_runs
 
 POLL_MS = 150
 

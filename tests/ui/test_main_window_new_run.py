@@ -17,7 +17,7 @@ from enroller_desktop.ui.index_model import COLUMN_OF_KEY, STATUS_COLUMN
 from enroller_desktop.ui.settings import Settings
 
 from .answering import answering
-from .runs_data import RUNS
+from tests.builders import RUNS
 
 
 @pytest.fixture
@@ -163,7 +163,7 @@ def test_a_run_scheduled_in_one_window_is_executed_by_a_window_opened_after_it_c
 
 def test_closing_while_a_run_executes_here_asks_and_keep_open_keeps_it(qtbot, window, demo_db):
     from enroller_desktop.engine import runs
-    from tests.engine.builders import slow_campaign
+    from tests.builders import slow_campaign
 
     run_id = runs.create_run(demo_db, campaign_id=slow_campaign(demo_db))
     window.launcher.execute(run_id)

@@ -21,7 +21,7 @@ from enroller_desktop.ui import theme
 from enroller_desktop.ui.query_param_chart import QueryParamChart
 from enroller_desktop.ui.table_models import PAGE_SIZE, EventTreeModel, PagedTableModel, RowsTableModel
 from enroller_desktop.ui.run_window import RunWindow, show_run_window
-from tests.detail_data import CHECK_FIELDS, build_run, engine_run
+from tests.builders import CHECKS, build_run, engine_run
 
 from .answering import saving
 
@@ -191,7 +191,7 @@ def test_potentials_show_every_candidate_with_every_check(qtbot, db, purpose):
     assert model.rowCount() == len(stored) > 0
     assert column_texts(model, "last_name") == [p.last_name or "" for p in stored]
     assert column_texts(model, "status") == [p.status.label for p in stored]
-    for check in CHECK_FIELDS:
+    for check in CHECKS:
         assert column_texts(model, check) == [{1: "Passed", 0: "Failed", None: "NA"}[getattr(p, check)] for p in stored]
 
 
@@ -520,7 +520,7 @@ def test_screenshots_of_each_tab_on_demo_data(qtbot, sqlite_db, tmp_path):
 
 def test_a_not_applicable_run_says_why_in_its_summary_and_its_funnel_does_not_wait(qtbot, db):
     from enroller_desktop.engine.runs import create_run, execute_run
-    from tests.engine.builders import campaign, customer, organization
+    from tests.builders import campaign, customer, organization
 
     org = organization(db)
     campaign_id = campaign(db, org, name="Winter tires", active=False)

@@ -13,7 +13,7 @@ from enroller_desktop.db.stages import FunnelBox
 from enroller_desktop.ui import theme
 from enroller_desktop.ui.main_window import MainWindow
 from enroller_desktop.ui.run_window import RunWindow
-from tests.detail_data import build_run
+from tests.builders import build_run
 
 from .test_main_window import make_settings
 from .test_run_window import open_window
