@@ -19,6 +19,7 @@ from enroller_desktop.ui.settings import Settings
 
 from .answering import answering
 from tests.builders import NOW, RUNS, add_organizations, add_run, add_runs
+from tests.pictures import area_of, assert_badges_drawn, assert_durations_drawn, assert_not_blank, shoot
 
 POLL_MS = 150
 
@@ -400,9 +401,10 @@ def test_a_screenshot_of_the_main_window_on_demo_data(qtbot, sqlite_db, tmp_path
     with qtbot.waitSignal(window.trends_dock.updated, timeout=10_000):
         window.trends_dock.refresh()
     assert window.model.rowCount() == 7  # the six executed runs and the scheduled one
-    path = shots / "main_window.png"
-    assert window.grab().save(str(path))
-    assert path.stat().st_size > 10_000
+    picture = shoot(window, shots / "main_window.png")
+    assert assert_badges_drawn(picture, window) == 7
+    assert_not_blank(picture, area_of(window.view.viewport(), window), what="the runs")
+    assert_durations_drawn(picture, window, window.trends_dock)
     window.close()
 
 
