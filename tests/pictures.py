@@ -113,7 +113,7 @@ def assert_text_whole(widget) -> None:
 def assert_badges_drawn(picture: QImage, window) -> int:
     """Every status badge the runs index shows whole in a picture of ``window`` is
     drawn in its status's colour of the palette; how many were looked at."""
-    from enroller_desktop.ui.index_model import STATUS_COLUMN
+    from enroller_desktop.run_index import STATUS_COLUMN
     from enroller_desktop.ui.theme import status_colours
 
     view, model = window.view, window.model

@@ -46,16 +46,7 @@ from enroller_desktop.db import index_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.index_queries import NEWEST_FIRST, RunFilter, IndexRow, RunSort
-from enroller_desktop.run_index import (  # noqa: F401 - the window and its tests know them from here
-    COLUMN_OF_KEY,
-    COLUMNS,
-    HIDDEN_AT_FIRST,
-    STATUS_COLUMN,
-    VIEW_COLUMN,
-    format_count,
-    format_duration,
-    overdue_since,
-)
+from enroller_desktop.run_index import COLUMN_OF_KEY, COLUMNS, HIDDEN_AT_FIRST, STATUS_COLUMN, VIEW_COLUMN, overdue_since
 from enroller_desktop.times import TimeFormat, ZoneChoice, zone
 from enroller_desktop.ui import theme
 from enroller_desktop.ui.background import Tasks

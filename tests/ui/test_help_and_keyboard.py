@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QToolBar
 from enroller_desktop.config import data_dir, log_dir
 from enroller_desktop.ui.help_dialogs import ColumnDefinitionsDialog, column_definitions
 from enroller_desktop.ui.main_window import MainWindow
-from enroller_desktop.ui.index_model import COLUMNS
+from enroller_desktop.run_index import COLUMNS
 from enroller_desktop.ui.settings import Settings
 
 

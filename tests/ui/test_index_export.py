@@ -18,7 +18,7 @@ from enroller_desktop import export
 from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.models import Organization
 from enroller_desktop.ui.main_window import MainWindow
-from enroller_desktop.ui.index_model import COLUMN_OF_KEY, COLUMNS, VIEW_COLUMN
+from enroller_desktop.run_index import COLUMN_OF_KEY, COLUMNS, VIEW_COLUMN
 
 from .answering import saving
 from tests.builders import NOW, add_organizations, add_run, add_runs

@@ -10,7 +10,8 @@ from PySide6.QtCore import Qt
 from enroller_desktop.db import index_queries
 from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.index_queries import RunFilter, RunSort
-from enroller_desktop.ui.index_model import COLUMNS, STATUS_COLUMN, RawRole, IndexModel, format_count, format_duration
+from enroller_desktop.run_index import COLUMNS, STATUS_COLUMN, format_count, format_duration
+from enroller_desktop.ui.index_model import RawRole, IndexModel
 
 from tests.builders import NOW, add_organizations, add_run, add_runs, update_run
 from tests.polling import read_to_the_end

@@ -22,8 +22,7 @@ from enroller_desktop.times import TimeFormat, ZoneChoice, day_bounds
 from enroller_desktop.ui import run_window as run_window_module
 from enroller_desktop.ui.main_window import MainWindow
 from enroller_desktop.ui.new_run_dialog import NewRunDialog
-from enroller_desktop.run_index import COLUMNS
-from enroller_desktop.ui.index_model import COLUMN_OF_KEY
+from enroller_desktop.run_index import COLUMN_OF_KEY, COLUMNS
 from enroller_desktop.ui.time_format import locale_form
 
 from .answering import answering, saving

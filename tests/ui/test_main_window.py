@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from enroller_desktop.db.enums import RunPurpose, RunStatus
 from enroller_desktop.ui.main_window import MainWindow
 from enroller_desktop.ui.run_window import RunWindow
-from enroller_desktop.ui.index_model import COLUMN_OF_KEY, STATUS_COLUMN, VIEW_COLUMN
+from enroller_desktop.run_index import COLUMN_OF_KEY, STATUS_COLUMN, VIEW_COLUMN
 from enroller_desktop.ui.settings import Settings
 
 from .answering import answering

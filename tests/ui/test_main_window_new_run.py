@@ -13,7 +13,7 @@ from enroller_desktop import demo
 from enroller_desktop.db.enums import RunPurpose, RunStatus
 from enroller_desktop.ui.main_window import MainWindow
 from enroller_desktop.ui.new_run_dialog import NewRunDialog
-from enroller_desktop.ui.index_model import COLUMN_OF_KEY, STATUS_COLUMN
+from enroller_desktop.run_index import COLUMN_OF_KEY, STATUS_COLUMN
 from enroller_desktop.ui.settings import Settings
 
 from .answering import answering
