@@ -252,3 +252,33 @@ def test_a_run_on_an_ended_campaign_is_created_only_after_saying_why_it_would_be
     qtbot.waitUntil(lambda: dialog.run_id is not None, timeout=10_000)
     assert runs_count(demo_db) == before + 1
     leave_nothing_waiting(qtbot, window, demo_db, dialog.run_id)
+
+
+@pytest.mark.parametrize("appearance", ["dark", "light"])
+def test_the_dialogs_message_is_drawn_whole_in_the_red_that_reads_on_its_palette(qtbot, qapp, sqlite_db, tmp_path, appearance):
+    from enroller_desktop.ui import theme
+    from tests.builders import campaign, organization
+    from tests.pictures import area_of, assert_colour_drawn, assert_text_whole, share_of, shoot
+
+    campaign(sqlite_db, organization(sqlite_db))
+    chosen = theme.Appearance(qapp, "light")
+    try:
+        dialog = NewRunDialog(sqlite_db)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitUntil(lambda: dialog.campaign.count() > 0, timeout=10_000)
+        chosen.set_choice(appearance)  # View ▸ Appearance, switched while the dialog is open
+        qtbot.waitUntil(lambda: theme.is_dark(dialog.palette()) == (appearance == "dark"))
+        dialog.purpose.setCurrentIndex(dialog.purpose.findData(RunPurpose.CUSTOMER_EVALUATION))
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+        assert "needs a customer" in dialog.message.text()
+        picture = shoot(dialog, tmp_path / f"new-run-message-{appearance}.png")
+        message = area_of(dialog.message, dialog)
+        red, other = (theme.ALARM_DARK, theme.ALARM) if appearance == "dark" else (theme.ALARM, theme.ALARM_DARK)
+        assert_colour_drawn(picture, message, red, least=0.01, what="the message")
+        assert share_of(picture, message, other, tolerance=8) == 0
+        assert_text_whole(dialog.message)
+        dialog.reject()
+    finally:
+        chosen.set_choice("system")
+        chosen.setParent(None)
