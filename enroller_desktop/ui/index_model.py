@@ -55,6 +55,9 @@ from enroller_desktop.ui.jobs import JobState
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 200
+#: The badge of a scheduled run past its time (its tooltip says since when). Short
+#: enough for the status column's width: "Scheduled · overdue" was cut at both ends.
+OVERDUE_LABEL = "Overdue"
 
 RawRole = Qt.ItemDataRole.UserRole + 1  # the value as read (sort key for tests, delegates)
 RunIdRole = Qt.ItemDataRole.UserRole + 2
@@ -461,7 +464,7 @@ def default_column_widths(metrics) -> dict[int, int]:
         elif spec.key == "purpose":
             widths[column] = metrics.horizontalAdvance("Customer Evaluation") + 8
         elif spec.key == "status":
-            widths[column] = metrics.horizontalAdvance("Not Applicable") + 24
+            widths[column] = max(metrics.horizontalAdvance(label) for label in ("Not Applicable", OVERDUE_LABEL)) + 24
         elif spec.numeric:
             widths[column] = max(header, metrics.horizontalAdvance("250,000") + 12)
         else:
@@ -492,7 +495,7 @@ class StatusDelegate(QStyledItemDelegate):
         label = status.label
         if progress is None and index.data(OverdueRole) is not None:
             background, foreground = theme.OVERDUE_COLOURS
-            label = "Scheduled · overdue"
+            label = OVERDUE_LABEL
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         metrics = option.fontMetrics
