@@ -13,7 +13,15 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMenu
 from enroller_desktop.ui import theme
 from enroller_desktop.ui.consent_view import ConsentForecastWindow
 from tests.builders import AS_OF, campaign, customer, enrollment, execute, organization
-from tests.pictures import area_of, assert_colour_drawn, assert_labels_whole, assert_not_blank, assert_text_whole, shoot
+from tests.pictures import (
+    area_of,
+    assert_colour_drawn,
+    assert_labels_whole,
+    assert_not_blank,
+    assert_text_whole,
+    scene_area,
+    shoot,
+)
 
 from .answering import saving
 from .test_main_window import make_settings, open_window
@@ -51,7 +59,10 @@ def test_the_forecast_window_charts_and_lists_the_customers_about_to_lapse(qtbot
     assert window.forecast.customers == 6 and window.forecast.active_enrollments == 3
     assert window.list_model.rowCount() == 6
     assert "6 customers lose implied consent" in window.summary.text()
+    title = window.plot.titleLabel  # the chart lays its title out after it is drawn: a person sees it whole
+    qtbot.waitUntil(lambda: title.sceneBoundingRect().height() >= title.item.boundingRect().height())
     picture = shoot(window, shots / "forecast-test.png")
+    assert_not_blank(picture, scene_area(window.chart, title.sceneBoundingRect(), window), what="the chart's title")
     chart = area_of(window.chart, window)
     assert_colour_drawn(picture, chart, theme.AT_RISK, least=0.01, what="the lapsing customers' bars")
     assert_not_blank(picture, area_of(window.list_view.viewport(), window), what="the list of lapsing customers")
