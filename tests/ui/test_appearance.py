@@ -16,6 +16,7 @@ from enroller_desktop.ui.settings import Settings
 from tests.pictures import (
     area_of,
     assert_badges_drawn,
+    assert_cells_drawn,
     assert_durations_drawn,
     assert_funnel_bars_drawn,
     assert_labels_whole,
@@ -126,8 +127,12 @@ def test_a_screenshot_of_a_run_window(qtbot, palette, demo_url, tmp_path):
     run_window = show_run_window(db, completed, window)
     qtbot.waitSignal(run_window.details_loaded, timeout=10_000).wait()
     run_window.resize(1300, 820)
+    blockers = run_window.sole_blockers.run_table  # read on the thread pool after the details
+    qtbot.waitUntil(lambda: blockers.item(blockers.rowCount() - 1, 2) is not None, timeout=10_000)
     picture = shoot(run_window, tmp_path / f"run_window_{palette}.png")
     assert assert_funnel_bars_drawn(picture, run_window) >= 3
+    counts = blockers.model()
+    assert_cells_drawn(picture, run_window, blockers, [counts.index(row, column) for row in range(counts.rowCount()) for column in (1, 2)])
     run_window.close()
     window.close()
     db.dispose()
