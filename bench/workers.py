@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 from enroller_desktop.db.engine import normalize_url, open_database  # noqa: E402
 from enroller_desktop.db.enums import RunStatus  # noqa: E402
 from enroller_desktop.engine.runs import INTERRUPTED, RUNS, create_run, utcnow  # noqa: E402
-from tests.reliability.data import duplicate_enrollments, load_population  # noqa: E402
+from tests.builders import duplicate_enrollments, load_population  # noqa: E402
 
 PG_ADMIN = os.environ.get("ENROLLER_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PROGRAM = Path(sys.executable).with_name("enroller-desktop")

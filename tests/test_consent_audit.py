@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from enroller_desktop import cli, consent_exports
 from enroller_desktop.db.models import Customer
 from enroller_desktop.tables import CHECK_TEXT, csv_time, format_consent, format_date
-from tests.engine.builders import AS_OF, campaign, customer, enrollments, execute, organization, potentials
+from tests.builders import AS_OF, campaign, customer, enrollments, execute, organization, potentials
 
 UTC = dt.timezone.utc
 LATER = AS_OF + dt.timedelta(days=40)

@@ -8,7 +8,7 @@ import datetime as dt
 
 from enroller_desktop import export, run_detail
 from enroller_desktop.db import detail_queries
-from tests.engine.builders import AS_OF, campaign, customer, execute, organization
+from tests.builders import AS_OF, campaign, customer, execute, organization
 
 CONSENT_TITLES = ["Consent", "Evidence", "Lapses On"]
 

@@ -22,7 +22,7 @@ from enroller_desktop.db.stages import FunnelBox, FunnelSlice
 from enroller_desktop.engine.runs import CancelToken
 from enroller_desktop.errors import UserError
 from enroller_desktop.db.models import EnrollerRunCustomer
-from tests.detail_data import T0, build_run
+from tests.builders import T0, build_run
 
 TABS = run_detail.TAB_NAMES
 #: Exports of :func:`pinned_run` as they were written before the export read raw

@@ -1,7 +1,7 @@
 """The Help menu: the old help page's column definitions, and About (versions, and where
 the data, the settings and the logs live).
 
-The definitions are the runs table's header tooltips (:data:`index_model.COLUMNS`),
+The definitions are the runs table's header tooltips (:data:`run_index.COLUMNS`),
 quoted from the old help page once, shown here as a list a person can read through.
 """
 
@@ -20,7 +20,7 @@ from enroller_desktop import __version__
 from enroller_desktop.config import data_dir, log_dir
 from enroller_desktop.db.engine import Database
 from enroller_desktop.logs import LOG_FILE_NAME
-from enroller_desktop.ui.index_model import COLUMNS
+from enroller_desktop.run_index import COLUMNS
 
 VIEW_ICON_TITLE = "View icon"
 #: What a column is called in a run's funnel, where the old help page's flowchart names it otherwise.

@@ -46,16 +46,7 @@ from enroller_desktop.db import index_queries
 from enroller_desktop.db.engine import Database
 from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.index_queries import NEWEST_FIRST, RunFilter, IndexRow, RunSort
-from enroller_desktop.run_index import (  # noqa: F401 - the window and its tests know them from here
-    COLUMN_OF_KEY,
-    COLUMNS,
-    HIDDEN_AT_FIRST,
-    STATUS_COLUMN,
-    VIEW_COLUMN,
-    format_count,
-    format_duration,
-    overdue_since,
-)
+from enroller_desktop.run_index import COLUMN_OF_KEY, COLUMNS, HIDDEN_AT_FIRST, STATUS_COLUMN, VIEW_COLUMN, overdue_since
 from enroller_desktop.times import TimeFormat, ZoneChoice, zone
 from enroller_desktop.ui import theme
 from enroller_desktop.ui.background import Tasks
@@ -64,6 +55,9 @@ from enroller_desktop.ui.jobs import JobState
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 200
+#: The badge of a scheduled run past its time (its tooltip says since when). Short
+#: enough for the status column's width: "Scheduled · overdue" was cut at both ends.
+OVERDUE_LABEL = "Overdue"
 
 RawRole = Qt.ItemDataRole.UserRole + 1  # the value as read (sort key for tests, delegates)
 RunIdRole = Qt.ItemDataRole.UserRole + 2
@@ -470,7 +464,7 @@ def default_column_widths(metrics) -> dict[int, int]:
         elif spec.key == "purpose":
             widths[column] = metrics.horizontalAdvance("Customer Evaluation") + 8
         elif spec.key == "status":
-            widths[column] = metrics.horizontalAdvance("Not Applicable") + 24
+            widths[column] = max(metrics.horizontalAdvance(label) for label in ("Not Applicable", OVERDUE_LABEL)) + 24
         elif spec.numeric:
             widths[column] = max(header, metrics.horizontalAdvance("250,000") + 12)
         else:
@@ -501,7 +495,7 @@ class StatusDelegate(QStyledItemDelegate):
         label = status.label
         if progress is None and index.data(OverdueRole) is not None:
             background, foreground = theme.OVERDUE_COLOURS
-            label = "Scheduled · overdue"
+            label = OVERDUE_LABEL
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         metrics = option.fontMetrics

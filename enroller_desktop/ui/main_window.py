@@ -41,7 +41,7 @@ from enroller_desktop.config import log_dir
 from enroller_desktop.db.engine import Database, open_database
 from enroller_desktop.db.index_queries import RunFilter, RunSort
 from enroller_desktop.ui import databases, explain_actions, help_dialogs, questions, theme, time_format
-from enroller_desktop.run_index import IndexColumn
+from enroller_desktop.run_index import COLUMN_OF_KEY, COLUMNS, STATUS_COLUMN, VIEW_COLUMN, IndexColumn
 from enroller_desktop.times import TimeFormat
 from enroller_desktop.ui.background import Tasks
 from enroller_desktop.ui.empty_notice import EmptyNotice
@@ -50,11 +50,7 @@ from enroller_desktop.ui.filter_dock import FilterDock
 from enroller_desktop.ui.keyboard import walk_row_cells_with_tab
 from enroller_desktop.ui.launcher import RunLauncher
 from enroller_desktop.ui.index_model import (
-    COLUMN_OF_KEY,
-    COLUMNS,
     HIDDEN_BY_DEFAULT,
-    STATUS_COLUMN,
-    VIEW_COLUMN,
     RunIdRole,
     IndexModel,
     StatusDelegate,

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDateTime, Qt, QTimer, QTimeZone
+from PySide6.QtCore import QDateTime, QEvent, Qt, QTimer, QTimeZone
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -112,7 +112,7 @@ class NewRunDialog(QDialog):
         when_row.addWidget(self.scheduled_for, 1)
         self.message = QLabel("")
         self.message.setWordWrap(True)
-        self.message.setStyleSheet(f"color: {theme.ALARM}")
+        self._colour_message()
 
         self.form = form = QFormLayout()
         form.addRow("&Organization", self.organization)
@@ -301,3 +301,17 @@ class NewRunDialog(QDialog):
 
     def _show_error(self, message: str) -> None:
         self.message.setText(message)
+        # A window's layout does not grow the window for a wrapped label's new lines:
+        # grow it here, or the lines are drawn over each other in one line's height.
+        needed = self.layout().totalHeightForWidth(self.width())
+        if needed > self.height():
+            self.resize(self.width(), needed)
+
+    def _colour_message(self) -> None:
+        """The error message in the red that reads on the dialog's palette, light or dark."""
+        self.message.setStyleSheet(f"color: {theme.alarm(self.palette())}")
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.PaletteChange:  # View ▸ Appearance switched while the dialog is open
+            self._colour_message()
+        super().changeEvent(event)

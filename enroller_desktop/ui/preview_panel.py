@@ -92,7 +92,11 @@ class PreviewPanel(QWidget):
             alone = ", ".join(f"{explain_queries.CONDITION_TITLES[name].split(' (')[0]} {n:,}"
                               for name, n in preview.sole_blockers.items() if n) or "none"
             self.result.setText(f"A run now: {counts}.\nHeld back by one check alone: {alone}.")
-        self.dialog.adjustSize()  # room for the result's lines
+        # Room for the result's lines. The dialog's layout keeps this panel's old
+        # height until the panel's posted layout request is handled: say now that it
+        # changed, or the dialog keeps its height and the lines are drawn over each other.
+        self.updateGeometry()
+        self.dialog.adjustSize()
         self.shown.emit(preview)
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from enroller_desktop.db.enums import RunPurpose, RunStatus
 from enroller_desktop.engine.runs import cancel_run, claim, create_run
-from tests.engine.builders import (
+from tests.builders import (
     AS_OF,
     ENROLLER,
     RUNS,

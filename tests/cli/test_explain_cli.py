@@ -6,7 +6,7 @@ import json
 import subprocess
 
 from enroller_desktop.db import explain_queries as eq
-from tests.engine.builders import ENROLLER, campaign, customer, organization
+from tests.builders import ENROLLER, campaign, customer, organization
 from tests.cli.test_engine_cli import assert_one_line_refusal
 
 

@@ -12,7 +12,7 @@ from enroller_desktop.db import choice_queries, index_queries
 from enroller_desktop.db.enums import RunPurpose, RunStatus
 from enroller_desktop.db.index_queries import SORT_KEYS, RunFilter, RunSort
 
-from tests.ui.runs_data import NOW, RUNS, add_customer, add_organizations, add_runs
+from tests.builders import NOW, RUNS, add_organizations, add_runs, insert_customer
 
 
 @pytest.fixture
@@ -132,9 +132,10 @@ def test_median_duration_per_day_is_the_middle_of_that_days_durations(seeded):
 def test_customer_search_finds_by_name_email_and_phone_within_the_organization(db):
     ids = add_organizations(db)
     maple, bayside = ids["Maple Motors"], ids["Bayside Auto Group"]
-    ada = add_customer(db, maple, first_name="Ada", last_name="Lovelace", email="ada@example.com", mobile="(416) 555-0199")
-    add_customer(db, maple, first_name="Alan", last_name="Turing", email="alan@example.com", phone="416-555-0100")
-    add_customer(db, bayside, first_name="Ada", last_name="Byron", email="byron@example.com")
+    with db.write() as conn:
+        ada = insert_customer(conn, maple, first_name="Ada", last_name="Lovelace", email="ada@example.com", mobile="(416) 555-0199")
+        insert_customer(conn, maple, first_name="Alan", last_name="Turing", email="alan@example.com", phone="416-555-0100")
+        insert_customer(conn, bayside, first_name="Ada", last_name="Byron", email="byron@example.com")
     with db.read() as conn:
         assert [c.id for c in choice_queries.customer_choices(conn, maple, "ada")] == [ada]
         assert [c.id for c in choice_queries.customer_choices(conn, maple, "LOVELACE")] == [ada]

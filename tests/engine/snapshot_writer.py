@@ -24,7 +24,7 @@ import time
 import sqlalchemy as sa
 
 from enroller_desktop.db.engine import open_database
-from tests.engine.builders import AS_OF, CUSTOMERS, ENROLLMENTS, days_before
+from tests.builders import AS_OF, CUSTOMERS, ENROLLMENTS, days_before
 
 
 def _enrollments(campaign_id: int, customer_ids, event_key: str, enrolled_at: dt.datetime, vehicle_ids=None) -> list[dict]:

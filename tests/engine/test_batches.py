@@ -5,7 +5,7 @@ heartbeat must get through). Splitting must change nothing a user can see."""
 from __future__ import annotations
 
 from enroller_desktop.engine import funnel
-from tests.engine.builders import campaign, customer, execute, named, organization, potentials, query_param, run_params
+from tests.builders import campaign, customer, execute, named, organization, potentials, query_param, run_params
 
 
 def run_everything(db):

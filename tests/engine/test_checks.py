@@ -13,7 +13,7 @@ import datetime as dt
 import pytest
 
 from enroller_desktop.db.enums import CampaignCustomerStatus
-from tests.engine.builders import (
+from tests.builders import (
     AS_OF,
     AS_OF_DATE,
     FAILED,

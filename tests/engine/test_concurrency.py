@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from enroller_desktop.db.enums import PotentialStatus, RunStatus, RunStep
 from enroller_desktop.engine.runs import INTERRUPTED, create_run, execute_run, recover_interrupted
 from enroller_desktop.errors import UserError
-from tests.engine.builders import (
+from tests.builders import (
     ENROLLER,
     POTENTIALS,
     RUNS,

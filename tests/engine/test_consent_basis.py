@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from enroller_desktop.db.enums import RunPurpose
-from tests.engine.builders import (
+from tests.builders import (
     PASSED,
     campaign,
     customer,

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from enroller_desktop.db.enums import CampaignCustomerStatus
 from enroller_desktop.engine import consent_outlook
 from enroller_desktop.errors import UserError
-from tests.engine.builders import campaign, customer, enrollment, midnight, organization
+from tests.builders import campaign, customer, enrollment, midnight, organization
 
 UTC = dt.timezone.utc
 MICRO = dt.timedelta(microseconds=1)

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from enroller_desktop.db.enums import CampaignCustomerStatus
-from tests.engine.builders import (
+from tests.builders import (
     AS_OF,
     AS_OF_DATE,
     CAMPAIGNS,

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from enroller_desktop.db.enums import CampaignCustomerStatus, Expiration, RunPurpose, RunStatus
-from tests.engine.builders import (
+from tests.builders import (
     AS_OF,
     AS_OF_DATE,
     campaign,

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from enroller_desktop.db.enums import Expiration, RunPurpose
 from enroller_desktop.engine.sql_time import compare_moments
-from tests.engine.builders import (
+from tests.builders import (
     AS_OF,
     AS_OF_DATE,
     CUSTOMERS,

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from enroller_desktop.db.enums import CampaignCustomerPurpose, CampaignCustomerStatus, PotentialStatus
-from tests.engine.builders import (
+from tests.builders import (
     AS_OF,
     EVERYONE,
     PASSED,

@@ -28,7 +28,7 @@ from enroller_desktop.engine.runs import (
 )
 from enroller_desktop.errors import UserError
 from tests.polling import wait_until
-from tests.engine.builders import (
+from tests.builders import (
     EVENTS,
     RUN_PARAMS,
     RUNS,

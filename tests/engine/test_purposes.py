@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from enroller_desktop.db.enums import Expiration, PotentialStatus, RunPurpose, RunStatus, RunStep
 from enroller_desktop.engine.runs import create_run, execute_run
 from enroller_desktop.errors import UserError
-from tests.engine.builders import (
+from tests.builders import (
     AS_OF,
     AS_OF_DATE,
     ENROLLMENTS,

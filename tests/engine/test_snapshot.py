@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from enroller_desktop.db.engine import normalize_url, open_database
 from enroller_desktop.db.enums import PotentialStatus, RunPurpose, RunStatus, RunStep
 from tests.conftest import PG_URL
-from tests.engine.builders import (
+from tests.builders import (
     AS_OF,
     CHECKS,
     ENROLLER,

@@ -22,7 +22,7 @@ from enroller_desktop.engine.runs import INTERRUPTED, create_run, utcnow
 from enroller_desktop.engine.worker import run_worker, worker_database
 from enroller_desktop.engine.worker_registry import WORKERS, WorkerState, list_workers
 from tests.polling import wait_until
-from tests.engine.builders import (
+from tests.builders import (
     ENROLLER,
     RUNS,
     campaign,

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from enroller_desktop import explain, tables
 from enroller_desktop.db import explain_queries as eq
 from enroller_desktop.db.compare_listing import DifferenceListing
-from tests.engine.builders import ENROLLER
+from tests.builders import ENROLLER
 from tests.cli.test_engine_cli import assert_one_line_refusal
 from tests.explain.conftest import potentials_of
 

@@ -13,6 +13,7 @@ from enroller_desktop.db.enums import RunPurpose, RunStatus
 from enroller_desktop.ui.compare_window import KIND_CHOICES, CompareWindow
 from enroller_desktop.ui.main_window import MainWindow
 from tests.explain.test_compare import python_comparison
+from tests.pictures import area_of, assert_cells_drawn, assert_not_blank, shoot
 from tests.ui.answering import saving
 from tests.ui.test_main_window import make_settings, row_centre
 
@@ -61,7 +62,10 @@ def test_ctrl_d_on_two_selected_runs_opens_the_comparison(qtbot, demo_db, tmp_pa
     assert shown["Lost eligibility"] == f"{expected['lost_eligibility']:,}"
     qtbot.waitUntil(lambda: compare.model.total is not None and not compare.model.busy, timeout=10_000)
     compare.resize(1100, 720)
-    compare.grab().save(str(shots / f"compare-{demo_db.engine.dialect.name}.png"))
+    picture = shoot(compare, shots / f"compare-{demo_db.engine.dialect.name}.png")
+    counts = compare.counts.model()
+    assert_cells_drawn(picture, compare, compare.counts, [counts.index(r, c) for r in range(counts.rowCount()) for c in (0, 1)])
+    assert_not_blank(picture, area_of(compare.view.viewport(), compare), what="the differences")
     compare.close()
     window.close()
 
@@ -147,7 +151,8 @@ def test_a_click_on_a_header_sorts_the_list_and_the_sort_stays_through_the_filte
     folded = [name.translate(_FOLD) or "\U0010ffff" for name in descending]
     assert folded == sorted(folded, reverse=True)
     assert compare.view.horizontalHeader().sortIndicatorSection() == last_name
-    compare.grab().save(str(shots / f"compare-sorted-{demo_db.engine.dialect.name}.png"))
+    picture = shoot(compare, shots / f"compare-sorted-{demo_db.engine.dialect.name}.png")
+    assert_cells_drawn(picture, compare, compare.view, [model.index(row, last_name) for row in range(3) if model.index(row, last_name).data()])
 
     # Another column, then a filter: the filter keeps the sort.
     change = explain.DIFFERENCES.column_index("change")

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from enroller_desktop import explain, run_detail
 from enroller_desktop.db import customer_queries as cq
 from enroller_desktop.db.enums import Check, PotentialStatus, RunPurpose, RunStatus
-from tests.engine.builders import ENROLLER
+from tests.builders import ENROLLER
 from tests.cli.test_engine_cli import assert_one_line_refusal
 
 

@@ -13,8 +13,9 @@ from enroller_desktop import explain
 from enroller_desktop.times import ZoneChoice
 from enroller_desktop.ui.customer_window import CustomerSearch, CustomerWindow, show_customer_window
 from enroller_desktop.ui.main_window import MainWindow
-from tests.engine.builders import AS_OF, ENROLLMENTS, ORGANIZATIONS, RUNS, UTC, campaign, customer, execute, organization
+from tests.builders import AS_OF, ENROLLMENTS, ORGANIZATIONS, RUNS, UTC, campaign, customer, execute, organization
 from tests.explain.test_compare_window import _open_main
+from tests.pictures import area_of, assert_cells_drawn, assert_not_blank, assert_text_whole, shoot
 from tests.ui.answering import saving
 from tests.ui.test_local_times import c_locale, choose_zone, computer_in_tokyo, expected_zone, wall_text  # noqa: F401 (fixtures)
 from tests.ui.test_main_window import make_settings
@@ -49,7 +50,8 @@ def test_ctrl_f_type_and_read_why_not_enrolled(qtbot, demo_db, tmp_path, shots):
     row = next(i for i, c in enumerate(story["campaigns"]) if c["last_run_id"])
     assert table.item(row, 4).text() == "\n".join(f"{r['vehicle']}: {r['reason'] or 'enrolled'}" for r in story["campaigns"][row]["reasons"])
     customer.resize(1200, 720)
-    customer.grab().save(str(shots / f"customer-{demo_db.engine.dialect.name}.png"))
+    picture = shoot(customer, shots / f"customer-{demo_db.engine.dialect.name}.png")
+    assert_cells_drawn(picture, customer, table, [table.model().index(row, column) for column in (0, 4)])
     run_window = customer.open_last_run(row)
     model = run_window.potentials_model
     qtbot.waitUntil(lambda: model.total is not None and not model.busy, timeout=10_000)
@@ -106,7 +108,9 @@ def test_the_run_windows_customer_filter_stays_while_other_filters_change_until_
     qtbot.keyClick(run_window.potentials_tab.search, Qt.Key.Key_Return)
     assert settled() == count
     run_window.resize(1300, 720)
-    run_window.grab().save(str(shots / f"run-customer-filter-{demo_db.engine.dialect.name}.png"))
+    picture = shoot(run_window, shots / f"run-customer-filter-{demo_db.engine.dialect.name}.png")
+    assert_not_blank(picture, area_of(run_window.potentials_tab.view.viewport(), run_window), what="the customer's potentials")
+    assert_text_whole(button)
     # The Customer button removes it alone; the status stays.
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     with demo_db.read() as conn:

@@ -14,6 +14,7 @@ from enroller_desktop.db.models import Base
 from enroller_desktop.engine.preview import PreviewCanceled, preview_run
 from enroller_desktop.engine.runs import create_run, execute_run
 from enroller_desktop.db.enums import RunPurpose
+from tests.pictures import area_of, assert_not_blank, assert_text_whole, shoot
 
 AS_OF = dt.datetime(2026, 3, 16, 15, tzinfo=dt.timezone.utc)
 
@@ -102,6 +103,9 @@ def test_the_preview_button_of_new_run_shows_what_a_simulation_counts(qtbot, dem
     if not preview.not_applicable:
         assert preview.counts == {k: outcome.counts[k] for k in preview.counts}
         assert "A run now: Query Param Customers" in dialog.preview.result.text()
-    dialog.grab().save(str(shots / "new-run-preview.png"))
+    qtbot.waitUntil(lambda: not dialog.preview.progress.isVisible())  # the preview's job has finished
+    picture = shoot(dialog, shots / "new-run-preview.png")
+    assert_not_blank(picture, area_of(dialog.preview.result, dialog), what="the preview's counts")
+    assert_text_whole(dialog.preview.result)
     dialog.purpose.setCurrentIndex(dialog.purpose.findData(RunPurpose.CRITERION_STATS.value))
     assert not dialog.preview.isVisible()

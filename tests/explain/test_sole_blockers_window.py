@@ -10,6 +10,7 @@ from enroller_desktop.db import explain_queries as eq
 from enroller_desktop.ui.run_window import show_run_window
 from tests.explain.conftest import potentials_of, run_ids
 from tests.explain.test_sole_blockers import python_blockers
+from tests.pictures import assert_cells_drawn, shoot
 
 
 def _busiest_run(db) -> int:
@@ -36,7 +37,9 @@ def test_the_summary_shows_each_conditions_sole_and_shared_count(qtbot, demo_db,
         assert table.item(row, 1).text() == f"{expected.alone[name]:,}"
         assert table.item(row, 2).text() == f"{expected.among_others[name]:,}"
     window.resize(1366, 768)
-    window.grab().save(str(shots / f"summary-sole-blockers-{demo_db.engine.dialect.name}.png"))
+    picture = shoot(window, shots / f"summary-sole-blockers-{demo_db.engine.dialect.name}.png")
+    model = table.model()
+    assert_cells_drawn(picture, window, table, [model.index(row, column) for row in range(table.rowCount()) for column in range(3)])
 
 
 def test_the_table_is_as_wide_as_its_content_and_the_funnel_gets_the_room(qtbot, demo_db):
@@ -68,7 +71,10 @@ def test_query_params_tab_shows_each_params_blockers(qtbot, demo_db, shots):
         assert table.item(row, casl).text() == f"{expected.alone['casl']:,} / {expected.among_others['casl']:,}"
     window.tabs.setCurrentIndex(1)
     window.resize(1366, 768)
-    window.grab().save(str(shots / f"query-params-sole-blockers-{demo_db.engine.dialect.name}.png"))
+    picture = shoot(window, shots / f"query-params-sole-blockers-{demo_db.engine.dialect.name}.png")
+    model = table.model()
+    assert_cells_drawn(picture, window, table, [model.index(row, column) for row in range(table.rowCount())
+                                                for column in range(table.columnCount())])
 
 
 def test_double_clicking_a_condition_lists_the_potentials_it_alone_holds_back(qtbot, demo_db):

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from enroller_desktop.db.engine import normalize_url, open_database
 from tests.conftest import IN_CI, PG_URL
-from tests.reliability.data import Population, load_population
+from tests.builders import Population, load_population
 
 #: Size of the population the kill trials run over: a run lasts a second or more.
 KILL_CUSTOMERS = {"sqlite": 30_000, "postgresql": 12_000}

@@ -13,7 +13,7 @@ import pytest
 from enroller_desktop.db.engine import open_database
 from enroller_desktop.engine.runs import create_run
 from tests.reliability.conftest import run_cli
-from tests.reliability.data import AS_OF, campaign, organization, query_param
+from tests.builders import AS_OF, insert_campaign, insert_organization, insert_query_param
 
 
 def _assert_refused(result, *words: str) -> None:
@@ -36,9 +36,9 @@ def test_runs_on_a_read_only_database_refuses_and_changes_no_byte(tmp_path, cli_
     path = folder / "readonly.sqlite3"
     db = open_database(f"sqlite:///{path}")
     with db.write() as conn:
-        org = organization(conn)
-        cid = campaign(conn, org)
-        query_param(conn, cid, {"field": "vehicle.year", "op": "gt", "value": 2000})
+        org = insert_organization(conn)
+        cid = insert_campaign(conn, org)
+        insert_query_param(conn, cid, {"field": "vehicle.year", "op": "gt", "value": 2000})
     create_run(db, campaign_id=cid, as_of=AS_OF)
     db.dispose()
     path.chmod(stat.S_IRUSR)

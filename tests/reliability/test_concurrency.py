@@ -19,7 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
-from enroller_desktop.db import models as m
 from enroller_desktop.db.engine import open_database
 from enroller_desktop.db.enums import PotentialStatus, RunPurpose, RunStatus
 from enroller_desktop.engine.runs import create_run, execute_claimed, execute_run
@@ -27,16 +26,21 @@ from enroller_desktop.engine.worker import claim_next_due
 from enroller_desktop.errors import UserError
 from tests.reliability.conftest import start_cli, stop
 from tests.polling import wait_until
-from tests.reliability.data import AS_OF, RUNS, UTC, duplicate_enrollments, load_population
+from tests.builders import (
+    ENROLLMENTS,
+    EVENTS,
+    POPULATION_AS_OF,
+    POTENTIALS,
+    RUN_PARAMS,
+    RUNS,
+    UTC,
+    duplicate_enrollments,
+    load_population,
+)
 
 RUN_COUNT = 50
 PURPOSES = (RunPurpose.DEFAULT, RunPurpose.CAMPAIGN_SIMULATION, RunPurpose.CAMPAIGN_EVALUATION_AND_EXPIRE,
             RunPurpose.DEFAULT, RunPurpose.CRITERION_STATS)
-RUN_PARAMS = m.EnrollerRunQueryParam.__table__
-POTENTIALS = m.EnrollerRunCustomer.__table__
-ENROLLMENTS = m.CampaignCustomer.__table__
-EVENTS = m.EnrollerRunEvent.__table__
-QUERY_PARAMS = m.QueryParam.__table__
 
 
 def _unfinished(db) -> int:
@@ -84,7 +88,7 @@ def test_three_workers_and_a_window_execute_each_of_50_runs_exactly_once(own_pg,
     rng = random.Random("workers")
     run_ids = [
         create_run(db, campaign_id=rng.choice(population.campaign_ids), purpose=PURPOSES[index % len(PURPOSES)],
-                   as_of=AS_OF, scheduled_for=dt.datetime(2025, 1, 1, tzinfo=UTC) + dt.timedelta(minutes=index))
+                   as_of=POPULATION_AS_OF, scheduled_for=dt.datetime(2025, 1, 1, tzinfo=UTC) + dt.timedelta(minutes=index))
         for index in range(RUN_COUNT)
     ]
 
@@ -144,13 +148,13 @@ def test_two_processes_running_the_same_campaign_on_one_sqlite_file_both_finish_
     db.dispose()
     (tmp_path / "clean.sqlite3").write_bytes((tmp_path / "shared.sqlite3").read_bytes())
     clean_db = open_database(clean_url)
-    clean = {campaign: execute_run(clean_db, create_run(clean_db, campaign_id=campaign, as_of=AS_OF)).counts["success"]
+    clean = {campaign: execute_run(clean_db, create_run(clean_db, campaign_id=campaign, as_of=POPULATION_AS_OF)).counts["success"]
              for campaign in population.campaign_ids}
     clean_db.dispose()
     db = open_database(url)
 
     for campaign in population.campaign_ids:
-        args = ["--db", url, "run", "--campaign", str(campaign), "--as-of", AS_OF.isoformat(), "--json"]
+        args = ["--db", url, "run", "--campaign", str(campaign), "--as-of", POPULATION_AS_OF.isoformat(), "--json"]
         pair = [start_cli(args, cli_env), start_cli(args, cli_env)]
         results = [process.communicate(timeout=120) for process in pair]
         for process, (_, err) in zip(pair, results):

@@ -24,9 +24,18 @@ from hypothesis import strategies as st
 from enroller_desktop.db import models as m
 from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.engine.runs import create_run, execute_run
-from tests.reliability.data import AS_OF, CUSTOMERS, ENROLLMENTS, TAGS, UTC, campaign, customer, organization, query_param
+from tests.builders import (
+    AS_OF,
+    CAMPAIGNS,
+    CUSTOMER_TAGS,
+    ENROLLMENTS,
+    UTC,
+    insert_campaign,
+    insert_customer,
+    insert_organization,
+    insert_query_param,
+)
 
-CAMPAIGNS = m.Campaign.__table__
 MICRO = dt.timedelta(microseconds=1)
 FAR_FUTURE = dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 FAR_PAST = dt.datetime(1, 1, 1, tzinfo=UTC)
@@ -84,20 +93,20 @@ def scenarios(draw):
 
 def _load(db, scenario) -> tuple[int, dict[int, dict]]:
     with db.write() as conn:
-        org = organization(conn, country=scenario["country"])
-        cid = campaign(conn, org, channels="".join(scenario["channels"]),
+        org = insert_organization(conn, country=scenario["country"])
+        cid = insert_campaign(conn, org, channels="".join(scenario["channels"]),
                        marketing_exclusion_days=scenario["marketing_exclusion_days"])
-        other = campaign(conn, org, name="Other", channels="E", exclusion_exempt=scenario["other_exempt"])
-        query_param(conn, cid, EVERYONE)
+        other = insert_campaign(conn, org, name="Other", channels="E", exclusion_exempt=scenario["other_exempt"])
+        insert_query_param(conn, cid, EVERYONE)
         for tag in scenario["excluded_tags"]:
             conn.execute(m.CampaignExcludedTag.__table__.insert().values(campaign_id=cid, tag=tag))
         people = {}
         for index, person in enumerate(scenario["people"]):
             values = {k: v for k, v in person.items() if k not in ("tags", "enrolled_at")}
-            pid = customer(conn, org, last_name=f"P{index}", **values)
+            pid = insert_customer(conn, org, last_name=f"P{index}", **values)
             people[pid] = person
             for tag in person["tags"]:
-                conn.execute(TAGS.insert().values(customer_id=pid, tag=tag))
+                conn.execute(CUSTOMER_TAGS.insert().values(customer_id=pid, tag=tag))
             # Earlier enrollments, in the other campaign and in this one under past
             # event keys, often at the edges of the marketing buffer.
             for number, enrolled_at in enumerate(person["enrolled_at"]):

@@ -18,7 +18,7 @@ from PySide6.QtCore import QSettings
 from enroller_desktop.db import models as m
 from enroller_desktop.db.engine import open_database
 from tests.reliability.conftest import run_cli
-from tests.reliability.data import AS_OF, campaign, customer, organization, query_param
+from tests.builders import AS_OF, insert_campaign, insert_customer, insert_organization, insert_query_param
 
 PASSWORD = "Pw-Never-Shown-5521"
 BAD_URLS = (
@@ -39,12 +39,12 @@ def secret_url(own_pg):
     url = own_pg.url(own_pg.create("credentials"), password=PASSWORD)
     db = open_database(url)
     with db.write() as conn:
-        org = organization(conn)
-        good = campaign(conn, org, name="Good", channels="E")
-        query_param(conn, good, {"field": "customer.last_name", "op": "not_null"})
-        customer(conn, org, last_name="Lee", email="lee@example.com", last_purchase_at=AS_OF)
-        bad = campaign(conn, org, name="Bad", channels="E")
-        query_param(conn, bad, {"field": "customer.password", "op": "eq", "value": "hunter2"})
+        org = insert_organization(conn)
+        good = insert_campaign(conn, org, name="Good", channels="E")
+        insert_query_param(conn, good, {"field": "customer.last_name", "op": "not_null"})
+        insert_customer(conn, org, last_name="Lee", email="lee@example.com", last_purchase_at=AS_OF)
+        bad = insert_campaign(conn, org, name="Bad", channels="E")
+        insert_query_param(conn, bad, {"field": "customer.password", "op": "eq", "value": "hunter2"})
     db.dispose()
     return url, good, bad
 

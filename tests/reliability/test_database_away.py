@@ -23,7 +23,7 @@ from enroller_desktop.db.enums import RunPurpose, RunStatus
 from enroller_desktop.engine.runs import INTERRUPTED, create_run, recover_interrupted, utcnow
 from tests.reliability.conftest import run_cli, start_cli, stop
 from tests.polling import wait_until
-from tests.reliability.data import AS_OF, RUNS, duplicate_enrollments, enrolled_by, run_row
+from tests.builders import POPULATION_AS_OF, RUNS, duplicate_enrollments, enrolled_by, read_run
 
 PASSWORD = "Away-Secret-7319"
 #: Longer than a statement's retries (0.25 + 0.5 + 1 + 2 s) and those of writing
@@ -62,7 +62,7 @@ def _outage_during_run(own_pg, template, name: str, url: str, cli_env, seconds: 
     """Start a run, take the database away once it is past its first step, bring it
     back after ``seconds``; returns (run id, exit status, stdout, stderr)."""
     watcher = open_database(url)
-    process = start_cli(["--db", url, "run", "--campaign", str(template.population.campaign_ids[0]), "--as-of", AS_OF.isoformat()], cli_env)
+    process = start_cli(["--db", url, "run", "--campaign", str(template.population.campaign_ids[0]), "--as-of", POPULATION_AS_OF.isoformat()], cli_env)
     try:
         run_id = wait_until(lambda: _step_of_running(watcher) or process.poll() is not None, timeout=60,
                             what="the run to begin its criteria")
@@ -91,7 +91,7 @@ def test_a_run_whose_database_stays_away_ends_in_error_and_enrolls_nobody(away_d
     db = open_database(url)
     recover_interrupted(db, now=utcnow() + dt.timedelta(seconds=61))
     with db.read() as conn:
-        run = run_row(conn, run_id)
+        run = read_run(conn, run_id)
         assert run.status == RunStatus.ERROR
         assert run.error_message == INTERRUPTED or "nothing was enrolled" in run.error_message
         assert PASSWORD not in (run.error_message or "")
@@ -108,7 +108,7 @@ def test_a_run_whose_database_blinks_completes_or_ends_in_error_without_doubling
     assert "Traceback" not in err and PASSWORD not in out + err
     db = open_database(url)
     with db.read() as conn:
-        run = run_row(conn, run_id)
+        run = read_run(conn, run_id)
         assert duplicate_enrollments(conn) == []
         if run.status == RunStatus.COMPLETED:
             assert status == 0 and enrolled_by(conn, run_id) == run.success
@@ -123,14 +123,14 @@ def test_a_worker_started_after_the_outage_executes_the_runs_due(away_db, own_pg
     template, name, url = away_db
     _outage_during_run(own_pg, template, name, url, cli_env, LONG_OUTAGE_S)
     db = open_database(url)
-    due = create_run(db, campaign_id=template.population.campaign_ids[0], as_of=AS_OF,
+    due = create_run(db, campaign_id=template.population.campaign_ids[0], as_of=POPULATION_AS_OF,
                      scheduled_for=utcnow() - dt.timedelta(seconds=1))
 
     result = run_cli(["--db", url, "worker", "--once"], cli_env)
 
     assert result.returncode == 0, result.stderr
     with db.read() as conn:
-        run = run_row(conn, due)
+        run = read_run(conn, due)
         assert run.status == RunStatus.COMPLETED
         assert enrolled_by(conn, due) == run.success
         assert duplicate_enrollments(conn) == []
@@ -142,7 +142,7 @@ def test_a_worker_polling_through_the_outage_carries_on_once_the_database_is_bac
     template, name, url = away_db
     db = open_database(url)
     campaign = template.population.campaign_ids[0]
-    before = create_run(db, campaign_id=campaign, as_of=AS_OF, scheduled_for=utcnow() - dt.timedelta(seconds=1))
+    before = create_run(db, campaign_id=campaign, as_of=POPULATION_AS_OF, scheduled_for=utcnow() - dt.timedelta(seconds=1))
     db.dispose()
     worker = start_cli(["--db", url, "worker"], cli_env)
     try:
@@ -155,7 +155,7 @@ def test_a_worker_polling_through_the_outage_carries_on_once_the_database_is_bac
         assert worker.poll() is None, worker.communicate()
 
         db = open_database(url)
-        due = create_run(db, campaign_id=campaign, purpose=RunPurpose.CAMPAIGN_SIMULATION, as_of=AS_OF,
+        due = create_run(db, campaign_id=campaign, purpose=RunPurpose.CAMPAIGN_SIMULATION, as_of=POPULATION_AS_OF,
                          scheduled_for=utcnow() - dt.timedelta(seconds=1))
         finished = wait_until(lambda: _finished(db, due), timeout=120, interval=0.2, what="the worker to execute the run")
         assert finished == RunStatus.COMPLETED
@@ -168,5 +168,5 @@ def test_a_worker_polling_through_the_outage_carries_on_once_the_database_is_bac
 
 def _finished(db, run_id: int):
     with db.read() as conn:
-        status = run_row(conn, run_id).status
+        status = read_run(conn, run_id).status
     return status if status not in (RunStatus.SCHEDULED, RunStatus.IN_PROGRESS) else None

@@ -28,10 +28,20 @@ from enroller_desktop.engine import criteria
 from enroller_desktop.engine.runs import COUNT_COLUMNS, create_run, execute_run
 from enroller_desktop.export import FORMULA_STARTS
 from tests.reliability.conftest import run_cli
-from tests.reliability.data import AS_OF, CUSTOMERS, TAGS, VEHICLES, campaign, customer, organization, query_param, vehicle
+from tests.builders import (
+    AS_OF,
+    CUSTOMER_TAGS,
+    CUSTOMERS,
+    POTENTIALS,
+    QUERY_PARAMS,
+    VEHICLES,
+    insert_campaign,
+    insert_customer,
+    insert_organization,
+    insert_query_param,
+    insert_vehicle,
+)
 
-QUERY_PARAMS = m.QueryParam.__table__
-POTENTIALS = m.EnrollerRunCustomer.__table__
 
 HOSTILE_TEXT = (
     "'); DROP TABLE customers;--",
@@ -125,17 +135,17 @@ def campaign_over_hostile_data(db):
     """A campaign over customers and vehicles holding hostile and extreme values;
     returns (campaign id, query param id)."""
     with db.write() as conn:
-        org = organization(conn, name=HOSTILE_TEXT[0])
-        cid = campaign(conn, org, name=HOSTILE_TEXT[5])
-        param = query_param(conn, cid, {"field": "vehicle.year", "op": "gt", "value": 0}, name="Hostile")
+        org = insert_organization(conn, name=HOSTILE_TEXT[0])
+        cid = insert_campaign(conn, org, name=HOSTILE_TEXT[5])
+        param = insert_query_param(conn, cid, {"field": "vehicle.year", "op": "gt", "value": 0}, name="Hostile")
         for index, text in enumerate(HOSTILE_TEXT):
-            person = customer(conn, org, first_name=text, last_name=text, email=text, phone=text, mobile=text,
+            person = insert_customer(conn, org, first_name=text, last_name=text, email=text, phone=text, mobile=text,
                               last_purchase_at=AS_OF - dt.timedelta(days=index), created_at=AS_OF)
-            conn.execute(TAGS.insert().values(customer_id=person, tag=text))
-            vehicle(conn, person, vin=text, make=text, model=text, year=(-(2**31), 0, 2**31 - 1)[index % 3],
+            conn.execute(CUSTOMER_TAGS.insert().values(customer_id=person, tag=text))
+            insert_vehicle(conn, person, vin=text, make=text, model=text, year=(-(2**31), 0, 2**31 - 1)[index % 3],
                     odometer=(2**31 - 1) * (-1) ** index, purchase_date=(dt.date.min, dt.date.max, AS_OF.date())[index % 3],
                     lease_end_date=dt.date.max, warranty_end_date=dt.date.min)
-        customer(conn, org, first_name=None, last_name=None)
+        insert_customer(conn, org, first_name=None, last_name=None)
     return cid, param
 
 
@@ -189,18 +199,18 @@ def _table_sizes(conn) -> dict[str, int]:
 def _hostile_campaign(db):
     """A campaign whose query params match customers by the hostile text itself."""
     with db.write() as conn:
-        org = organization(conn, country="US")
-        cid = campaign(conn, org, name=HOSTILE_TEXT[0], channels="E")
+        org = insert_organization(conn, country="US")
+        cid = insert_campaign(conn, org, name=HOSTILE_TEXT[0], channels="E")
         conn.execute(m.CampaignExcludedTag.__table__.insert().values(campaign_id=cid, tag=HOSTILE_TEXT[2]))
         people = []
         for text in HOSTILE_TEXT:
-            person = customer(conn, org, first_name=text, last_name=text, email=text)
-            conn.execute(TAGS.insert().values(customer_id=person, tag=text))
-            vehicle(conn, person, make=text, vin=text)
+            person = insert_customer(conn, org, first_name=text, last_name=text, email=text)
+            conn.execute(CUSTOMER_TAGS.insert().values(customer_id=person, tag=text))
+            insert_vehicle(conn, person, make=text, vin=text)
             people.append(person)
-        query_param(conn, cid, {"field": "customer.first_name", "op": "in", "value": list(HOSTILE_TEXT)},
+        insert_query_param(conn, cid, {"field": "customer.first_name", "op": "in", "value": list(HOSTILE_TEXT)},
                     name=HOSTILE_TEXT[1], event_key="vehicle.vin")
-        query_param(conn, cid, {"any": [{"field": "customer.tags", "op": "has_tag", "value": text} for text in HOSTILE_TEXT]},
+        insert_query_param(conn, cid, {"any": [{"field": "customer.tags", "op": "has_tag", "value": text} for text in HOSTILE_TEXT]},
                     name=HOSTILE_TEXT[7], process_order=2, event_key="vehicle.make")
     return cid, people
 
@@ -218,7 +228,7 @@ def test_hostile_text_is_stored_read_back_and_run_over_unchanged(db):
         stored = conn.execute(sa.select(CUSTOMERS.c.id, CUSTOMERS.c.first_name, CUSTOMERS.c.last_name, CUSTOMERS.c.email)
                               .where(CUSTOMERS.c.id.in_(people)).order_by(CUSTOMERS.c.id)).all()
         assert [tuple(row[1:]) for row in stored] == [(text, text, text) for text in HOSTILE_TEXT]
-        assert sorted(conn.execute(sa.select(TAGS.c.tag)).scalars()) == sorted(HOSTILE_TEXT)
+        assert sorted(conn.execute(sa.select(CUSTOMER_TAGS.c.tag)).scalars()) == sorted(HOSTILE_TEXT)
         assert sorted(conn.execute(sa.select(VEHICLES.c.make)).scalars()) == sorted(HOSTILE_TEXT)
         names = conn.execute(sa.select(POTENTIALS.c.first_name, POTENTIALS.c.event_key)
                              .where(POTENTIALS.c.run_id == outcome.id)).all()
@@ -232,8 +242,8 @@ def test_hostile_text_is_stored_read_back_and_run_over_unchanged(db):
 
 def test_a_filter_holding_nul_ends_the_run_in_error_naming_where(db):
     with db.write() as conn:
-        cid = campaign(conn, organization(conn))
-        param = query_param(conn, cid, {"all": [{"field": "customer.last_name", "op": "eq", "value": NUL_TEXT}]},
+        cid = insert_campaign(conn, insert_organization(conn))
+        param = insert_query_param(conn, cid, {"all": [{"field": "customer.last_name", "op": "eq", "value": NUL_TEXT}]},
                             name="Nul")
     outcome = execute_run(db, create_run(db, campaign_id=cid, as_of=AS_OF))
     assert (outcome.status, outcome.step) == (RunStatus.ERROR, RunStep.CRITERIONS)
@@ -243,10 +253,10 @@ def test_a_filter_holding_nul_ends_the_run_in_error_naming_where(db):
 
 def test_a_name_holding_nul_is_stored_and_run_over_on_sqlite(sqlite_db):
     with sqlite_db.write() as conn:
-        org = organization(conn)
-        cid = campaign(conn, org, channels="E")
-        query_param(conn, cid, {"field": "customer.last_name", "op": "not_null"})
-        person = customer(conn, org, first_name=NUL_TEXT, last_name=NUL_TEXT, email=NUL_TEXT)
+        org = insert_organization(conn)
+        cid = insert_campaign(conn, org, channels="E")
+        insert_query_param(conn, cid, {"field": "customer.last_name", "op": "not_null"})
+        person = insert_customer(conn, org, first_name=NUL_TEXT, last_name=NUL_TEXT, email=NUL_TEXT)
     outcome = execute_run(sqlite_db, create_run(sqlite_db, campaign_id=cid, as_of=AS_OF))
     assert outcome.status is RunStatus.COMPLETED
     with sqlite_db.read() as conn:
@@ -255,10 +265,10 @@ def test_a_name_holding_nul_is_stored_and_run_over_on_sqlite(sqlite_db):
 
 def test_postgresql_refuses_a_name_holding_nul_before_it_is_stored(pg_db):
     with pg_db.write() as conn:
-        org = organization(conn)
+        org = insert_organization(conn)
     with pytest.raises(sa.exc.DataError, match="NUL"):
         with pg_db.write() as conn:
-            customer(conn, org, first_name=NUL_TEXT)
+            insert_customer(conn, org, first_name=NUL_TEXT)
     with pg_db.read() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(CUSTOMERS)).scalar_one() == 0
 

@@ -30,7 +30,7 @@ from enroller_desktop.db.enums import RunPurpose, RunStatus
 from enroller_desktop.engine.runs import COUNT_COLUMNS, INTERRUPTED, create_run, execute_run, recover_interrupted, utcnow
 from tests.reliability.conftest import start_cli, stop
 from tests.polling import wait_until
-from tests.reliability.data import AS_OF, RUNS, duplicate_enrollments, enrolled_by, run_row
+from tests.builders import POPULATION_AS_OF, RUNS, duplicate_enrollments, enrolled_by, read_run
 
 TRIALS = 20
 PURPOSES = (RunPurpose.DEFAULT, RunPurpose.CAMPAIGN_EVALUATION_AND_EXPIRE)
@@ -53,7 +53,7 @@ def clean_runs(population_template):
                 db = open_database(template.copy(f"clean_{purpose.value}"))
                 campaign = template.population.campaign_ids[0]
                 started = time.perf_counter()
-                outcome = execute_run(db, create_run(db, campaign_id=campaign, purpose=purpose, as_of=AS_OF))
+                outcome = execute_run(db, create_run(db, campaign_id=campaign, purpose=purpose, as_of=POPULATION_AS_OF))
                 seconds = time.perf_counter() - started
                 db.dispose()
                 template.discard(db.url)
@@ -91,7 +91,7 @@ def test_killed_run_loses_nothing_and_doubles_nothing(backend, trial, population
     campaign = template.population.campaign_ids[0]
 
     process = start_cli(["--db", url, "run", "--campaign", str(campaign), "--purpose", purpose.value,
-                         "--as-of", AS_OF.isoformat(), "--json"], cli_env)
+                         "--as-of", POPULATION_AS_OF.isoformat(), "--json"], cli_env)
     try:
         run_id = wait_until(lambda: _in_progress(db) or process.poll() is not None, timeout=60, what="the run to start")
         assert process.poll() is None, f"the run ended before it could be killed: {process.communicate()}"
@@ -101,7 +101,7 @@ def test_killed_run_loses_nothing_and_doubles_nothing(backend, trial, population
         stop(process, signal.SIGKILL)
 
     with db.read() as conn:
-        killed = run_row(conn, run_id)
+        killed = read_run(conn, run_id)
         assert duplicate_enrollments(conn) == []
         enrolled = enrolled_by(conn, run_id)
     KILL_STEPS.setdefault(backend, Counter())[killed.step.value if killed.status != RunStatus.COMPLETED else "completed"] += 1
@@ -117,10 +117,10 @@ def test_killed_run_loses_nothing_and_doubles_nothing(backend, trial, population
 
     assert recover_interrupted(db, now=utcnow() + dt.timedelta(seconds=61)) == [run_id]
     with db.read() as conn:
-        interrupted = run_row(conn, run_id)
+        interrupted = read_run(conn, run_id)
     assert (interrupted.status, interrupted.error_message) == (RunStatus.ERROR, INTERRUPTED)
 
-    rerun = execute_run(db, create_run(db, campaign_id=campaign, purpose=purpose, as_of=AS_OF))
+    rerun = execute_run(db, create_run(db, campaign_id=campaign, purpose=purpose, as_of=POPULATION_AS_OF))
     assert (rerun.status, rerun.counts) == (RunStatus.COMPLETED, clean_counts)
     with db.read() as conn:
         assert duplicate_enrollments(conn) == []

@@ -26,16 +26,15 @@ from enroller_desktop.db.engine import open_database
 from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.models import EnrollerRunCustomer
 from enroller_desktop.engine.runs import create_run, utcnow
-from tests.detail_data import build_run
 from tests.reliability.conftest import _program, start_cli, stop
 from tests.polling import wait_until
-from tests.reliability.data import AS_OF, RUNS, load_population
+from tests.builders import POPULATION_AS_OF, RUNS, build_run, load_population
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
 TRIALS = 3
 #: Customers whose new contact values a run judges in its pool for a few seconds.
-CUSTOMERS = 15_000
+CUSTOMER_COUNT = 15_000
 #: Potentials of the exported run: above ``export.SPLIT_ROWS``, so two processes write it.
 EXPORTED_ROWS = 300_000
 #: How long a descendant may outlive the killed process.
@@ -142,7 +141,7 @@ def unjudged_population(tmp_path_factory, own_pg):
             else:
                 name = own_pg.create("unjudged")
                 db = open_database(own_pg.url(name))
-            population = load_population(db, customers=CUSTOMERS, seed=11, judge_contacts=False)
+            population = load_population(db, customers=CUSTOMER_COUNT, seed=11, judge_contacts=False)
             db.dispose()
 
             def copy(tag: str) -> str:
@@ -163,7 +162,7 @@ def test_a_run_killed_while_judging_contact_values_leaves_no_process_behind(back
     population, copy = unjudged_population(backend)
     url = copy(f"orphan_run_{trial}")
     process = start_cli(["--db", url, "run", "--campaign", str(population.campaign_ids[0]),
-                         "--as-of", AS_OF.isoformat()], cli_env)
+                         "--as-of", POPULATION_AS_OF.isoformat()], cli_env)
     # The resource tracker and at least one process of the pool, bound to its parent
     # (one still starting ends when its start-up does: see enroller_desktop.lifeline).
     kill_at_random_then_nothing_left(process, random.Random(f"orphan-run-{backend}-{trial}"), helpers=2,
@@ -213,7 +212,7 @@ def test_ctrl_c_reaching_a_worker_s_process_group_while_its_pool_judges_lets_it_
     worker decides (it finishes its run), its pool does not die under it."""
     population, copy = unjudged_population("sqlite")
     db = open_database(copy("ctrl_c"))
-    run_id = create_run(db, campaign_id=population.campaign_ids[0], as_of=AS_OF, scheduled_for=utcnow() - dt.timedelta(minutes=1))
+    run_id = create_run(db, campaign_id=population.campaign_ids[0], as_of=POPULATION_AS_OF, scheduled_for=utcnow() - dt.timedelta(minutes=1))
     process = subprocess.Popen([*_program(), "--db", db.url, "worker", "--name", "terminal"], env=cli_env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:

@@ -1,10 +1,9 @@
 """Light and dark: the palette can be forced, icons follow its text colour, and
 screenshots of the welcome view, the main window and a run's window in both
-palettes are saved (to the test's folder) to be looked at."""
+palettes are saved (to the test's folder) to be looked at, and read back: the
+badges, bars and labels a regression would change."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
@@ -14,6 +13,16 @@ from PySide6.QtWidgets import QApplication
 from enroller_desktop.ui import theme
 from enroller_desktop.ui.main_window import MainWindow
 from enroller_desktop.ui.settings import Settings
+from tests.pictures import (
+    area_of,
+    assert_badges_drawn,
+    assert_cells_drawn,
+    assert_durations_drawn,
+    assert_funnel_bars_drawn,
+    assert_labels_whole,
+    assert_not_blank,
+    shoot,
+)
 
 
 @pytest.fixture(params=["light", "dark"])
@@ -45,13 +54,6 @@ def window_on(qtbot, db, tmp_path, size: tuple[int, int] = (1500, 900)) -> MainW
     return window
 
 
-def save(widget, tmp_path: Path, name: str) -> Path:
-    path = tmp_path / name
-    assert widget.grab().save(str(path))
-    assert path.stat().st_size > 10_000
-    return path
-
-
 def test_a_forced_palette_is_dark_or_light_as_asked(palette):
     assert theme.is_dark() == (palette == "dark")
 
@@ -68,7 +70,9 @@ def test_action_icons_are_drawn_in_the_text_colour(palette):
 def test_a_screenshot_of_the_welcome_view(qtbot, palette, sqlite_db, tmp_path):
     window = window_on(qtbot, sqlite_db, tmp_path)
     assert window.welcome_shown
-    save(window, tmp_path, f"welcome_{palette}.png")
+    picture = shoot(window, tmp_path / f"welcome_{palette}.png")
+    assert_not_blank(picture, area_of(window.welcome, window), what="the welcome view")
+    assert assert_labels_whole(window.welcome) >= 2
     window.close()
 
 
@@ -87,7 +91,8 @@ def test_the_welcome_view_shows_its_descriptions_whole(qtbot, sqlite_db, tmp_pat
         qtbot.waitUntil(lambda: button.height() > 0)
         assert button.height() >= button.heightForWidth(button.width()), button.text()
         assert button.width() <= 560
-    save(window, tmp_path, f"welcome_{size[0]}x{size[1]}.png")
+    shoot(window, tmp_path / f"welcome_{size[0]}x{size[1]}.png")
+    assert_labels_whole(welcome)
     window.close()
 
 
@@ -100,7 +105,9 @@ def test_a_screenshot_of_the_main_window_on_demo_data(qtbot, palette, demo_url, 
     window.trends_dock.show()
     with qtbot.waitSignal(window.trends_dock.updated, timeout=10_000):
         window.trends_dock.refresh()
-    save(window, tmp_path, f"main_window_{palette}.png")
+    picture = shoot(window, tmp_path / f"main_window_{palette}.png")
+    assert_badges_drawn(picture, window)
+    assert_durations_drawn(picture, window, window.trends_dock)
     window.close()
     db.dispose()
 
@@ -115,12 +122,17 @@ def test_a_screenshot_of_a_run_window(qtbot, palette, demo_url, tmp_path):
     qtbot.waitUntil(lambda: not window.model.busy and window.model.rowCount() > 0, timeout=10_000)
     completed = next(
         run.id for run in map(window.model.run_at, range(window.model.rowCount()))
-        if run is not None and run.status is RunStatus.COMPLETED and run.purpose is RunPurpose.DEFAULT
+        if run is not None and run.status is RunStatus.COMPLETED and run.purpose is RunPurpose.DEFAULT and run.success
     )
     run_window = show_run_window(db, completed, window)
     qtbot.waitSignal(run_window.details_loaded, timeout=10_000).wait()
     run_window.resize(1300, 820)
-    save(run_window, tmp_path, f"run_window_{palette}.png")
+    blockers = run_window.sole_blockers.run_table  # read on the thread pool after the details
+    qtbot.waitUntil(lambda: blockers.item(blockers.rowCount() - 1, 2) is not None, timeout=10_000)
+    picture = shoot(run_window, tmp_path / f"run_window_{palette}.png")
+    assert assert_funnel_bars_drawn(picture, run_window) >= 3
+    counts = blockers.model()
+    assert_cells_drawn(picture, run_window, blockers, [counts.index(row, column) for row in range(counts.rowCount()) for column in (1, 2)])
     run_window.close()
     window.close()
     db.dispose()

@@ -9,10 +9,10 @@ from PySide6.QtGui import QColor
 
 from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.ui import theme
-from enroller_desktop.ui.index_model import STATUS_COLUMN
+from enroller_desktop.run_index import STATUS_COLUMN
 from enroller_desktop.ui.theme import status_colours
 
-from .runs_data import add_organizations, add_runs
+from tests.builders import add_organizations, add_runs
 from .test_index_columns_fit import open_at
 
 

@@ -5,22 +5,21 @@ runs; date labels that never collide; axes without an SI scale."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QFontMetricsF
+from PySide6.QtGui import QColor, QFontMetricsF
 
 from enroller_desktop import tables
 from enroller_desktop.ui.day_axis import DAY_SECONDS, LABEL_GAP, DayAxis, day_start
 from enroller_desktop.ui.duration_axis import TICK_ROOM, DurationAxis
+from enroller_desktop.ui import theme
 from enroller_desktop.ui.query_param_chart import QueryParamChart
 from enroller_desktop.ui.trends import bar_tooltip
 
-from .runs_data import add_organizations, add_runs
+from tests.builders import add_organizations, add_runs
+from tests.pictures import assert_durations_drawn, shoot
 from .test_index_columns_fit import open_at
-
-SHOTS = Path("/tmp/shots")
 
 
 @pytest.fixture
@@ -123,7 +122,7 @@ def test_a_short_duration_axis_still_reads_a_scale(qtbot):
     assert axis.tickStrings(values, 1, 1) == ["0 ms", "1.0 s"]
 
 
-def test_the_trends_duration_axis_reads_as_the_runs_table(qtbot, trends_window):
+def test_the_trends_duration_axis_reads_as_the_runs_table(qtbot, trends_window, shots):
     plot = trends_window.trends_dock.duration_plot
     axis = plot.getAxis("left")
     assert isinstance(axis, DurationAxis) and axis.labelText == ""  # the ticks carry the unit
@@ -133,8 +132,16 @@ def test_the_trends_duration_axis_reads_as_the_runs_table(qtbot, trends_window):
     assert len(strings) >= 2
     assert all(text.endswith((" ms", " s", " min")) for text in strings)
     assert strings == [tables.format_seconds(value) for value in values]
-    SHOTS.mkdir(exist_ok=True)
-    trends_window.trends_dock.grab().save(str(SHOTS / "trends-durations.png"))
+    dock = trends_window.trends_dock
+    picture = shoot(dock, shots / "trends-durations.png")
+    # The tallest bar is drawn in its status's colour where the chart's geometry puts it,
+    # and the median durations are drawn as a line.
+    day, status, low, high = max(dock.bars, key=lambda bar: bar[3] - bar[2])
+    scene_point = dock.runs_plot.getViewBox().mapViewToScene(QPointF(day_start(day) + DAY_SECONDS / 2, (low + high) / 2))
+    where = dock.charts.viewport().mapTo(dock, dock.charts.mapFromScene(scene_point))
+    bar = picture.pixelColor(where)
+    assert bar.name() == QColor(theme.status_colours(dock.palette())[status][1]).name(), (status, where)
+    assert_durations_drawn(picture, dock, dock)
 
 
 def test_the_query_params_duration_axis_reads_as_the_query_params_table(qtbot):

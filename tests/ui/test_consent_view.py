@@ -10,8 +10,18 @@ from PySide6.QtCore import QTimer
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMenu
 
+from enroller_desktop.ui import theme
 from enroller_desktop.ui.consent_view import ConsentForecastWindow
-from tests.engine.builders import AS_OF, campaign, customer, enrollment, execute, organization
+from tests.builders import AS_OF, campaign, customer, enrollment, execute, organization
+from tests.pictures import (
+    area_of,
+    assert_colour_drawn,
+    assert_labels_whole,
+    assert_not_blank,
+    assert_text_whole,
+    scene_area,
+    shoot,
+)
 
 from .answering import saving
 from .test_main_window import make_settings, open_window
@@ -49,7 +59,14 @@ def test_the_forecast_window_charts_and_lists_the_customers_about_to_lapse(qtbot
     assert window.forecast.customers == 6 and window.forecast.active_enrollments == 3
     assert window.list_model.rowCount() == 6
     assert "6 customers lose implied consent" in window.summary.text()
-    window.grab().save(str(shots / "forecast-test.png"))
+    title = window.plot.titleLabel  # the chart lays its title out after it is drawn: a person sees it whole
+    qtbot.waitUntil(lambda: title.sceneBoundingRect().height() >= title.item.boundingRect().height())
+    picture = shoot(window, shots / "forecast-test.png")
+    assert_not_blank(picture, scene_area(window.chart, title.sceneBoundingRect(), window), what="the chart's title")
+    chart = area_of(window.chart, window)
+    assert_colour_drawn(picture, chart, theme.AT_RISK, least=0.01, what="the lapsing customers' bars")
+    assert_not_blank(picture, area_of(window.list_view.viewport(), window), what="the list of lapsing customers")
+    assert_labels_whole(window)
 
     with qtbot.waitSignal(window.updated, timeout=20_000):
         window.days.setValue(15)
@@ -127,7 +144,12 @@ def test_the_consent_audit_of_the_window_takes_a_from_and_to_utc_date(qtbot, db,
     assert "UTC" in dialog.from_check.text() and "UTC" in dialog.to_check.text()
     dialog.from_check.setChecked(True)
     dialog.from_date.setDate(qdate(AS_OF.date()))
-    dialog.grab().save(str(shots / "audit-range.png"))
+    shoot(dialog, shots / "audit-range.png")
+    for check in (dialog.from_check, dialog.to_check):
+        assert_text_whole(check)
+    for edit in (dialog.from_date, dialog.to_date):
+        shown = edit.lineEdit()
+        assert shown.fontMetrics().horizontalAdvance(shown.text()) <= shown.contentsRect().width(), shown.text()
     assert [row["First Name"] for row in export(dialog)] == ["Late"]
 
     dialog = _open_audit_dialog(qtbot, window)
@@ -178,7 +200,8 @@ def test_new_run_warns_when_a_later_default_run_will_find_consent_lapsed(qtbot, 
     assert counted.args == [1]
     assert dialog.consent_warning.isVisible()
     assert dialog.consent_warning.text().startswith("1 customer eligible today will have lost implied CASL consent")
-    dialog.grab().save(str(shots / "new-run-warning.png"))
+    picture = shoot(dialog, shots / "new-run-warning.png")
+    assert_colour_drawn(picture, area_of(dialog.consent_warning, dialog), theme.AT_RISK, what="the consent warning")
     with qtbot.waitSignal(dialog.consent_warning.counted, timeout=20_000) as counted:
         dialog.scheduled_for.setDateTime(QDateTime.currentDateTimeUtc().addDays(2))
     assert counted.args == [0]

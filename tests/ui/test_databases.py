@@ -21,7 +21,7 @@ from enroller_desktop.ui.app import startup_database
 from enroller_desktop.ui.databases import ConnectDialog
 from enroller_desktop.ui.main_window import MainWindow
 
-from .runs_data import add_organizations, add_runs
+from tests.builders import add_organizations, add_runs
 from .test_main_window import make_settings
 
 PASSWORD = "s3cret-Pässwörd"

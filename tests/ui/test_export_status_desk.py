@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 
-from .runs_data import NOW, add_organizations, add_run, add_runs
+from tests.builders import NOW, add_organizations, add_run, add_runs
 from .test_main_window import make_settings, open_window
 from .test_index_export import export_to
 

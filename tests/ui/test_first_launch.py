@@ -4,9 +4,6 @@ database with data, or one connected to later, is never filled."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import sqlalchemy as sa
 from PySide6.QtCore import QSettings
 
@@ -15,7 +12,8 @@ from enroller_desktop.ui.app import open_main_window
 from enroller_desktop.ui.first_launch import load_demo_when_empty
 from enroller_desktop.ui.settings import Settings
 
-from .runs_data import add_organizations, add_runs
+from tests.builders import add_organizations, add_runs
+from tests.pictures import area_of, assert_labels_whole, assert_not_blank, shoot
 
 DEMO_CUSTOMERS = 300
 
@@ -34,7 +32,7 @@ def count(db, table) -> int:
         return conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
 
 
-def test_first_launch_on_an_empty_database_shows_the_window_before_the_demo_finishes(qtbot, db_url, tmp_path, db):
+def test_first_launch_on_an_empty_database_shows_the_window_before_the_demo_finishes(qtbot, db_url, tmp_path, db, shots):
     window = first_launch(qtbot, db_url, tmp_path)
     assert window.isVisible()
     with qtbot.waitSignal(window.emptinessKnown, timeout=10_000) as known:
@@ -46,10 +44,11 @@ def test_first_launch_on_an_empty_database_shows_the_window_before_the_demo_fini
     assert window.welcome_shown and welcome.isVisible()
     assert welcome.progress.isVisible() and not welcome.demo_button.isEnabled()
     assert count(window.db, EnrollerRun.__table__) == 0
-    shots = Path(os.environ.get("ENROLLER_SHOTS", tmp_path))
-    shots.mkdir(parents=True, exist_ok=True)
     window.resize(1366, 768)
-    window.grab().save(str(shots / "first-launch.png"))
+    picture = shoot(window, shots / "first-launch.png")
+    assert_not_blank(picture, area_of(welcome, window), what="the welcome view")
+    assert_not_blank(picture, area_of(welcome.progress, window), what="the demo's progress bar")
+    assert assert_labels_whole(welcome) >= 2
 
     with qtbot.waitSignal(welcome.demoLoaded, timeout=120_000):
         pass

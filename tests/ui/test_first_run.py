@@ -13,7 +13,7 @@ from enroller_desktop.ui.databases import ConnectDialog
 from enroller_desktop.ui.main_window import MainWindow
 from enroller_desktop.ui.settings import Settings
 
-from .runs_data import RUNS, add_organizations, add_runs
+from tests.builders import RUNS, add_organizations, add_runs
 
 DEMO_CUSTOMERS = 300
 

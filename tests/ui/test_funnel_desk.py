@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from enroller_desktop.db.enums import CHANNEL_CHECKS, Check, RunPurpose, RunStatus
 from enroller_desktop.db.stages import FunnelBox, FunnelSlice
 from enroller_desktop.ui.funnel import FunnelScene, FunnelView
-from tests.detail_data import build_run, engine_run
+from tests.builders import build_run, engine_run
 
 from .test_run_window import loaded, open_window
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QToolBar
 from enroller_desktop.config import data_dir, log_dir
 from enroller_desktop.ui.help_dialogs import ColumnDefinitionsDialog, column_definitions
 from enroller_desktop.ui.main_window import MainWindow
-from enroller_desktop.ui.index_model import COLUMNS
+from enroller_desktop.run_index import COLUMNS
 from enroller_desktop.ui.settings import Settings
 
 
@@ -109,7 +109,7 @@ def test_shortcuts_are_shown_in_the_menus(qtbot, sqlite_db, tmp_path):
 
 
 def test_tab_walks_the_filters_then_the_table(qtbot, sqlite_db, tmp_path):
-    from .runs_data import add_organizations, add_runs
+    from tests.builders import add_organizations, add_runs
 
     add_runs(sqlite_db, add_organizations(sqlite_db), 3)
     window = open_window(qtbot, sqlite_db, tmp_path)

@@ -7,10 +7,11 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings, Qt
 
 from enroller_desktop.ui.main_window import MainWindow
-from enroller_desktop.ui.index_model import COLUMN_OF_KEY, COLUMNS, HEADER_TEXTS, HIDDEN_BY_DEFAULT
+from enroller_desktop.run_index import COLUMN_OF_KEY, COLUMNS
+from enroller_desktop.ui.index_model import HEADER_TEXTS, HIDDEN_BY_DEFAULT
 from enroller_desktop.ui.settings import Settings
 
-from .runs_data import add_organizations, add_runs
+from tests.builders import add_organizations, add_runs
 
 
 def open_at(qtbot, db, tmp_path, width: int, height: int) -> MainWindow:

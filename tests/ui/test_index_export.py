@@ -11,16 +11,19 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from enroller_desktop import export
 from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.models import Organization
 from enroller_desktop.ui.main_window import MainWindow
-from enroller_desktop.ui.index_model import COLUMN_OF_KEY, COLUMNS, VIEW_COLUMN
+from enroller_desktop.run_index import COLUMN_OF_KEY, COLUMNS, VIEW_COLUMN
 
 from .answering import saving
-from .runs_data import NOW, add_organizations, add_run, add_runs, read_to_the_end
+from tests.builders import NOW, add_organizations, add_run, add_runs
+from tests.pictures import area_of, filled_share, shoot
+from tests.polling import read_to_the_end
 from .test_main_window import change_filter, click_header, make_settings, open_window
 
 
@@ -209,13 +212,18 @@ def test_a_screenshot_of_the_export_in_progress(qtbot, sqlite_db, tmp_path, monk
     add_runs(sqlite_db, ids, 60)
     window = open_window(qtbot, sqlite_db, make_settings(tmp_path))
     monkeypatch.setattr(export, "BATCH_SIZE", 20)
-    shots = []
+    status = window.export_status
+    seen = []
 
-    def grab_once(value: int) -> None:
-        if value > 0 and not shots:
-            shots.append(window.grab())
+    def shoot_once(value: int) -> None:
+        if value > 0 and not seen:
+            picture = shoot(window, tmp_path / "main_window_exporting.png")
+            seen.append((value / status.progress.maximum(), area_of(status.progress, window), picture))
 
-    window.export_status.progress.valueChanged.connect(grab_once)
+    status.progress.valueChanged.connect(shoot_once)
     export_to(qtbot, window, tmp_path / "runs.csv")
     window.close()
-    assert shots[0].save(str(tmp_path / "main_window_exporting.png"))
+    (part, bar, picture), = seen
+    # The bar in the status bar is filled in the highlight as far as the part done.
+    done = filled_share(picture, bar, status.progress.palette().color(QPalette.ColorRole.Highlight))
+    assert done == pytest.approx(part, abs=0.08), (part, done)

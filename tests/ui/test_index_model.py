@@ -10,9 +10,11 @@ from PySide6.QtCore import Qt
 from enroller_desktop.db import index_queries
 from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.index_queries import RunFilter, RunSort
-from enroller_desktop.ui.index_model import COLUMNS, STATUS_COLUMN, RawRole, IndexModel, format_count, format_duration
+from enroller_desktop.run_index import COLUMNS, STATUS_COLUMN, format_count, format_duration
+from enroller_desktop.ui.index_model import RawRole, IndexModel
 
-from .runs_data import NOW, add_organizations, add_run, add_runs, read_to_the_end, update_run
+from tests.builders import NOW, add_organizations, add_run, add_runs, update_run
+from tests.polling import read_to_the_end
 from tests.db.test_index_queries import expected_order
 
 

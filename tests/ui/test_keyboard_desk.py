@@ -9,9 +9,7 @@ import re
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 
-from tests.detail_data import build_run
-
-from .runs_data import add_organizations, add_runs
+from tests.builders import add_organizations, add_runs, build_run
 from .test_help_and_keyboard import open_window as open_main_window
 from .test_run_window import open_window as open_run_window
 

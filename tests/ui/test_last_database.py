@@ -13,7 +13,7 @@ from enroller_desktop.ui import databases
 from enroller_desktop.ui.app import open_main_window, startup_database
 from enroller_desktop.ui.main_window import MainWindow
 
-from .runs_data import add_organizations, add_runs
+from tests.builders import add_organizations, add_runs
 from .test_main_window import make_settings
 
 

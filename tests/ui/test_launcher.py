@@ -12,7 +12,7 @@ import pytest
 from enroller_desktop.db.enums import RunStatus, RunStep
 from enroller_desktop.engine.runs import cancel_run, create_run
 from enroller_desktop.ui.launcher import RunLauncher
-from tests.engine.builders import campaign, customer, events, organization, run_row, slow_campaign
+from tests.builders import campaign, customer, events, organization, run_row, slow_campaign
 from tests.engine.test_concurrency import enroller
 
 

@@ -22,13 +22,11 @@ from enroller_desktop.times import TimeFormat, ZoneChoice, day_bounds
 from enroller_desktop.ui import run_window as run_window_module
 from enroller_desktop.ui.main_window import MainWindow
 from enroller_desktop.ui.new_run_dialog import NewRunDialog
-from enroller_desktop.run_index import COLUMNS
-from enroller_desktop.ui.index_model import COLUMN_OF_KEY
+from enroller_desktop.run_index import COLUMN_OF_KEY, COLUMNS
 from enroller_desktop.ui.time_format import locale_form
-from tests.detail_data import T0, build_run
 
 from .answering import answering, saving
-from .runs_data import add_organizations, add_run
+from tests.builders import T0, add_organizations, add_run, build_run
 from .test_main_window import make_settings, open_window
 from .test_run_window import open_window as open_run_window
 

@@ -14,11 +14,13 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from enroller_desktop.db.enums import RunPurpose, RunStatus
 from enroller_desktop.ui.main_window import MainWindow
 from enroller_desktop.ui.run_window import RunWindow
-from enroller_desktop.ui.index_model import COLUMN_OF_KEY, STATUS_COLUMN, VIEW_COLUMN
+from enroller_desktop.run_index import COLUMN_OF_KEY, STATUS_COLUMN, VIEW_COLUMN
+from enroller_desktop.ui import theme
 from enroller_desktop.ui.settings import Settings
 
 from .answering import answering
-from .runs_data import NOW, RUNS, add_organizations, add_run, add_runs
+from tests.builders import NOW, RUNS, add_organizations, add_run, add_runs
+from tests.pictures import area_of, assert_badges_drawn, assert_durations_drawn, assert_not_blank, shoot
 
 POLL_MS = 150
 
@@ -400,9 +402,10 @@ def test_a_screenshot_of_the_main_window_on_demo_data(qtbot, sqlite_db, tmp_path
     with qtbot.waitSignal(window.trends_dock.updated, timeout=10_000):
         window.trends_dock.refresh()
     assert window.model.rowCount() == 7  # the six executed runs and the scheduled one
-    path = shots / "main_window.png"
-    assert window.grab().save(str(path))
-    assert path.stat().st_size > 10_000
+    picture = shoot(window, shots / "main_window.png")
+    assert assert_badges_drawn(picture, window) == 7
+    assert_not_blank(picture, area_of(window.view.viewport(), window), what="the runs")
+    assert_durations_drawn(picture, window, window.trends_dock)
     window.close()
 
 
@@ -410,7 +413,7 @@ def test_a_screenshot_of_the_main_window_on_demo_data(qtbot, sqlite_db, tmp_path
 
 
 def test_an_overdue_scheduled_run_looks_overdue_and_says_since_when(qtbot, window, seeded):
-    from enroller_desktop.ui.index_model import OverdueRole
+    from enroller_desktop.ui.index_model import OVERDUE_LABEL, OverdueRole
 
     db, ids = seeded
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
@@ -424,6 +427,14 @@ def test_an_overdue_scheduled_run_looks_overdue_and_says_since_when(qtbot, windo
     assert overdue_cell.data(Qt.ItemDataRole.ToolTipRole).startswith(f"Overdue since {since}")
     assert overdue_cell.data(OverdueRole) is not None
     assert later_cell.data(OverdueRole) is None and later_cell.data(Qt.ItemDataRole.ToolTipRole) is None
+    # The badge is drawn whole, its label with room to spare: its fill ends inside the cell.
+    view = window.view
+    view.scrollTo(overdue_cell)
+    picture = view.viewport().grab().toImage()
+    cell = view.visualRect(overdue_cell)
+    badge_end = cell.left() + 4 + view.fontMetrics().horizontalAdvance(OVERDUE_LABEL) + 16
+    assert badge_end <= cell.x() + cell.width() - 4, (badge_end, cell)
+    assert picture.pixelColor(badge_end - 4, cell.center().y()).name() == theme.OVERDUE_COLOURS[0]
 
 
 def test_the_run_id_and_scheduled_for_columns_are_hidden_until_chosen_in_the_header_menu(qtbot, window, seeded):

@@ -13,11 +13,11 @@ from enroller_desktop import demo
 from enroller_desktop.db.enums import RunPurpose, RunStatus
 from enroller_desktop.ui.main_window import MainWindow
 from enroller_desktop.ui.new_run_dialog import NewRunDialog
-from enroller_desktop.ui.index_model import COLUMN_OF_KEY, STATUS_COLUMN
+from enroller_desktop.run_index import COLUMN_OF_KEY, STATUS_COLUMN
 from enroller_desktop.ui.settings import Settings
 
 from .answering import answering
-from .runs_data import RUNS
+from tests.builders import RUNS
 
 
 @pytest.fixture
@@ -163,7 +163,7 @@ def test_a_run_scheduled_in_one_window_is_executed_by_a_window_opened_after_it_c
 
 def test_closing_while_a_run_executes_here_asks_and_keep_open_keeps_it(qtbot, window, demo_db):
     from enroller_desktop.engine import runs
-    from tests.engine.builders import slow_campaign
+    from tests.builders import slow_campaign
 
     run_id = runs.create_run(demo_db, campaign_id=slow_campaign(demo_db))
     window.launcher.execute(run_id)
@@ -252,3 +252,33 @@ def test_a_run_on_an_ended_campaign_is_created_only_after_saying_why_it_would_be
     qtbot.waitUntil(lambda: dialog.run_id is not None, timeout=10_000)
     assert runs_count(demo_db) == before + 1
     leave_nothing_waiting(qtbot, window, demo_db, dialog.run_id)
+
+
+@pytest.mark.parametrize("appearance", ["dark", "light"])
+def test_the_dialogs_message_is_drawn_whole_in_the_red_that_reads_on_its_palette(qtbot, qapp, sqlite_db, tmp_path, appearance):
+    from enroller_desktop.ui import theme
+    from tests.builders import campaign, organization
+    from tests.pictures import area_of, assert_colour_drawn, assert_text_whole, share_of, shoot
+
+    campaign(sqlite_db, organization(sqlite_db))
+    chosen = theme.Appearance(qapp, "light")
+    try:
+        dialog = NewRunDialog(sqlite_db)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        qtbot.waitUntil(lambda: dialog.campaign.count() > 0, timeout=10_000)
+        chosen.set_choice(appearance)  # View ▸ Appearance, switched while the dialog is open
+        qtbot.waitUntil(lambda: theme.is_dark(dialog.palette()) == (appearance == "dark"))
+        dialog.purpose.setCurrentIndex(dialog.purpose.findData(RunPurpose.CUSTOMER_EVALUATION))
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+        assert "needs a customer" in dialog.message.text()
+        picture = shoot(dialog, tmp_path / f"new-run-message-{appearance}.png")
+        message = area_of(dialog.message, dialog)
+        red, other = (theme.ALARM_DARK, theme.ALARM) if appearance == "dark" else (theme.ALARM, theme.ALARM_DARK)
+        assert_colour_drawn(picture, message, red, least=0.01, what="the message")
+        assert share_of(picture, message, other, tolerance=8) == 0
+        assert_text_whole(dialog.message)
+        dialog.reject()
+    finally:
+        chosen.set_choice("system")
+        chosen.setParent(None)

@@ -83,7 +83,7 @@ def painted_share(image: QImage) -> float:
     return sum(1 for x, y in samples if image.pixelColor(x, y).value() > 16) / len(samples)
 
 
-def test_the_installed_program_starts_on_a_real_x_server_with_the_xcb_platform(x_server, tmp_path):
+def test_the_installed_program_starts_on_a_real_x_server_with_the_xcb_platform(x_server, tmp_path, shots):
     env = program_env(tmp_path, x_server)
     url = f"sqlite:///{tmp_path / 'real.sqlite3'}"
 
@@ -95,8 +95,6 @@ def test_the_installed_program_starts_on_a_real_x_server_with_the_xcb_platform(x
     assert "Qt platform: xcb" in log_text(tmp_path)
 
     # The window a person sees: started as `enroller-desktop`, shot by the X server.
-    shots = Path(os.environ.get("ENROLLER_SHOTS", tmp_path))
-    shots.mkdir(parents=True, exist_ok=True)
     shot = shots / "real-x-window.png"
     window = subprocess.Popen([str(PROGRAM), "--db", url], env=env, stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -9,6 +9,7 @@ import pyqtgraph as pg
 import pytest
 import sqlalchemy as sa
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from enroller_desktop import export, run_detail, tables
@@ -21,7 +22,8 @@ from enroller_desktop.ui import theme
 from enroller_desktop.ui.query_param_chart import QueryParamChart
 from enroller_desktop.ui.table_models import PAGE_SIZE, EventTreeModel, PagedTableModel, RowsTableModel
 from enroller_desktop.ui.run_window import RunWindow, show_run_window
-from tests.detail_data import CHECK_FIELDS, build_run, engine_run
+from tests.builders import CHECKS, build_run, engine_run
+from tests.pictures import area_of, assert_colour_drawn, assert_funnel_bars_drawn, assert_not_blank, assert_text_whole, shoot
 
 from .answering import saving
 
@@ -191,7 +193,7 @@ def test_potentials_show_every_candidate_with_every_check(qtbot, db, purpose):
     assert model.rowCount() == len(stored) > 0
     assert column_texts(model, "last_name") == [p.last_name or "" for p in stored]
     assert column_texts(model, "status") == [p.status.label for p in stored]
-    for check in CHECK_FIELDS:
+    for check in CHECKS:
         assert column_texts(model, check) == [{1: "Passed", 0: "Failed", None: "NA"}[getattr(p, check)] for p in stored]
 
 
@@ -496,14 +498,29 @@ def test_screenshots_of_each_tab_on_demo_data(qtbot, sqlite_db, tmp_path):
     window = open_window(qtbot, sqlite_db, run_id)
     window.show()
     qtbot.waitExposed(window)
-    shots = {"summary": (0, 0), "events": (0, 1), "query_params": (1, None), "potentials": (2, None), "campaign_customers": (3, None)}
-    for name, (tab, inner) in shots.items():
+    highlight = window.palette().color(QPalette.ColorRole.Highlight)
+    # Each tab's picture, and what a regression would change in it: the table left
+    # blank, the funnel without its bars, the chart without its bars, a count cut short.
+    shots = {
+        "summary": (0, 0, lambda picture: (assert_funnel_bars_drawn(picture, window),
+                                           assert_not_blank(picture, area_of(window.summary_view.viewport(), window)))),
+        "events": (0, 1, lambda picture: assert_not_blank(picture, area_of(window.event_view.viewport(), window))),
+        "query_params": (1, None, lambda picture: (
+            assert_not_blank(picture, area_of(window.query_param_view.viewport(), window)),
+            assert_colour_drawn(picture, area_of(window.query_param_chart, window), highlight, least=0.01))),
+        "potentials": (2, None, lambda picture: (
+            assert_not_blank(picture, area_of(window.potentials_tab.view.viewport(), window)),
+            assert_text_whole(window.potentials_tab.count_label))),
+        "campaign_customers": (3, None, lambda picture: (
+            assert_not_blank(picture, area_of(window.campaign_customers_tab.view.viewport(), window)),
+            assert_text_whole(window.campaign_customers_tab.count_label))),
+    }
+    for name, (tab, inner, check) in shots.items():
         window.tabs.setCurrentIndex(tab)
         if inner is not None:
             window.summary_tabs.setCurrentIndex(inner)
         qtbot.wait(50)
-        image = window.grab()
-        assert image.save(str(tmp_path / f"run_window_{name}.png"))
+        check(shoot(window, tmp_path / f"run_window_{name}.png"))
     app = QApplication.instance()
     light = app.palette()
     try:
@@ -512,15 +529,14 @@ def test_screenshots_of_each_tab_on_demo_data(qtbot, sqlite_db, tmp_path):
         for name, inner in (("summary", 0), ("events", 1)):
             window.summary_tabs.setCurrentIndex(inner)
             qtbot.wait(50)
-            assert window.grab().save(str(tmp_path / f"run_window_{name}_dark.png"))
+            shots[name][2](shoot(window, tmp_path / f"run_window_{name}_dark.png"))
     finally:
         app.setPalette(light)
-    assert all((tmp_path / f"run_window_{name}.png").stat().st_size > 0 for name in shots)
 
 
 def test_a_not_applicable_run_says_why_in_its_summary_and_its_funnel_does_not_wait(qtbot, db):
     from enroller_desktop.engine.runs import create_run, execute_run
-    from tests.engine.builders import campaign, customer, organization
+    from tests.builders import campaign, customer, organization
 
     org = organization(db)
     campaign_id = campaign(db, org, name="Winter tires", active=False)

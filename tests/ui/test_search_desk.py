@@ -8,9 +8,8 @@ import sqlalchemy as sa
 from enroller_desktop.db import models as m
 from enroller_desktop.db import choice_queries
 from enroller_desktop.db.folding import fold
-from tests.detail_data import build_run
 
-from .runs_data import add_organizations
+from tests.builders import add_organizations, build_run
 from .test_run_window import loaded, open_window
 
 NAMES = [("José", "Gutiérrez"), ("Jürgen", "Größ"), ("Zoë", "Ångström"), ("ANNE", "O'Brien"), ("Łukasz", "Wałęsa")]
@@ -110,7 +109,7 @@ def test_the_new_run_customer_search_finds_accented_names_and_says_when_none_mat
 def test_a_filter_that_matches_no_run_says_so_in_the_runs_table(qtbot, sqlite_db, tmp_path):
     from enroller_desktop.db.enums import RunStatus
 
-    from .runs_data import add_runs
+    from tests.builders import add_runs
     from .test_index_columns_fit import open_at
 
     add_runs(sqlite_db, add_organizations(sqlite_db), 4)

@@ -10,7 +10,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt
 from enroller_desktop.db import models as m
 from enroller_desktop.db.enums import EventLevel, RunStep
 from enroller_desktop.ui.summary_pane import PLACEHOLDER
-from tests.detail_data import T0, build_run
+from tests.builders import T0, build_run
 
 from .test_run_window import open_window
 

@@ -20,7 +20,7 @@ from enroller_desktop.ui.settings import Settings
 from enroller_desktop.ui.workers_view import WORKER_COLUMNS, RUN_COLUMN, STATE_COLUMN, WorkersModel
 
 from .answering import answering
-from .runs_data import add_organizations, add_run
+from tests.builders import add_organizations, add_run
 
 TITLES = [title for title, _ in WORKER_COLUMNS]
 
