@@ -23,6 +23,10 @@ Readings (a careful compliance officer's):
   evidence). Express consent does not lapse: empty. A withdrawal or an express
   consent dated after the run's as-of time is not evidence the run saw, so it
   moves no lapse date.
+- A time that cannot be read as one (text another system wrote into a SQLite
+  timestamp column) fails closed: a withdrawal at such a time counts as made,
+  and an express consent at such a time neither counts nor undoes a withdrawal.
+  "Never" written as 9999-12-31 23:59:59.999999 is a time like any other.
 """
 
 from __future__ import annotations
@@ -216,10 +220,14 @@ def standing(c, as_of: dt.datetime, dialect: str, compare: Compare,
     at = time("as_of")
     express_at, withdrawn_at = c.c.casl_express_consent_at, c.c.casl_withdrawn_at
     express = sa.and_(express_at.is_not(None), compare(express_at, operator.le, at))
+    # Fail closed where a time cannot be read (text another system wrote on
+    # SQLite that is no time at all: its comparison is unknown, NULL): such a
+    # withdrawal counts as made, and such an express consent never undoes one.
     withdrawn = sa.and_(
         withdrawn_at.is_not(None),
-        compare(withdrawn_at, operator.le, at),
-        ~sa.and_(express, compare(express_at, operator.gt, withdrawn_at)),
+        sa.func.coalesce(compare(withdrawn_at, operator.le, at), sa.true(), type_=sa.Boolean),
+        sa.not_(sa.func.coalesce(sa.and_(express, compare(express_at, operator.gt, withdrawn_at)), sa.false(),
+                                 type_=sa.Boolean)),
     )
 
     def within(column, since: str) -> ColumnElement[bool]:

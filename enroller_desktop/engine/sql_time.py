@@ -97,7 +97,12 @@ def compare_moments(ctx: "FunnelContext", left, op, right) -> ColumnElement[bool
         return op(a, b)
     (whole_a, micro_a), (whole_b, micro_b) = _exact_parts(left), _exact_parts(right)
     exact = sa.or_(_STRICT[op](whole_a, whole_b), sa.and_(whole_a == whole_b, op(micro_a, micro_b)))
-    return sa.or_(_STRICT[op](a, b), sa.and_(a == b, exact))
+    # julianday rounds '9999-12-31 23:59:59.9995' and later past the last day it
+    # knows, to NULL: another system's "never" would then make the comparison
+    # unknown. The exact parts read it (their whole seconds do not round), so a
+    # column whose rounded value is NULL is decided by them alone.
+    unrounded = [m.is_(None) for m, side in ((a, left), (b, right)) if not isinstance(side, (dt.datetime, RunTime))]
+    return sa.or_(_STRICT[op](a, b), sa.and_(sa.or_(a == b, *unrounded), exact))
 
 
 def start_of_day(day: dt.date) -> dt.datetime:

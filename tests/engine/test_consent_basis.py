@@ -151,3 +151,44 @@ def test_a_customer_with_purchase_and_inquiry_is_recorded_on_the_one_that_lasts_
     row = potential(db, execute(db, campaign_id, as_of=as_of).id, person.id)
     assert (row["consent_basis"], row["consent_evidence_at"], row["consent_lapses_on"]) == (
         "implied_inquiry", inquiry, dt.date(2024, 12, 2))
+
+
+NEVER = dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+
+
+def test_an_express_consent_dated_never_does_not_undo_a_withdrawal(db):
+    """Other systems write "never" as the last microsecond of 9999 (SQLite's
+    julianday cannot read it: the check once passed on an implied consent)."""
+    from tests.builders import AS_OF
+
+    org = organization(db, "CA")
+    campaign_id = campaign(db, org)
+    recent = AS_OF - dt.timedelta(days=10)
+    withdrawn = customer(db, org, casl_express_consent_at=NEVER, casl_withdrawn_at=AS_OF, last_purchase_at=recent)
+    never = customer(db, org, casl_express_consent_at=NEVER, last_purchase_at=recent)
+    run = execute(db, campaign_id, as_of=AS_OF)
+    assert (potential(db, run.id, withdrawn.id)["casl"], potential(db, run.id, withdrawn.id)["consent_basis"]) == (0, "withdrawn")
+    assert (potential(db, run.id, never.id)["casl"], potential(db, run.id, never.id)["consent_basis"]) == (PASSED, "implied_purchase")
+
+
+@pytest.mark.parametrize("column", ["casl_express_consent_at", "casl_withdrawn_at"])
+def test_a_consent_time_that_is_no_time_fails_closed(sqlite_db, column):
+    """Text that is no time at all, written by another system into a SQLite
+    timestamp column: a withdrawal at it counts as made, an express consent at it
+    neither counts nor undoes the withdrawal."""
+    import sqlalchemy as sa
+
+    from tests.builders import AS_OF
+
+    db = sqlite_db
+    org = organization(db, "CA")
+    campaign_id = campaign(db, org)
+    person = customer(db, org, casl_express_consent_at=AS_OF - dt.timedelta(days=1), casl_withdrawn_at=AS_OF - dt.timedelta(days=2),
+                      last_purchase_at=AS_OF - dt.timedelta(days=10))
+    with db.write() as conn:
+        conn.execute(sa.text(f"UPDATE customers SET {column} = 'unknown' WHERE id = :id"), {"id": person.id})
+    run = execute(db, campaign_id, as_of=AS_OF)
+    with db.read() as conn:  # read as stored: the evidence is the text as written
+        row = conn.execute(sa.text("SELECT casl, consent_basis FROM enroller_run_customers WHERE run_id = :r AND customer_id = :c"),
+                           {"r": run.id, "c": person.id}).one()
+    assert tuple(row) == (0, "withdrawn")
