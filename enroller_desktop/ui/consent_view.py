@@ -15,7 +15,6 @@ import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import QDate, QTimer, Signal
-from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -44,6 +43,7 @@ from enroller_desktop.ui import theme
 from enroller_desktop.times import ShownTimes
 from enroller_desktop.ui import time_format
 from enroller_desktop.ui.background import Tasks
+from enroller_desktop.ui.table_models import RowsTableModel
 from enroller_desktop.ui.exporting import ExportProgress, choose_export_path
 from enroller_desktop.ui.settings import Settings
 
@@ -201,15 +201,17 @@ class ConsentForecastWindow(QMainWindow):
         palette = self.palette()
         pg.setConfigOptions(antialias=True, background=palette.color(palette.ColorRole.Base),
                             foreground=palette.color(palette.ColorRole.Text))
-        self.chart = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        from enroller_desktop.ui.day_axis import DayAxis  # pyqtgraph under it
+
+        self.date_axis = DayAxis(period_days=7)
+        self.chart = pg.PlotWidget(axisItems={"bottom": self.date_axis})
         self.plot = self.chart.getPlotItem()
         self.plot.setLabel("left", "customers")
         self.plot.showGrid(y=True, alpha=0.2)
         self.legend = self.plot.addLegend(offset=(10, 1), colCount=2)
         self.chart.setMinimumHeight(220)
 
-        self.list_model = QStandardItemModel(0, len(consent_exports.LAPSING.columns), self)
-        self.list_model.setHorizontalHeaderLabels(consent_exports.LAPSING.titles)
+        self.list_model = RowsTableModel(consent_exports.LAPSING, self)
         self.list_view = QTableView()
         self.list_view.setModel(self.list_model)
         self.list_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -295,7 +297,8 @@ class ConsentForecastWindow(QMainWindow):
         self._serial += 1
         serial = self._serial
         db = self.db
-        table = consent_exports.LAPSING.for_csv(self.times())  # the list shows what a CSV of times as shown holds
+        times = self.times()
+        table = consent_exports.LAPSING.for_csv(times)  # the list shows what a CSV of times as shown holds
         self.summary.setText("Reading…")
 
         def read(_state):
@@ -304,20 +307,21 @@ class ConsentForecastWindow(QMainWindow):
                 rows = consent_outlook.lapsing_customers(conn, org_id, campaign_id=campaign_id, days=days, now=now,
                                                          limit=LIST_ROWS)
                 formatted = [table.format(row) for row in rows]
-            return result, formatted
+            # A time's tooltip is its exact UTC value, as in every other table.
+            tips = [{index: times.tooltip(getattr(row, table.columns[index].fields[0])) for index in table.time_columns}
+                    for row in rows]
+            return result, formatted, tips
 
         def shown(result) -> None:
             if serial == self._serial:
-                self.forecast, rows = result
-                self._show_list(rows)
+                self.forecast, rows, tips = result
+                self._show_list(rows, tips)
                 self._draw()
 
         self._tasks.run(read, shown, self._failed, name="consent forecast")
 
-    def _show_list(self, rows: list[list[str]]) -> None:
-        self.list_model.setRowCount(0)
-        for texts in rows:
-            self.list_model.appendRow([QStandardItem(text) for text in texts])
+    def _show_list(self, rows: list[list[str]], tips: list[dict[int, str]]) -> None:
+        self.list_model.set_rows(rows, tips)
         self.list_view.resizeColumnsToContents()
 
     def _draw(self) -> None:
@@ -327,6 +331,7 @@ class ConsentForecastWindow(QMainWindow):
         weekly = self.period.currentIndex() == 0
         periods = result.by_week() if weekly else list(result.lapsing)
         width = DAY_SECONDS * (7 if weekly else 1)
+        self.date_axis.set_period(7 if weekly else 1)
         self.plot.clear()
         self.legend.clear()
         xs = [_epoch(p.date) + width / 2 for p in periods]

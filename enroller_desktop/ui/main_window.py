@@ -117,6 +117,9 @@ class MainWindow(QMainWindow):
 
         self.filter_dock = FilterDock(self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.filter_dock)
+        # The filters take the whole height beside the table and the docks under it:
+        # stacked above Trends, the two minimums would not fit a 768-pixel laptop.
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.trends_dock = TrendsDock(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.trends_dock)
         self.trends_dock.hide()

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from PySide6.QtCore import QTimer
+import pytest
+import sqlalchemy as sa
+
+from PySide6.QtCore import QLocale, Qt, QTimer
+from PySide6.QtGui import QImage, QPainter
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMenu
 
+from enroller_desktop import consent_exports
 from enroller_desktop.ui import theme
 from enroller_desktop.ui.consent_view import ConsentForecastWindow
 from tests.builders import AS_OF, campaign, customer, enrollment, execute, organization
@@ -206,3 +213,72 @@ def test_new_run_warns_when_a_later_default_run_will_find_consent_lapsed(qtbot, 
         dialog.scheduled_for.setDateTime(QDateTime.currentDateTimeUtc().addDays(2))
     assert counted.args == [0]
     assert not dialog.consent_warning.isVisible()
+
+
+@pytest.fixture
+def c_locale():
+    """The C locale's form (``yyyy-MM-dd HH:mm``), whatever the machine's language."""
+    before = QLocale()
+    QLocale.setDefault(QLocale.c())
+    yield
+    QLocale.setDefault(before)
+
+
+def test_the_forecast_list_shows_times_on_the_organizations_clock_with_the_exact_utc_time_as_tooltip(qtbot, db, c_locale):
+    org, _campaign = canadian_world(db)
+    with db.write() as conn:
+        conn.execute(sa.text("UPDATE organizations SET timezone = 'America/Vancouver' WHERE id = :id"), {"id": org})
+    window = ConsentForecastWindow(db, now=NOW)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.updated, timeout=20_000):
+        window.show()
+    with db.read() as conn:
+        bought = dict(conn.exec_driver_sql("SELECT first_name, last_purchase_at FROM customers").all())
+    model = window.list_model
+    column = consent_exports.LAPSING.column_index("last_purchase_at")
+    first_names = consent_exports.LAPSING.column_index("first_name")
+    assert model.rowCount() == 6
+    for row in range(model.rowCount()):
+        stored = bought[model.index(row, first_names).data()]
+        stored = stored if isinstance(stored, dt.datetime) else dt.datetime.fromisoformat(stored)
+        stored = stored.replace(tzinfo=UTC) if stored.tzinfo is None else stored.astimezone(UTC)
+        local = stored.astimezone(ZoneInfo("America/Vancouver"))
+        cell = model.index(row, column)
+        assert cell.data() == f"{local:%Y-%m-%d %H:%M}"
+        assert cell.data(Qt.ItemDataRole.ToolTipRole).startswith(f"{stored:%Y-%m-%dT%H:%M:%S}Z (UTC)")
+
+
+def _drawn_date_labels(axis) -> list:
+    """The rectangles of the date labels the axis draws, as pyqtgraph lays them out."""
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        _axis, _ticks, texts = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    return [(rect, text) for rect, _flags, text in texts]
+
+
+@pytest.mark.parametrize("days", [30, 90, 365])
+def test_the_forecast_date_labels_never_overlap(qtbot, db, days, shots):
+    canadian_world(db)
+    window = ConsentForecastWindow(db, now=NOW)
+    qtbot.addWidget(window)
+    window.days.setValue(days)  # before the organizations are read: the first forecast is of these days
+    with qtbot.waitSignal(window.updated, timeout=20_000):
+        window.show()
+    assert window.forecast.days == days
+    axis = window.plot.getAxis("bottom")
+    for width in (560, 800, 1100, 1366):
+        window.resize(width, 700)
+        # The chart lays its axis out on the event loop: wait until it spans the chart.
+        qtbot.waitUntil(lambda: abs(axis.sceneBoundingRect().right() - window.chart.viewport().width()) < 40)
+        for period in ("Per week", "Per day"):
+            window.period.setCurrentText(period)
+            view = window.plot.getViewBox()
+            qtbot.waitUntil(lambda: list(axis.range) == list(view.viewRange()[0]))
+            labels = _drawn_date_labels(axis)
+            assert len(labels) >= 2, (width, period, labels)
+            for (a, a_text), (b, b_text) in itertools.combinations(labels, 2):
+                assert not a.intersects(b), f"{a_text!r} overlaps {b_text!r} at {width} px, {period}, {days} days"
+    shoot(window, shots / f"forecast-axis-{days}.png")
