@@ -171,7 +171,7 @@ def floor(url: str) -> dict:
         "lease_to": day(as_of_date + dt.timedelta(days=120)),
         "win": ts(dt.datetime.combine(as_of_date - dt.timedelta(days=1095), dt.time())),
     }
-    t, f = ("true", "false")
+    f = "false"
     vkey = "coalesce(v.id, 0)"
     checks = f"""
       CASE WHEN c.email IS NULL OR c.email_opt_out THEN 0 WHEN EXISTS (SELECT 1 FROM contact_verdicts cv WHERE cv.value = c.email AND cv.kind = 'email' AND cv.country = '' AND cv.valid) THEN 1 ELSE 0 END,
@@ -209,7 +209,7 @@ def floor(url: str) -> dict:
                     {checks.format(key=f"coalesce({key}, '')")}
                 FROM customers c LEFT JOIN vehicles v ON v.customer_id = c.id
                 WHERE c.organization_id = 1 AND {where}{credited}"""), params)
-        conn.execute(sa.text(f"""
+        conn.execute(sa.text("""
             INSERT INTO campaign_customers (campaign_id, customer_id, vehicle_id, event_key, run_id, purpose, status, enrolled_at)
             SELECT 1, p.customer_id, p.vehicle_id, p.event_key, NULL, 'default', 'queued', :as_of
             FROM enroller_run_customers p
