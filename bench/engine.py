@@ -65,15 +65,21 @@ def peak_mb() -> float:
 
 # -- data ------------------------------------------------------------------------
 
+def _contact_values(i: int, rng: random.Random) -> tuple[str | None, str | None, str | None]:
+    """Customer ``i``'s email, phone and mobile: some missing, some invalid, phones in two formats."""
+    r = rng.random()
+    email = None if r < 0.05 else ("not-an-email" if r < 0.1 else f"customer{i}@example{i % 50}.ca")
+    phone = None if r < 0.2 else f"+1 416 555 {i % 10000:04d}" if r < 0.6 else f"({604}) {200 + i % 700:03d}-{i % 10000:04d}"
+    mobile = None if rng.random() < 0.3 else f"514-{200 + i % 700:03d}-{(i * 7) % 10000:04d}"
+    return email, phone, mobile
+
+
 def _customers(n: int, rng: random.Random):
     first = ["Émilie", "Jean", "Marie", "Connor", "Nguyễn", "Sofia", "Liam", "Chloé", "Noah", "Zoë"]
     last = ["Tremblay", "O'Brien", "Gagnon", "Roy", "Müller", "Singh", "D'Amours", "Côté", "Smith", "Lee"]
     day = dt.datetime(2020, 1, 1)
     for i in range(1, n + 1):
-        r = rng.random()
-        email = None if r < 0.05 else ("not-an-email" if r < 0.1 else f"customer{i}@example{i % 50}.ca")
-        phone = None if r < 0.2 else f"+1 416 555 {i % 10000:04d}" if r < 0.6 else f"({604}) {200 + i % 700:03d}-{i % 10000:04d}"
-        mobile = None if rng.random() < 0.3 else f"514-{200 + i % 700:03d}-{(i * 7) % 10000:04d}"
+        email, phone, mobile = _contact_values(i, rng)
         consent = rng.random()
         yield (
             i, 1, first[i % 10], last[(i // 10) % 10], email, phone, mobile,
@@ -401,10 +407,7 @@ def _shape_customers(n: int, rng: random.Random, sqlite: bool):
         return _written(_moment(rng, since, days), rng, sqlite) if rng.random() < probability else None
 
     for i in range(1, n + 1):
-        r = rng.random()
-        email = None if r < 0.05 else ("not-an-email" if r < 0.1 else f"customer{i}@example{i % 50}.ca")
-        phone = None if r < 0.2 else f"+1 416 555 {i % 10000:04d}" if r < 0.6 else f"({604}) {200 + i % 700:03d}-{i % 10000:04d}"
-        mobile = None if rng.random() < 0.3 else f"514-{200 + i % 700:03d}-{(i * 7) % 10000:04d}"
+        email, phone, mobile = _contact_values(i, rng)
         consent = rng.random()
         yield (
             i, 1, first[i % 10], last[(i // 10) % 12], email, phone, mobile,
