@@ -23,6 +23,7 @@ from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.index_queries import RunFilter
 from enroller_desktop.ui import theme
 from enroller_desktop.ui.background import Tasks
+from enroller_desktop.ui.count_axis import CountAxis
 from enroller_desktop.ui.day_axis import DayAxis
 from enroller_desktop.ui.duration_axis import DurationAxis
 
@@ -69,7 +70,7 @@ class TrendsDock(QDockWidget):
         self.charts = pg.GraphicsLayoutWidget()
         self.legend = pg.LegendItem(colCount=len(RunStatus))
         self.charts.addItem(self.legend, row=0, col=0)
-        self.runs_plot = self.charts.addPlot(row=1, col=0, axisItems={"bottom": DayAxis()})
+        self.runs_plot = self.charts.addPlot(row=1, col=0, axisItems={"bottom": DayAxis(), "left": CountAxis()})
         self.runs_plot.setTitle(self._runs_title())
         self.runs_plot.setLabel("left", "runs")
         self.runs_plot.showGrid(y=True, alpha=0.2)

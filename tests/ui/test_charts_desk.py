@@ -95,6 +95,21 @@ def test_the_query_param_axes_never_read_a_scale(qtbot, params):
             assert "(x" not in label and "x0.001" not in label, label
 
 
+@pytest.mark.parametrize("totals", [[1.0, 2.0], [12_345.0, 300.0]])
+def test_the_query_params_customers_axis_counts_whole_customers(qtbot, totals):
+    """Two customers tick at 0, 1 and 2, not 0.5; twelve thousand read "12,000" as the
+    table writes it, under no "x1000"."""
+    chart = QueryParamChart()
+    qtbot.addWidget(chart)
+    chart.set_params(["1. Param", "2. Param"], totals, [0.057, 0.161])
+    axis = chart.customers_plot.getAxis("left")
+    room_for_nine = 9.5 * QFontMetricsF(axis.font()).height() * TICK_ROOM
+    (spacing, values), = axis.tickValues(0, max(totals) * 1.1, room_for_nine)
+    assert len(values) >= 2 and all(value == round(value) for value in values), values
+    assert axis.tickStrings(values, 1, spacing) == [tables.format_count(round(value)) for value in values]
+    assert "(x" not in axis.labelString()
+
+
 # -- durations read as the tables' durations ----------------------------------------------
 
 
@@ -176,3 +191,4 @@ def test_the_window_fits_a_1366_by_768_laptop_with_trends_open(qtbot, db, tmp_pa
     assert reset.isVisible() and reset.mapTo(window, reset.rect().bottomLeft()).y() < window.statusBar().geometry().top()
     picture = shoot(window, shots / "trends-at-1366x768.png")
     assert picture.height() <= 768
+
