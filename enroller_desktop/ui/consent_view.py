@@ -201,10 +201,12 @@ class ConsentForecastWindow(QMainWindow):
         palette = self.palette()
         pg.setConfigOptions(antialias=True, background=palette.color(palette.ColorRole.Base),
                             foreground=palette.color(palette.ColorRole.Text))
-        from enroller_desktop.ui.day_axis import DayAxis  # pyqtgraph under it
+        from enroller_desktop.ui.count_axis import CountAxis  # pyqtgraph under them
+        from enroller_desktop.ui.day_axis import DayAxis
 
         self.date_axis = DayAxis(period_days=7)
-        self.chart = pg.PlotWidget(axisItems={"bottom": self.date_axis})
+        # Whole customers, written as every count of the product (tables.format_count).
+        self.chart = pg.PlotWidget(axisItems={"bottom": self.date_axis, "left": CountAxis()})
         self.plot = self.chart.getPlotItem()
         self.plot.setLabel("left", "customers")
         self.plot.showGrid(y=True, alpha=0.2)

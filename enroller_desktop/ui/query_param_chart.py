@@ -7,6 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
+from enroller_desktop.ui.count_axis import CountAxis
 from enroller_desktop.ui.duration_axis import DurationAxis
 
 
@@ -15,7 +16,7 @@ class QueryParamChart(QWidget):
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.customers_plot = self._plot("Total Customers", "customers")
+        self.customers_plot = self._plot("Total Customers", "customers", CountAxis())  # whole customers, as the table writes them
         self.duration_plot = self._plot("Duration", None, DurationAxis())  # ticks read as the table's durations
         layout.addWidget(self.customers_plot)
         layout.addWidget(self.duration_plot)

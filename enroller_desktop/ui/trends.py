@@ -3,7 +3,8 @@
 Both follow the filter of the runs table. The legend has a row of its own above
 the bars, so it never covers one; a bar's tooltip says its day, status and
 count, and a click on it shows those runs in the table (``barClicked``). The
-date labels are a :class:`DayAxis`, spaced so that they never collide. They are read only while the dock is
+date labels are a :class:`DayAxis`, spaced so that they never collide; the two
+plot areas line up, so that a day stands at the same x in both. They are read only while the dock is
 shown (a hidden chart costs nothing), off the interface thread. pyqtgraph (and
 numpy under it) is imported when the dock is first shown: it would cost the
 window a second at start-up.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QPointF, Signal
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QDockWidget, QToolTip, QWidget
 
@@ -23,6 +24,7 @@ from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.index_queries import RunFilter
 from enroller_desktop.ui import theme
 from enroller_desktop.ui.background import Tasks
+from enroller_desktop.ui.count_axis import CountAxis
 from enroller_desktop.ui.day_axis import DayAxis
 from enroller_desktop.ui.duration_axis import DurationAxis
 
@@ -36,6 +38,25 @@ def _epoch(day: dt.date) -> float:
 def bar_tooltip(day: dt.date, status: RunStatus, low: int, high: int) -> str:
     runs = high - low
     return f"{day:%a %d %b %Y}: {runs:,} {status.label} run{'' if runs == 1 else 's'} — click to list them"
+
+
+def line_up_left_axes(plots) -> None:
+    """Plot areas stacked in one column start at the same x, so that a day stands at
+    the same x in each chart. Each left axis keeps the width of its own labels (they
+    differ: "runs" and counts, "200 ms"); the first column of every plot takes the
+    widest axis's width, each axis at its right, and follows whenever an axis's
+    labels make it wider or narrower."""
+    axes = [plot.getAxis("left") for plot in plots]
+
+    def follow() -> None:
+        widest = max(axis.maximumWidth() for axis in axes)  # pyqtgraph's width for its labels
+        for plot in plots:
+            plot.layout.setColumnFixedWidth(0, widest)
+
+    for plot, axis in zip(plots, axes):
+        plot.layout.setAlignment(axis, Qt.AlignmentFlag.AlignRight)
+        axis.geometryChanged.connect(follow)
+    follow()
 
 
 class TrendsDock(QDockWidget):
@@ -69,7 +90,7 @@ class TrendsDock(QDockWidget):
         self.charts = pg.GraphicsLayoutWidget()
         self.legend = pg.LegendItem(colCount=len(RunStatus))
         self.charts.addItem(self.legend, row=0, col=0)
-        self.runs_plot = self.charts.addPlot(row=1, col=0, axisItems={"bottom": DayAxis()})
+        self.runs_plot = self.charts.addPlot(row=1, col=0, axisItems={"bottom": DayAxis(), "left": CountAxis()})
         self.runs_plot.setTitle(self._runs_title())
         self.runs_plot.setLabel("left", "runs")
         self.runs_plot.showGrid(y=True, alpha=0.2)
@@ -81,6 +102,7 @@ class TrendsDock(QDockWidget):
         self.duration_plot.setTitle("Median duration per day")
         self.duration_plot.showGrid(y=True, alpha=0.2)
         self.duration_plot.setXLink(self.runs_plot)
+        line_up_left_axes([self.runs_plot, self.duration_plot])
         self.charts.setMinimumHeight(260)
         self.setWidget(self.charts)
 

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF
+from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter
 
 from enroller_desktop import tables
 from enroller_desktop.ui.day_axis import DAY_SECONDS, LABEL_GAP, DayAxis, day_start
@@ -95,6 +95,21 @@ def test_the_query_param_axes_never_read_a_scale(qtbot, params):
             assert "(x" not in label and "x0.001" not in label, label
 
 
+@pytest.mark.parametrize("totals", [[1.0, 2.0], [12_345.0, 300.0]])
+def test_the_query_params_customers_axis_counts_whole_customers(qtbot, totals):
+    """Two customers tick at 0, 1 and 2, not 0.5; twelve thousand read "12,000" as the
+    table writes it, under no "x1000"."""
+    chart = QueryParamChart()
+    qtbot.addWidget(chart)
+    chart.set_params(["1. Param", "2. Param"], totals, [0.057, 0.161])
+    axis = chart.customers_plot.getAxis("left")
+    room_for_nine = 9.5 * QFontMetricsF(axis.font()).height() * TICK_ROOM
+    (spacing, values), = axis.tickValues(0, max(totals) * 1.1, room_for_nine)
+    assert len(values) >= 2 and all(value == round(value) for value in values), values
+    assert axis.tickStrings(values, 1, spacing) == [tables.format_count(round(value)) for value in values]
+    assert "(x" not in axis.labelString()
+
+
 # -- durations read as the tables' durations ----------------------------------------------
 
 
@@ -176,3 +191,66 @@ def test_the_window_fits_a_1366_by_768_laptop_with_trends_open(qtbot, db, tmp_pa
     assert reset.isVisible() and reset.mapTo(window, reset.rect().bottomLeft()).y() < window.statusBar().geometry().top()
     picture = shoot(window, shots / "trends-at-1366x768.png")
     assert picture.height() <= 768
+
+
+# -- the two Trends charts line up ------------------------------------------------------------
+
+
+def _labels_settled(axis) -> bool:
+    """The axis draws a scale (two labels at least), each label within its own width,
+    and laid out at the width they ask: pyqtgraph sizes an axis to new labels on the
+    event loop, leaving them out or cutting them until it has."""
+    image = QImage(8, 8, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        labels = axis.generateDrawSpecs(painter)[2]
+    finally:
+        painter.end()
+    return (len(labels) >= 2 and all(rect.left() >= 0 for rect, _flags, _text in labels)
+            and abs(axis.geometry().width() - axis.maximumWidth()) < 0.5)  # laid out at the width it asks
+
+
+def _lined_up(dock) -> bool:
+    """Each axis has the room its labels ask, both plot areas start and end at the
+    same x, and so does each day."""
+    runs, durations = dock.runs_plot.getViewBox(), dock.duration_plot.getViewBox()
+    if not all(_labels_settled(plot.getAxis("left")) for plot in (dock.runs_plot, dock.duration_plot)):
+        return False
+    a, b = runs.sceneBoundingRect(), durations.sceneBoundingRect()
+    # The plot areas start where the widest axis ends, no further (the plot's 1 px margin).
+    widest = max(plot.getAxis("left").maximumWidth() for plot in (dock.runs_plot, dock.duration_plot))
+    if abs(a.left() - dock.runs_plot.sceneBoundingRect().left() - 1 - widest) > 0.5:
+        return False
+    days = [day_start(day) + DAY_SECONDS / 2 for day, *_ in dock.bars]
+    return (abs(a.left() - b.left()) < 0.5 and abs(a.right() - b.right()) < 0.5
+            and all(abs(runs.mapViewToScene(QPointF(x, 0)).x() - durations.mapViewToScene(QPointF(x, 0)).x()) < 0.5
+                    for x in days))
+
+
+def test_a_day_sits_at_the_same_x_in_both_trends_charts(qtbot, trends_window, shots):
+    """The runs' and the durations' left axes write labels of different widths
+    ("runs" and counts, "200 ms"): whichever is wider, both charts' plot areas take
+    the same room, so that a day's bar stands above that day's median duration."""
+    dock = trends_window.trends_dock
+    runs, durations = dock.runs_plot, dock.duration_plot
+    qtbot.waitUntil(lambda: _lined_up(dock))
+    shoot(dock, shots / "trends-lined-up.png")
+
+    def left() -> float:
+        return runs.getViewBox().sceneBoundingRect().left()
+
+    def show(runs_high: float, durations_high: float) -> None:
+        runs.setYRange(0, runs_high, padding=0)
+        durations.setYRange(0, durations_high, padding=0)
+        qtbot.waitUntil(lambda: _lined_up(dock))
+
+    show(8, 1.2)
+    narrow = left()
+    # Either axis's labels widen ("1,200,000", "4 h 00 min"): both plot areas make room.
+    for runs_high, durations_high in ((1_200_000, 1.2), (8, 4 * 3600)):
+        show(runs_high, durations_high)
+        shoot(dock, shots / f"trends-lined-up-{runs_high}-{durations_high:g}.png")
+        assert left() > narrow + 10, (runs_high, durations_high, left(), narrow)
+    # Narrow labels again: no room is kept for labels gone.
+    show(8, 1.2)
+    assert abs(left() - narrow) < 0.5, (left(), narrow)

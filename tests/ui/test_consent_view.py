@@ -16,7 +16,7 @@ from PySide6.QtGui import QImage, QPainter
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QMenu
 
-from enroller_desktop import consent_exports
+from enroller_desktop import consent_exports, tables
 from enroller_desktop.ui import theme
 from enroller_desktop.ui.consent_view import ConsentForecastWindow
 from tests.builders import AS_OF, campaign, customer, enrollment, execute, organization
@@ -248,8 +248,8 @@ def test_the_forecast_list_shows_times_on_the_organizations_clock_with_the_exact
         assert cell.data(Qt.ItemDataRole.ToolTipRole).startswith(f"{stored:%Y-%m-%dT%H:%M:%S}Z (UTC)")
 
 
-def _drawn_date_labels(axis) -> list:
-    """The rectangles of the date labels the axis draws, as pyqtgraph lays them out."""
+def _drawn_labels(axis) -> list:
+    """The rectangles and texts of the labels the axis draws, as pyqtgraph lays them out."""
     image = QImage(8, 8, QImage.Format.Format_ARGB32)
     painter = QPainter(image)
     try:
@@ -277,8 +277,41 @@ def test_the_forecast_date_labels_never_overlap(qtbot, db, days, shots):
             window.period.setCurrentText(period)
             view = window.plot.getViewBox()
             qtbot.waitUntil(lambda: list(axis.range) == list(view.viewRange()[0]))
-            labels = _drawn_date_labels(axis)
+            labels = _drawn_labels(axis)
             assert len(labels) >= 2, (width, period, labels)
             for (a, a_text), (b, b_text) in itertools.combinations(labels, 2):
                 assert not a.intersects(b), f"{a_text!r} overlaps {b_text!r} at {width} px, {period}, {days} days"
     shoot(window, shots / f"forecast-axis-{days}.png")
+
+
+@pytest.mark.parametrize("size", [(1100, 680), (800, 460)])
+def test_the_forecast_counts_whole_customers_at_every_range(qtbot, db, size, shots):
+    """Half a customer is no count: from a bar of one customer to tens of thousands,
+    the left axis ticks whole customers only, written as every count of the
+    product is (``12,345``), in labels that never overlap and under no SI scale."""
+    canadian_world(db)
+    window = ConsentForecastWindow(db, now=NOW)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.period.setCurrentText("Per day")  # one customer a day: the tallest bar is 1
+    with qtbot.waitSignal(window.updated, timeout=20_000):
+        window.show()
+    axis, view = window.plot.getAxis("left"), window.plot.getViewBox()
+    assert "(x" not in axis.labelString()
+    shoot(window, shots / f"forecast-counts-{size[0]}.png")
+    for tallest in (None, 2, 3, 7, 45, 450, 12_345, 48_000):
+        if tallest is not None:
+            window.plot.setYRange(0, tallest * 1.3, padding=0)  # as the chart frames its tallest bar
+        qtbot.waitUntil(lambda: list(axis.range) == list(view.viewRange()[1]))
+        (low, high), height = axis.range, axis.geometry().height()
+        values = [value for _spacing, level in axis.tickValues(low, high, height) for value in level]
+        assert len(values) >= 2 and all(value == round(value) for value in values), (tallest, values)
+        # pyqtgraph leaves out a label that would cross the axis's ends (the 0), and widens
+        # the axis to new labels on the event loop: a scale of at least two labels, once it has.
+        qtbot.waitUntil(lambda: len(_drawn_labels(axis)) >= (1 if tallest is None else 2))
+        labels = _drawn_labels(axis)
+        texts = [text for _rect, text in labels]
+        assert texts and set(texts) <= {tables.format_count(round(value)) for value in values}, (tallest, texts)
+        for (a, a_text), (b, b_text) in itertools.combinations(labels, 2):
+            assert not a.intersects(b), f"{a_text!r} overlaps {b_text!r} at {tallest}"
+    shoot(window, shots / f"forecast-counts-{size[0]}-48000.png")
