@@ -24,9 +24,6 @@ from enroller_desktop.db.enums import RunStatus
 from enroller_desktop.db.index_queries import RunFilter
 from enroller_desktop.ui import theme
 from enroller_desktop.ui.background import Tasks
-from enroller_desktop.ui.count_axis import CountAxis
-from enroller_desktop.ui.day_axis import DayAxis
-from enroller_desktop.ui.duration_axis import DurationAxis
 
 DAY_SECONDS = 86400
 
@@ -79,6 +76,11 @@ class TrendsDock(QDockWidget):
 
     def _build_charts(self) -> None:
         import pyqtgraph as pg
+
+        # The axes are pyqtgraph's items: imported with it, here, not with the window.
+        from enroller_desktop.ui.count_axis import CountAxis
+        from enroller_desktop.ui.day_axis import DayAxis
+        from enroller_desktop.ui.duration_axis import DurationAxis
 
         self._pg = pg
         palette = self.palette()  # light or dark, as the window is when the charts are first shown

@@ -100,3 +100,12 @@ def test_the_window_reads_only_the_image_formats_the_spec_keeps():
     assert read_by_qt == {".svg", ".png", ".desktop"}
     spec = SPEC.read_text(encoding="utf-8")
     assert '"imageformats/libq' in spec and '"svg"' not in spec and '"png"' not in spec
+
+
+def test_the_main_window_starts_without_pyqtgraph():
+    """pyqtgraph and numpy cost the first launch a few tenths of a second: they are
+    imported when Trends, a chart or a run window first needs them, not with the window."""
+    script = "import sys\nimport enroller_desktop.ui.main_window\nprint(sorted({'pyqtgraph', 'numpy'} & set(sys.modules)))\n"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True, timeout=120, env=env)
+    assert out.stdout.strip() == "[]"
