@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 
 from enroller_desktop.db.enums import RunStatus
+from enroller_desktop.ui.background import Tasks
 
 COMPARE_SHORTCUT = "Ctrl+D"
 
@@ -23,7 +24,8 @@ def install(window: QMainWindow, runs_menu: QMenu, toolbar: QToolBar) -> None:
     compare.setStatusTip("What changed between the two selected runs of one campaign, "
                          "or since the run before the selected one")
     compare.setToolTip(f"Compare the two selected runs, or the selected run with the one before it ({COMPARE_SHORTCUT})")
-    compare.triggered.connect(lambda: compare_selected(window))
+    lookups = Tasks(compare, threads=1)  # the run before the selected one, off the interface thread
+    compare.triggered.connect(lambda: compare_selected(window, lookups))
     window.compare_action = compare
     runs_menu.addAction(compare)
     find = QAction("&Find Customer…", window)
@@ -58,7 +60,7 @@ def _enable(window) -> None:
         or (len(runs) == 2 and runs[0].campaign_id == runs[1].campaign_id))
 
 
-def compare_selected(window):
+def compare_selected(window, lookups: Tasks):
     """Open the comparison of the selected runs. With one run selected, the run
     before it is looked up on the thread pool first; the window opens when it is
     known (or the status bar says there is none). Returns the window when it
@@ -80,7 +82,7 @@ def compare_selected(window):
             else:
                 show_compare_window(db, previous, run.id, window)
 
-        window._tasks.run(lambda _state: explain.previous_run(db, run.id), found,
+        lookups.run(lambda _state: explain.previous_run(db, run.id), found,
                           lambda message: window.statusBar().showMessage(message, 8000), name="previous run")
         return None
     window.statusBar().showMessage("Select two runs of one campaign, or one completed run, to compare them", 5000)
